@@ -1,0 +1,36 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+func runInfo(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	name := fs.String("kernels", "", "backend to report on (default: "+kernels.EnvVar+" or automatic)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	fmt.Fprintf(out, "cpu:        %s\n", kernels.CPUInfo())
+	fmt.Fprintf(out, "go:         %s %s/%s, GOMAXPROCS=%d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "backends:   %s (compiled in, best first)\n", strings.Join(kernels.Names(), ", "))
+	be, why, err := selectBackend(*name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "in use:     %s (%s)\n", be.Name(), why)
+	return nil
+}
+
+// selectBackend picks the named backend, or the process default.
+func selectBackend(name string) (kernels.Backend, string, error) {
+	if name != "" {
+		return kernels.Select(name)
+	}
+	return kernels.Default()
+}

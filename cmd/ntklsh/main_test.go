@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// small flags keep each run to well under a second.
+var small = []string{"--syn-n", "600", "--syn-d", "4", "--hidden", "8", "--iters", "60", "--batch", "8", "--diag-subset", "100", "--quiet"}
+
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := runTrain(args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestTrainDefaultSamplersSummary(t *testing.T) {
+	out, _, err := run(t, small...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"uniform", "lsh", "ntk-static", "true", "2nd-moment ratio", "s to target"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q:\n%s", s, out)
+		}
+	}
+}
+
+func TestTrainBadFlags(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--K", "40"}, "K=40 outside [1, 16]"},
+		{[]string{"--L", "0"}, "L=0 outside [1, 512]"},
+		{[]string{"--lr", "-1"}, "lr=-1"},
+		{[]string{"--lr", "NaN"}, "lr=NaN"},
+		{[]string{"--eps", "1.5"}, "eps=1.5 outside [0, 1]"},
+		{[]string{"--batch", "0"}, "batch=0"},
+		{[]string{"--hidden", "8,x"}, "--hidden"},
+		{[]string{"--hidden", "-3"}, "--hidden"},
+		{[]string{"--sampler", "magic"}, `unknown sampler "magic"`},
+		{[]string{"--act", "sigmoid"}, "unknown activation"},
+		{[]string{"--family", "sparse"}, "unknown projection family"},
+		{[]string{"--query", "odd"}, "unknown query mode"},
+		{[]string{"--schedule", "step"}, "schedule"},
+		{[]string{"--momentum", "1"}, "momentum=1"},
+		{[]string{"--test-frac", "1"}, "--test-frac"},
+		{[]string{"--prob", "lgd", "--eps", "0"}, "prob=lgd needs eps > 0"},
+		{[]string{"--kernels", "tpu"}, `unknown backend "tpu"`},
+		{[]string{"--log", "/nonexistent-dir/x.csv"}, "--log"},
+		{[]string{"--log", "x.txt"}, "must end in .csv or .jsonl"},
+		{[]string{"--data", "/no/such/file.csv"}, "/no/such/file.csv"},
+		{[]string{"--epochs", "1e9"}, "--epochs"},
+		{[]string{"--syn-n", "0"}, "sizes must be positive"},
+	}
+	for _, c := range cases {
+		_, _, err := run(t, append(append([]string{}, small...), c.args...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
+		}
+	}
+}
+
+func TestTrainRaggedCSVNamesLine(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bad.csv")
+	os.WriteFile(p, []byte("1,2,3\n4,5,6\n7,8\n"), 0o644)
+	_, _, err := run(t, append(append([]string{}, small...), "--data", p)...)
+	if err == nil || !strings.Contains(err.Error(), "bad.csv:3") {
+		t.Fatalf("error %v should name bad.csv line 3", err)
+	}
+	os.WriteFile(p, []byte("1,2,3\n4,nan,6\n"), 0o644)
+	_, _, err = run(t, append(append([]string{}, small...), "--data", p)...)
+	if err == nil || !strings.Contains(err.Error(), "bad.csv:2") || !strings.Contains(err.Error(), "field 2") {
+		t.Fatalf("error %v should name line 2, field 2", err)
+	}
+}
+
+func TestTrainCSVAndLogs(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "d.csv")
+	var b strings.Builder
+	for i := 0; i < 300; i++ {
+		x1, x2 := float64(i%17)/17, float64(i%5)/5
+		b.WriteString(strings.Join([]string{ftoa(2*x1 - x2), ftoa(x1), ftoa(x2)}, ",") + "\n")
+	}
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	for _, ext := range []string{".jsonl", ".csv"} {
+		logp := filepath.Join(dir, "log"+ext)
+		out, _, err := run(t, "--data", p, "--sampler", "lsh,uniform", "--iters", "40", "--batch", "8", "--log", logp, "--quiet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, "lsh") {
+			t.Fatal(out)
+		}
+		f, _ := os.Open(logp)
+		sc := bufio.NewScanner(f)
+		iters, evals := 0, 0
+		for sc.Scan() {
+			line := sc.Text()
+			if ext == ".jsonl" {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatalf("bad JSON line %q: %v", line, err)
+				}
+				switch rec["kind"] {
+				case "iter":
+					iters++
+				case "eval":
+					evals++
+				}
+			} else if strings.HasPrefix(line, "iter,") {
+				iters++
+			} else if strings.HasPrefix(line, "eval,") {
+				evals++
+			}
+		}
+		f.Close()
+		if iters != 80 || evals < 4 {
+			t.Errorf("%s: %d iteration rows (want 80) and %d evaluation rows", ext, iters, evals)
+		}
+	}
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+func TestInfo(t *testing.T) {
+	var out bytes.Buffer
+	if err := runInfo(nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"cpu:", "backends:", "in use:"} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("info lacks %q:\n%s", s, out.String())
+		}
+	}
+	if err := runInfo([]string{"--kernels", "nope"}, &out); err == nil {
+		t.Error("unknown backend accepted")
+	}
+}

@@ -1,0 +1,292 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// HeaderMode says whether the first row of a CSV file is a header.
+type HeaderMode int
+
+const (
+	// HeaderAuto treats the first row as a header if any non-empty field of
+	// it is not syntactically a number. "NaN" and "Inf" count as numbers
+	// here (so a data row holding them is rejected, not silently skipped);
+	// a header made only of numeric-looking names needs HeaderYes.
+	HeaderAuto HeaderMode = iota
+	// HeaderYes: the first row is a header.
+	HeaderYes
+	// HeaderNo: the first row is data.
+	HeaderNo
+)
+
+// String returns "auto", "yes" or "no".
+func (m HeaderMode) String() string {
+	switch m {
+	case HeaderAuto:
+		return "auto"
+	case HeaderYes:
+		return "yes"
+	case HeaderNo:
+		return "no"
+	}
+	return "HeaderMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// CSVOptions configure LoadCSV and ReadCSV. The zero value reads the
+// YearPredictionMSD layout: no header (auto-detected), target in column 0,
+// features in the remaining columns, comma-separated.
+type CSVOptions struct {
+	// Target is the 0-based target column; negative counts from the end
+	// (-1 = last). Default 0.
+	Target int
+	// Targets is the number of consecutive target columns starting at
+	// Target (0 or 1 = one).
+	Targets int
+	// Header says whether the first row is a header (default HeaderAuto).
+	Header HeaderMode
+	// Comma is the field delimiter; 0 means ','. Any delimiter that
+	// encoding/csv accepts works, e.g. ';', '\t', '|'.
+	Comma rune
+	// OneHot, if > 0, means the single target column holds integer class
+	// labels, mapped in sorted order to 0..OneHot-1 and expanded into
+	// OneHot outputs. More than OneHot distinct labels is an error.
+	OneHot int
+	// MaxRows limits the number of data rows read; 0 = all.
+	MaxRows int
+}
+
+// LoadCSV reads a delimited text file. Errors name the path. Compressed
+// files are not decompressed here; use Load for that.
+func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	d, err := readCSV(f, path, opt, size)
+	if d != nil {
+		d.Name = datasetName(path)
+	}
+	return d, err
+}
+
+// ReadCSV reads delimited text from r. name is used in error messages and
+// as the dataset name.
+func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
+	return readCSV(r, name, opt, 0)
+}
+
+// readCSV is ReadCSV with a hint of the input size in bytes (0 = unknown),
+// used to preallocate.
+func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset, error) {
+	comma := opt.Comma
+	if comma == 0 {
+		comma = ','
+	}
+	if comma == '\r' || comma == '\n' || comma == '"' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
+		return nil, fmt.Errorf("%s: invalid CSV delimiter %q", name, comma)
+	}
+	if opt.Targets < 0 {
+		return nil, fmt.Errorf("%s: CSVOptions.Targets=%d is negative", name, opt.Targets)
+	}
+	if opt.OneHot < 0 {
+		return nil, fmt.Errorf("%s: CSVOptions.OneHot=%d is negative", name, opt.OneHot)
+	}
+	if opt.OneHot > 0 && opt.Targets > 1 {
+		return nil, fmt.Errorf("%s: CSVOptions.OneHot needs a single target column, got Targets=%d", name, opt.Targets)
+	}
+	if opt.MaxRows < 0 {
+		return nil, fmt.Errorf("%s: CSVOptions.MaxRows=%d is negative", name, opt.MaxRows)
+	}
+	if opt.Header < HeaderAuto || opt.Header > HeaderNo {
+		return nil, fmt.Errorf("%s: invalid CSVOptions.Header %v", name, opt.Header)
+	}
+	nTargets := max(opt.Targets, 1)
+
+	br := bufio.NewReaderSize(r, 1<<16)
+	if err := skipBOM(br); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
+	cr.ReuseRecord = true
+
+	var (
+		ncols, firstLine int
+		tFirst           int // first target column
+		header           []string
+		x, y             []float32
+		classes          *classCollector
+		rows             int
+		sawRecord        bool
+		firstOffsetDone  bool
+		d                int
+		fieldErr         = func(line, field int, msg string, err error) error {
+			pe := &ParseError{File: name, Line: line, Field: field, Msg: msg, Err: err}
+			if header != nil && field >= 1 && field <= len(header) {
+				pe.Name = header[field-1]
+			}
+			return pe
+		}
+	)
+	if opt.OneHot > 0 {
+		classes = newClassCollector(opt.OneHot)
+	}
+
+	for opt.MaxRows == 0 || rows < opt.MaxRows {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var ce *csv.ParseError
+			if errors.As(err, &ce) {
+				return nil, &ParseError{File: name, Line: ce.Line,
+					Msg: fmt.Sprintf("malformed CSV at column %d: %v", ce.Column, ce.Err), Err: err}
+			}
+			return nil, fmt.Errorf("%s: read: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		// A line holding only spaces is as good as blank.
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+
+		if !sawRecord {
+			sawRecord = true
+			ncols, firstLine = len(rec), line
+			tFirst = opt.Target
+			if tFirst < 0 {
+				tFirst += ncols
+			}
+			if tFirst < 0 || tFirst+nTargets > ncols {
+				return nil, fmt.Errorf("%s:%d: target columns %d..%d (CSVOptions.Target=%d, Targets=%d) out of range for %d columns",
+					name, line, tFirst, tFirst+nTargets-1, opt.Target, opt.Targets, ncols)
+			}
+			d = ncols - nTargets
+			if d == 0 {
+				return nil, fmt.Errorf("%s:%d: no feature columns: %d columns, all of them targets", name, line, ncols)
+			}
+			isHeader := opt.Header == HeaderYes
+			if opt.Header == HeaderAuto {
+				for _, f := range rec {
+					t := strings.TrimSpace(f)
+					if t == "" {
+						continue
+					}
+					if _, err := strconv.ParseFloat(t, 64); errors.Is(err, strconv.ErrSyntax) {
+						isHeader = true
+						break
+					}
+				}
+			}
+			if isHeader {
+				header = make([]string, ncols)
+				for i, f := range rec {
+					header[i] = strings.TrimSpace(f)
+				}
+				continue
+			}
+		} else if len(rec) != ncols {
+			return nil, &ParseError{File: name, Line: line,
+				Msg: fmt.Sprintf("has %d fields, want %d (as on line %d)", len(rec), ncols, firstLine)}
+		}
+
+		// Preallocate from the size of the first data row.
+		if !firstOffsetDone {
+			firstOffsetDone = true
+			capRows := 1024
+			if sizeHint > 0 {
+				if rowBytes := cr.InputOffset(); rowBytes > 0 {
+					capRows = int(min(sizeHint/rowBytes*21/20+16, sizeHint/int64(2*ncols)+1))
+				}
+			}
+			if opt.MaxRows > 0 {
+				capRows = min(capRows, opt.MaxRows)
+			}
+			capRows = min(capRows, math.MaxInt32/max(d, 1))
+			x = make([]float32, 0, capRows*d)
+			if classes == nil {
+				y = make([]float32, 0, capRows*nTargets)
+			}
+		}
+
+		base := len(x)
+		x = slices.Grow(x, d)[:base+d]
+		k := base
+		for j, f := range rec {
+			if j >= tFirst && j < tFirst+nTargets {
+				continue
+			}
+			v, msg, err := parseValue(f)
+			if msg != "" {
+				fl, _ := cr.FieldPos(j)
+				return nil, fieldErr(fl, j+1, msg, err)
+			}
+			x[k] = v
+			k++
+		}
+		for j := tFirst; j < tFirst+nTargets; j++ {
+			fl, _ := cr.FieldPos(j)
+			if classes != nil {
+				v, msg, err := parseClassLabel(rec[j])
+				if msg != "" {
+					return nil, fieldErr(fl, j+1, msg, err)
+				}
+				if msg := classes.add(v, fl); msg != "" {
+					return nil, fieldErr(fl, j+1, msg, nil)
+				}
+				continue
+			}
+			v, msg, err := parseValue(rec[j])
+			if msg != "" {
+				return nil, fieldErr(fl, j+1, msg, err)
+			}
+			y = append(y, v)
+		}
+		rows++
+	}
+
+	if !sawRecord {
+		return nil, fmt.Errorf("%s: empty file: no rows", name)
+	}
+	if rows == 0 {
+		return nil, fmt.Errorf("%s: no data rows after the header on line %d", name, firstLine)
+	}
+	ds := &Dataset{Name: name, N: rows, D: d, O: nTargets, X: x, Y: y}
+	if classes != nil {
+		ds.O = opt.OneHot
+		ds.Y, ds.Classes = classes.expand()
+	}
+	if header != nil {
+		ds.FeatureNames = make([]string, 0, d)
+		for j, h := range header {
+			if j < tFirst || j >= tFirst+nTargets {
+				ds.FeatureNames = append(ds.FeatureNames, h)
+			}
+		}
+		if classes != nil {
+			for _, c := range ds.Classes {
+				ds.TargetNames = append(ds.TargetNames, header[tFirst]+"="+strconv.FormatFloat(c, 'g', -1, 64))
+			}
+		} else {
+			ds.TargetNames = append([]string(nil), header[tFirst:tFirst+nTargets]...)
+		}
+	}
+	return ds, nil
+}

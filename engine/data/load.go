@@ -1,0 +1,161 @@
+package data
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Load reads a dataset file in CSV or LIBSVM format, transparently
+// decompressing gzip and bzip2 (recognised by their magic bytes, whatever
+// the file is called).
+//
+// format is "csv", "libsvm", or "" to choose by file name after stripping a
+// .gz/.bz2 suffix: .csv and .tsv are CSV (.tsv defaults Comma to '\t');
+// .libsvm, .svm and .scale are LIBSVM. For .txt and any other name the
+// first data line decides: "label idx:val ..." is LIBSVM, a line with the
+// delimiter (csv.Comma, else ',', ';' or tab) is CSV. (UCI's
+// YearPredictionMSD.txt is CSV; most LIBSVM-site .txt files are LIBSVM.)
+//
+// csv and svm are the options used for the respective format. Errors name
+// the path.
+func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, error) {
+	switch format {
+	case "", "csv", "libsvm":
+	default:
+		return nil, fmt.Errorf("data: %s: unknown format %q (want \"csv\", \"libsvm\" or \"\" to detect)", path, format)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	defer f.Close()
+	var sizeHint int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		sizeHint = st.Size()
+	}
+
+	raw := bufio.NewReaderSize(f, 1<<16)
+	var r io.Reader = raw
+	magic, _ := raw.Peek(3)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+		}
+		defer zr.Close()
+		r, sizeHint = zr, 0
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		r, sizeHint = bzip2.NewReader(raw), 0
+	}
+
+	base := strings.ToLower(filepath.Base(path))
+	base = strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".bz2")
+	ext := filepath.Ext(base)
+	if format == "" {
+		switch ext {
+		case ".csv":
+			format = "csv"
+		case ".tsv":
+			format = "csv"
+			if csv.Comma == 0 {
+				csv.Comma = '\t'
+			}
+		case ".libsvm", ".svm", ".scale":
+			format = "libsvm"
+		}
+	}
+	var br *bufio.Reader
+	if r == io.Reader(raw) {
+		br = raw
+	} else {
+		br = bufio.NewReaderSize(r, 1<<16)
+	}
+	if err := skipBOM(br); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", path, err)
+	}
+	if format == "" {
+		format, err = sniffFormat(br, &csv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+
+	var d *Dataset
+	if format == "csv" {
+		d, err = readCSV(br, path, csv, sizeHint)
+	} else {
+		d, err = ReadLIBSVM(br, path, svm)
+	}
+	if err != nil {
+		return nil, err
+	}
+	d.Name = datasetName(path)
+	return d, nil
+}
+
+// sniffFormat looks at the first non-blank, non-comment line of br (without
+// consuming it) and returns "csv" or "libsvm". For a CSV line without an
+// explicit delimiter it sets opt.Comma.
+func sniffFormat(br *bufio.Reader, opt *CSVOptions) (string, error) {
+	peek, err := br.Peek(br.Size())
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return "", fmt.Errorf("read: %w", err)
+	}
+	for _, ln := range strings.Split(string(peek), "\n") {
+		line := strings.TrimSpace(ln)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if opt.Comma != 0 && strings.ContainsRune(line, opt.Comma) {
+			return "csv", nil
+		}
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		_, rest := nextToken(line)
+		second, _ := nextToken(rest)
+		if strings.Contains(second, ":") && !strings.ContainsAny(line, ",;") {
+			return "libsvm", nil
+		}
+		for _, c := range []rune{',', ';', '\t'} {
+			if strings.ContainsRune(line, c) {
+				if opt.Comma == 0 {
+					opt.Comma = c
+				}
+				return "csv", nil
+			}
+		}
+		if second == "" { // a lone label: LIBSVM row without features
+			return "libsvm", nil
+		}
+		return "", fmt.Errorf("cannot tell the format from the first line %s; pass format \"csv\" or \"libsvm\"", quoteValue(line))
+	}
+	return "", fmt.Errorf("empty file: no rows")
+}
+
+// datasetName is the base name of path without compression and format
+// extensions, e.g. "data/YearPredictionMSD.txt.bz2" -> "YearPredictionMSD".
+func datasetName(path string) string {
+	base := filepath.Base(path)
+	for _, ext := range []string{".gz", ".bz2"} {
+		if strings.HasSuffix(strings.ToLower(base), ext) {
+			base = base[:len(base)-len(ext)]
+		}
+	}
+	switch strings.ToLower(filepath.Ext(base)) {
+	case ".csv", ".tsv", ".txt", ".libsvm", ".svm", ".scale":
+		base = base[:len(base)-len(filepath.Ext(base))]
+	}
+	if base == "" {
+		return filepath.Base(path)
+	}
+	return base
+}

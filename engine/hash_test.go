@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// explicitR returns the K·L × P projection matrix a projector applies, as
+// float64 rows.
+func explicitR(m *nn.MLP, h *Hasher) [][]float64 {
+	P := m.NumParams()
+	R := make([][]float64, h.kl)
+	for j := range R {
+		R[j] = make([]float64, P)
+		switch p := h.proj.(type) {
+		case *denseProjector:
+			for k := 0; k < P; k++ {
+				R[j][k] = float64(p.r[j*P+k])
+			}
+		case *structuredProjector:
+			for _, l := range p.layers {
+				w, in := m.Sizes[l], m.Sizes[l-1]
+				wb := m.WOf(make([]float32, P), l)
+				_ = wb
+				off := 0
+				for ll := 1; ll < l; ll++ {
+					off += m.Sizes[ll]*m.Sizes[ll-1] + m.Sizes[ll]
+				}
+				for r := 0; r < w; r++ {
+					u := float64(p.u[l][j*w+r])
+					for c := 0; c < in; c++ {
+						R[j][off+r*in+c] = u * float64(p.vh[l][j*in+c])
+					}
+					R[j][off+w*in+r] = u * float64(p.vb[l][j])
+				}
+			}
+		}
+	}
+	return R
+}
+
+func gradOf(be kernels.Backend, m *nn.MLP, params, x []float32) []float64 {
+	b := m.NewBatch(1)
+	b.Forward(be, params, x, 1)
+	b.BackwardOnes(be, params)
+	g := make([]float32, m.NumParams())
+	b.AccumulateGrad(be, g)
+	out := make([]float64, len(g))
+	for i, v := range g {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+func dot64(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// TestHashCodesMatchExplicitVectors builds v_i and q explicitly in float64
+// and checks the engine's codes bit by bit, and that q·v_i is
+// |a_i|(f_lin(x_i,w) − y_i).
+func TestHashCodesMatchExplicitVectors(t *testing.T) {
+	be := kernels.Generic
+	for _, fam := range []Family{Structured, Dense} {
+		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
+			for _, mips := range []bool{false, true} {
+				for _, out := range []int{1, 2} {
+					m, _ := nn.New(nn.Config{In: 4, Out: out, Hidden: []int{6}, Activation: nn.Tanh, Seed: 3})
+					rng := rand.New(rand.NewPCG(1, 2))
+					n := 40
+					x := make([]float32, n*4)
+					y := make([]float32, n*out)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64())
+					}
+					for i := range y {
+						y[i] = float32(rng.NormFloat64())
+					}
+					h, err := NewHasher(m, HashConfig{K: 6, L: 5, Family: fam, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4})
+					if err != nil {
+						t.Fatal(err)
+					}
+					lin := Rehash(be, m, x, y, n, h, RehashOptions{Batch: 7, Workers: 3}, nil)
+					R := explicitR(m, h)
+					// Move w away from w0.
+					w := append([]float32(nil), m.Params...)
+					for i := range w {
+						w[i] += float32(0.05 * rng.NormFloat64())
+					}
+					var qv []float64
+					if q == QueryRecentred {
+						for i := range w {
+							qv = append(qv, float64(w[i]-lin.W0[i])/h.Cfg.Alpha)
+						}
+						qv = append(qv, 1)
+					} else {
+						for i := range w {
+							qv = append(qv, float64(w[i]))
+						}
+						qv = append(qv, -1)
+					}
+					mismatch, total := 0, 0
+					for i := 0; i < n; i++ {
+						a := gradOf(be, m, lin.W0, x[i*4:(i+1)*4])
+						an := math.Sqrt(dot64(a, a))
+						var ys float64
+						for o := 0; o < out; o++ {
+							ys += float64(y[i*out+o])
+						}
+						bi := lin.F0[i] - dot64(a, to64(lin.W0))
+						if math.Abs(bi-lin.B[i]) > 1e-4*(1+math.Abs(bi)) || math.Abs(an-lin.ANorm[i]) > 1e-5*an {
+							t.Fatalf("point %d: b=%g |a|=%g, want %g %g", i, lin.B[i], lin.ANorm[i], bi, an)
+						}
+						var v []float64
+						if q == QueryRecentred {
+							for _, av := range a {
+								v = append(v, h.Cfg.Alpha*av*an)
+							}
+							v = append(v, (lin.F0[i]-ys)*an)
+						} else {
+							for _, av := range a {
+								v = append(v, av*an)
+							}
+							v = append(v, (ys-bi)*an)
+						}
+						// q·v = |a|(f_lin − y) with f_lin = b + a·w.
+						flin := bi + dot64(a, to64(w))
+						if got, want := dot64(qv, v), an*(flin-ys); math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+							t.Fatalf("q·v = %g, want |a|(f_lin−y) = %g", got, want)
+						}
+						nv := math.Sqrt(dot64(v, v))
+						for j := 0; j < h.kl; j++ {
+							pj := dot64(R[j], v[:len(v)-1]) + float64(h.c[j])*v[len(v)-1]
+							if mips {
+								pj = pj/h.M + float64(h.e[j])*math.Sqrt(math.Max(0, 1-nv*nv/(h.M*h.M)))
+							}
+							bit := lin.Codes[i*h.Cfg.L+j/h.Cfg.K]>>(j%h.Cfg.K)&1 == 1
+							total++
+							if bit != (pj > 0) && math.Abs(pj) > 1e-4 {
+								mismatch++
+							}
+						}
+					}
+					if mismatch > 0 {
+						t.Errorf("%v/%v/mips=%v/out=%d: %d of %d data bits differ from the explicit projection", fam, q, mips, out, mismatch, total)
+					}
+					// Query codes.
+					codes := make([]uint32, h.Cfg.L)
+					proj := make([]float32, h.kl)
+					s := h.newScratch(m, 1)
+					h.QueryCodes(be, w, lin.W0, make([]float32, len(w)), proj, s, codes)
+					for j := 0; j < h.kl; j++ {
+						pj := dot64(R[j], qv[:len(qv)-1]) + float64(h.c[j])*qv[len(qv)-1]
+						bit := codes[j/h.Cfg.K]>>(j%h.Cfg.K)&1 == 1
+						if bit != (pj > 0) && math.Abs(pj) > 1e-4 {
+							t.Errorf("%v/%v: query bit %d differs", fam, q, j)
+						}
+					}
+					if math.Abs(lin.MaxNorm-maxVNorm(be, m, lin, h)) > 1e-9 {
+						t.Error("MaxNorm mismatch")
+					}
+				}
+			}
+		}
+	}
+}
+
+func maxVNorm(be kernels.Backend, m *nn.MLP, lin *Linearization, h *Hasher) float64 {
+	var mx float64
+	for i := 0; i < lin.N; i++ {
+		_, _, n2 := h.dataVector(lin.ANorm[i], lin.B[i], lin.YSum[i], lin.F0[i])
+		mx = math.Max(mx, math.Sqrt(n2))
+	}
+	return mx
+}
+
+func to64(v []float32) []float64 {
+	o := make([]float64, len(v))
+	for i, x := range v {
+		o[i] = float64(x)
+	}
+	return o
+}
+
+func TestHashConfigValidate(t *testing.T) {
+	for _, c := range []HashConfig{{K: 0, L: 1}, {K: 17, L: 1}, {K: 4, L: 0}, {K: 4, L: 513}, {K: 4, L: 4, Query: QueryRecentred, Alpha: 0}} {
+		if c.Validate() == nil {
+			t.Errorf("%+v: expected an error", c)
+		}
+	}
+}

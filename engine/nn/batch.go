@@ -1,0 +1,252 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// Batch holds the activations of a batch of up to Cap examples and the
+// buffers of its backward and forward-mode passes. It is reused across
+// batches; nothing in it allocates after NewBatch. A Batch is not safe for
+// concurrent use; give each goroutine its own.
+type Batch struct {
+	m   *MLP
+	Cap int
+	// N is the number of examples of the last Forward.
+	N int
+	// X is the input of the last Forward (N × In, not owned).
+	X []float32
+	// Z[l] holds the pre-activations z_l (Cap × Sizes[l]), l = 1..Layers.
+	Z [][]float32
+	// H[l] holds h_l = σ(z_l) (Cap × Sizes[l]) for hidden layers l = 1..Layers−1;
+	// H[0] is X.
+	H [][]float32
+	// D[l] holds δ_l = ∂s/∂z_l of the scalar s that Backward propagated.
+	D [][]float32
+
+	ones       []float32
+	tan, tanH  [][]float32 // forward-mode tangents ż_l and ḣ_l
+	rowScratch []float64
+}
+
+// NewBatch allocates the buffers for batches of up to capacity examples.
+func (m *MLP) NewBatch(capacity int) *Batch {
+	if capacity < 1 {
+		panic("nn: batch capacity must be positive")
+	}
+	L := m.Layers()
+	b := &Batch{m: m, Cap: capacity}
+	b.Z = make([][]float32, L+1)
+	b.H = make([][]float32, L)
+	b.D = make([][]float32, L+1)
+	for l := 1; l <= L; l++ {
+		b.Z[l] = make([]float32, capacity*m.Sizes[l])
+		b.D[l] = make([]float32, capacity*m.Sizes[l])
+		if l < L {
+			b.H[l] = make([]float32, capacity*m.Sizes[l])
+		}
+	}
+	b.ones = make([]float32, capacity)
+	for i := range b.ones {
+		b.ones[i] = 1
+	}
+	b.rowScratch = make([]float64, capacity)
+	return b
+}
+
+// Model returns the MLP whose shape this batch has.
+func (b *Batch) Model() *MLP { return b.m }
+
+// Forward computes the activations of the n examples in x (n × In) for the
+// parameter vector params (any vector of the model's layout).
+func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int) {
+	m := b.m
+	if n > b.Cap || n < 0 {
+		panic("nn: batch larger than its capacity")
+	}
+	if len(x) < n*m.In || len(params) != m.NumParams() {
+		panic("nn: Forward input or parameters of the wrong size")
+	}
+	b.N = n
+	b.X = x[:n*m.In]
+	b.H[0] = b.X
+	if n == 0 {
+		return
+	}
+	L := m.Layers()
+	for l := 1; l <= L; l++ {
+		out, in := m.Sizes[l], m.Sizes[l-1]
+		z := b.Z[l][:n*out]
+		bias := m.BOf(params, l)
+		for i := 0; i < n; i++ {
+			copy(z[i*out:(i+1)*out], bias)
+		}
+		be.Sgemm(false, true, n, out, in, 1, b.H[l-1], in, m.WOf(params, l), in, 1, z, out)
+		if l < L {
+			activate(m.Activation, z, b.H[l][:n*out])
+		}
+	}
+}
+
+// Output returns f for the batch (N × Out), a view into Z[Layers].
+func (b *Batch) Output() []float32 { return b.Z[b.m.Layers()][:b.N*b.m.Out] }
+
+func activate(a Activation, z, h []float32) {
+	switch a {
+	case ReLU:
+		for i, v := range z {
+			h[i] = max(v, 0)
+		}
+	case Tanh:
+		for i, v := range z {
+			h[i] = float32(math.Tanh(float64(v)))
+		}
+	}
+}
+
+// scaleByDerivative multiplies g by σ'(z) in place, reading the activation
+// h = σ(z) (tanh' = 1 − h², relu' = [h > 0]).
+func scaleByDerivative(a Activation, h, g []float32) {
+	switch a {
+	case ReLU:
+		for i, v := range h {
+			if v <= 0 {
+				g[i] = 0
+			}
+		}
+	case Tanh:
+		for i, v := range h {
+			g[i] *= 1 - v*v
+		}
+	}
+}
+
+// Backward propagates dOut = ∂s/∂f (N × Out) of some scalar s back through the
+// network at params (the parameters of the last Forward), filling D. With
+// dOut = 1 for every output, s is the sum of the outputs (for Out = 1, f
+// itself); with dOut = f − y, s is the loss.
+func (b *Batch) Backward(be kernels.Backend, params []float32, dOut []float32) {
+	m := b.m
+	n := b.N
+	L := m.Layers()
+	if len(dOut) < n*m.Out {
+		panic("nn: Backward dOut too short")
+	}
+	copy(b.D[L][:n*m.Out], dOut[:n*m.Out])
+	for l := L; l > 1; l-- {
+		out, in := m.Sizes[l], m.Sizes[l-1]
+		prev := b.D[l-1][:n*in]
+		be.Sgemm(false, false, n, in, out, 1, b.D[l], out, m.WOf(params, l), in, 0, prev, in)
+		scaleByDerivative(m.Activation, b.H[l-1][:n*in], prev)
+	}
+}
+
+// BackwardOnes runs Backward with dOut = 1 everywhere: the gradient of the
+// sum of the outputs (the pNTK "sum of logits" for Out > 1).
+func (b *Batch) BackwardOnes(be kernels.Backend, params []float32) {
+	m := b.m
+	n := b.N
+	L := m.Layers()
+	d := b.D[L][:n*m.Out]
+	for i := range d {
+		d[i] = 1
+	}
+	b.Backward(be, params, d)
+}
+
+// AccumulateGrad adds Σ_i ∂s_i/∂w over the batch into grad (a vector of the
+// model's layout): W_l += δ_lᵀ h_{l−1}, b_l += Σ_i δ_l.
+func (b *Batch) AccumulateGrad(be kernels.Backend, grad []float32) {
+	m := b.m
+	n := b.N
+	if n == 0 {
+		return
+	}
+	for l := 1; l <= m.Layers(); l++ {
+		out, in := m.Sizes[l], m.Sizes[l-1]
+		be.Sgemm(true, false, out, in, n, 1, b.D[l], out, b.H[l-1], in, 1, m.WOf(grad, l), in)
+		be.Sgemm(true, false, out, 1, n, 1, b.D[l], out, b.ones, 1, 1, m.BOf(grad, l), 1)
+	}
+}
+
+// GradSqNorms sets out[i] = |∂s_i/∂w|² = Σ_l |δ_l|² (|h_{l−1}|² + 1) for each
+// example of the batch, without forming the gradient.
+func (b *Batch) GradSqNorms(be kernels.Backend, out []float64) {
+	m := b.m
+	n := b.N
+	out = out[:n]
+	clear(out)
+	hs := b.rowScratch[:n]
+	for l := 1; l <= m.Layers(); l++ {
+		width, in := m.Sizes[l], m.Sizes[l-1]
+		be.RowSumSquares(n, in, 1, b.H[l-1], in, hs)
+		for i := range hs {
+			hs[i]++
+		}
+		for i := 0; i < n; i++ {
+			d := b.D[l][i*width : (i+1)*width]
+			out[i] += be.Dot(d, d) * hs[i]
+		}
+	}
+}
+
+// DeltaDotZ sets out[i] = Σ_l δ_l·z_l, which is a_i·w for the parameters w of
+// the last Forward, a_i = ∂s_i/∂w (z_l includes the bias).
+func (b *Batch) DeltaDotZ(be kernels.Backend, out []float64) {
+	m := b.m
+	n := b.N
+	out = out[:n]
+	clear(out)
+	tmp := b.rowScratch[:n]
+	for l := 1; l <= m.Layers(); l++ {
+		w := m.Sizes[l]
+		be.RowDots(n, w, b.D[l], w, b.Z[l], w, tmp)
+		for i := range tmp {
+			out[i] += tmp[i]
+		}
+	}
+}
+
+// JVP computes the directional derivative of the outputs along tangent t
+// (a vector of the model's layout) at the parameters of the last Forward:
+// out (N × Out) = (∂f/∂w)·t, by forward-mode differentiation:
+// ż_l = Ẇ_l h_{l−1} + W_l ḣ_{l−1} + ḃ_l, ḣ_l = σ'(z_l) ⊙ ż_l.
+func (b *Batch) JVP(be kernels.Backend, params, t []float32, out []float32) {
+	m := b.m
+	n := b.N
+	L := m.Layers()
+	if b.tan == nil {
+		b.tan = make([][]float32, L+1)
+		b.tanH = make([][]float32, L)
+		for l := 1; l <= L; l++ {
+			b.tan[l] = make([]float32, b.Cap*m.Sizes[l])
+			if l < L {
+				b.tanH[l] = make([]float32, b.Cap*m.Sizes[l])
+			}
+		}
+	}
+	for l := 1; l <= L; l++ {
+		w, in := m.Sizes[l], m.Sizes[l-1]
+		zd := b.tan[l][:n*w]
+		if l == L {
+			zd = out[:n*w]
+		}
+		bias := m.BOf(t, l)
+		for i := 0; i < n; i++ {
+			copy(zd[i*w:(i+1)*w], bias)
+		}
+		if n == 0 {
+			continue
+		}
+		be.Sgemm(false, true, n, w, in, 1, b.H[l-1], in, m.WOf(t, l), in, 1, zd, w)
+		if l > 1 {
+			be.Sgemm(false, true, n, w, in, 1, b.tanH[l-1], in, m.WOf(params, l), in, 1, zd, w)
+		}
+		if l < L {
+			hd := b.tanH[l][:n*w]
+			copy(hd, zd)
+			scaleByDerivative(m.Activation, b.H[l][:n*w], hd)
+		}
+	}
+}

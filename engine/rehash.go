@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// Linearization is what a rehash at w0 keeps per training point: O(N)
+// numbers and O(N·L) codes, never the N×P Jacobian. s_i denotes the scalar
+// that is linearized: f for one output, the sum of the outputs (pNTK) for
+// several.
+type Linearization struct {
+	N  int
+	W0 []float32 // parameters at the rehash
+	// ANorm[i] = |a_i|, a_i = ∂s_i/∂w at w0.
+	ANorm []float64
+	// B[i] = s_i(w0) − a_i·w0, so that s_i(w) ≈ B[i] + a_i·w.
+	B []float64
+	// F0[i] = s_i(w0); YSum[i] = Σ_o y_io (the target of s_i).
+	F0, YSum []float64
+	// GradNorm0[i] is the exact norm of ∇_w ℓ_i at w0 (for Out = 1 it equals
+	// |a_i|·|f_i(w0) − y_i|).
+	GradNorm0 []float64
+	// Codes holds the L hash codes of each point (N × L), nil without a hasher.
+	Codes []uint32
+	// MaxNorm is max_i |v_i| of the hashed vectors (the Simple-LSH M).
+	MaxNorm float64
+}
+
+// RehashOptions sets the batch size and the number of goroutines.
+type RehashOptions struct {
+	Batch   int // examples per Jacobian batch (default 256)
+	Workers int // goroutines (default GOMAXPROCS)
+}
+
+type rehashWorker struct {
+	b        *nn.Batch
+	s        *projScratch
+	proj     []float32
+	resid    []float32
+	sq, dots []float64
+}
+
+// forBatches runs fn over [0, n) in chunks of batch examples on up to
+// workers goroutines; fn gets the worker index and the chunk.
+func forBatches(n, batch, workers int, fn func(worker, lo, hi int)) {
+	chunks := (n + batch - 1) / batch
+	workers = max(1, min(workers, chunks))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				lo := c * batch
+				fn(w, lo, min(lo+batch, n))
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// Rehash linearizes model m at its current parameters over the data set
+// (x: N × In, y: N × Out), streaming it in batches, and, with a hasher,
+// computes every point's codes. lin is reused when its sizes fit.
+func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt RehashOptions, lin *Linearization) *Linearization {
+	if opt.Batch <= 0 {
+		opt.Batch = 256
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.GOMAXPROCS(0)
+	}
+	if lin == nil || lin.N != n {
+		lin = &Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
+			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
+	}
+	lin.W0 = append(lin.W0[:0], m.Params...)
+	if h != nil && len(lin.Codes) != n*h.Cfg.L {
+		lin.Codes = make([]uint32, n*h.Cfg.L)
+	}
+	out := m.Out
+	workers := make([]*rehashWorker, opt.Workers)
+	for i := range workers {
+		w := &rehashWorker{b: m.NewBatch(opt.Batch), resid: make([]float32, opt.Batch*out),
+			sq: make([]float64, opt.Batch), dots: make([]float64, opt.Batch)}
+		if h != nil {
+			w.s = h.newScratch(m, opt.Batch)
+			w.proj = make([]float32, opt.Batch*h.kl)
+		}
+		workers[i] = w
+	}
+	onePass := h != nil && !h.Cfg.MIPS
+	params := m.Params
+	forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
+		w := workers[wi]
+		cnt := hi - lo
+		b := w.b
+		b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
+		f := b.Output()
+		for i := 0; i < cnt; i++ {
+			var fs, ys float64
+			for o := 0; o < out; o++ {
+				fs += float64(f[i*out+o])
+				ys += float64(y[(lo+i)*out+o])
+				w.resid[i*out+o] = f[i*out+o] - y[(lo+i)*out+o]
+			}
+			lin.F0[lo+i], lin.YSum[lo+i] = fs, ys
+		}
+		if out > 1 {
+			b.Backward(be, params, w.resid[:cnt*out])
+			b.GradSqNorms(be, w.sq)
+			for i := 0; i < cnt; i++ {
+				lin.GradNorm0[lo+i] = math.Sqrt(w.sq[i])
+			}
+		}
+		b.BackwardOnes(be, params)
+		b.GradSqNorms(be, w.sq)
+		b.DeltaDotZ(be, w.dots)
+		for i := 0; i < cnt; i++ {
+			an := math.Sqrt(w.sq[i])
+			lin.ANorm[lo+i] = an
+			lin.B[lo+i] = lin.F0[lo+i] - w.dots[i]
+			if out == 1 {
+				lin.GradNorm0[lo+i] = an * math.Abs(lin.F0[lo+i]-lin.YSum[lo+i])
+			}
+		}
+		if onePass {
+			w.hashBatch(be, h, lin, lo, cnt)
+		}
+	})
+	if h == nil {
+		return lin
+	}
+	lin.MaxNorm = 0
+	for i := 0; i < n; i++ {
+		_, _, n2 := h.dataVector(lin.ANorm[i], lin.B[i], lin.YSum[i], lin.F0[i])
+		lin.MaxNorm = math.Max(lin.MaxNorm, math.Sqrt(n2))
+	}
+	h.M = lin.MaxNorm
+	if h.M == 0 || math.IsNaN(h.M) || math.IsInf(h.M, 0) {
+		h.M = 1
+	}
+	if !onePass {
+		forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
+			w := workers[wi]
+			w.b.Forward(be, params, x[lo*m.In:hi*m.In], hi-lo)
+			w.b.BackwardOnes(be, params)
+			w.hashBatch(be, h, lin, lo, hi-lo)
+		})
+	}
+	return lin
+}
+
+// hashBatch projects the batch's gradients (after BackwardOnes) and writes
+// the codes of points lo..lo+cnt.
+func (w *rehashWorker) hashBatch(be kernels.Backend, h *Hasher, lin *Linearization, lo, cnt int) {
+	proj := w.proj[:cnt*h.kl]
+	clear(proj)
+	h.proj.addBatch(be, w.b, proj, w.s)
+	L := h.Cfg.L
+	h.codesFromProjections(be, proj, cnt, lin.ANorm[lo:lo+cnt], lin.B[lo:lo+cnt], lin.YSum[lo:lo+cnt], lin.F0[lo:lo+cnt], lin.Codes[lo*L:(lo+cnt)*L])
+}

@@ -1,0 +1,37 @@
+package kernels
+
+// Backend is the set of numeric primitives the engine uses. All matrices are
+// row-major float32: element (i, j) of an m×n matrix a with leading dimension
+// lda is a[i*lda+j], and lda ≥ n. Implementations must give the same results
+// as Generic up to float32 rounding (the equivalence tests document the
+// tolerance), must not allocate per element, and may use several goroutines
+// inside one call. A Backend must be safe for concurrent use.
+type Backend interface {
+	// Name is a short identifier such as "generic" or "avx2".
+	Name() string
+
+	// Sgemm computes C = alpha·op(A)·op(B) + beta·C where op(X) is X or Xᵀ,
+	// op(A) is m×k, op(B) is k×n and C is m×n. With beta == 0, C is not read
+	// (NaN in C does not propagate).
+	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+
+	// Dot returns Σ x[i]·y[i] over len(x) elements (len(y) ≥ len(x)),
+	// accumulated in float64.
+	Dot(x, y []float32) float64
+
+	// Axpy computes y[i] += alpha·x[i] over len(x) elements.
+	Axpy(alpha float32, x, y []float32)
+
+	// RowSumSquares sets out[i] = scale·Σ_j a[i*lda+j]² for i < m, j < n,
+	// accumulated in float64.
+	RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64)
+
+	// RowDots sets out[i] = Σ_j a[i*lda+j]·b[i*ldb+j] for i < m, j < n,
+	// accumulated in float64.
+	RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64)
+
+	// SignPack packs the signs of an m×(k·l) matrix of projections into
+	// l codes of k bits per row (k ≤ 32): bit j of codes[i*l+t] is set
+	// when p[i*ldp + t*k + j] > 0.
+	SignPack(m, k, l int, p []float32, ldp int, codes []uint32)
+}
