@@ -81,6 +81,9 @@ type HashConfig struct {
 	Alpha  float64 // a-block scale of QueryRecentred
 	// SignSymmetric probes the bucket of −q as well as q.
 	SignSymmetric bool
+	// LastLayerOnly hashes only the output layer's block of a_i (and of
+	// w); b_i is then taken relative to that block alone.
+	LastLayerOnly bool
 	Seed          uint64
 }
 
@@ -136,7 +139,7 @@ type structuredProjector struct {
 	layers []int // the layers hashed (1-based)
 }
 
-func newStructured(m *nn.MLP, kl int, rng *rand.Rand) *structuredProjector {
+func newStructured(m *nn.MLP, kl int, lastOnly bool, rng *rand.Rand) *structuredProjector {
 	p := &structuredProjector{m: m, kl: kl}
 	L := m.Layers()
 	p.u, p.vh, p.vb = make([][]float32, L+1), make([][]float32, L+1), make([][]float32, L+1)
@@ -144,7 +147,9 @@ func newStructured(m *nn.MLP, kl int, rng *rand.Rand) *structuredProjector {
 		p.u[l] = gaussian(rng, kl*m.Sizes[l])
 		p.vh[l] = gaussian(rng, kl*m.Sizes[l-1])
 		p.vb[l] = gaussian(rng, kl)
-		p.layers = append(p.layers, l)
+		if !lastOnly || l == L {
+			p.layers = append(p.layers, l)
+		}
 	}
 	return p
 }
@@ -253,9 +258,18 @@ func NewHasher(m *nn.MLP, cfg HashConfig) (*Hasher, error) {
 		if int64(kl)*int64(m.NumParams()) > 1<<31 {
 			return nil, fmt.Errorf("dense projections need K·L·P = %d floats; use --family structured", int64(kl)*int64(m.NumParams()))
 		}
-		h.proj = &denseProjector{m: m, kl: kl, r: gaussian(rng, kl*m.NumParams())}
+		r := gaussian(rng, kl*m.NumParams())
+		if cfg.LastLayerOnly {
+			// Zero every column outside the output layer's block.
+			P, L := m.NumParams(), m.Layers()
+			start := P - len(m.WOf(r[:P], L)) - m.Out
+			for j := 0; j < kl; j++ {
+				clear(r[j*P : j*P+start])
+			}
+		}
+		h.proj = &denseProjector{m: m, kl: kl, r: r}
 	default:
-		h.proj = newStructured(m, kl, rng)
+		h.proj = newStructured(m, kl, cfg.LastLayerOnly, rng)
 	}
 	return h, nil
 }
@@ -273,27 +287,29 @@ func (h *Hasher) newScratch(m *nn.MLP, batch int) *projScratch {
 	return s
 }
 
-// dataVector returns, for the hashed vector v_i, the multiplier s_a of the
-// a-block, the residual coordinate β_i, and |v_i|², from the linearization:
-// the projection of v_i is |a_i|(s_a·R a_i + c·β_i).
-func (h *Hasher) dataVector(anorm, b, ysum, f0sum float64) (sa, beta, norm2 float64) {
+// dataVector returns, for the hashed vector v_i of point i, the multiplier
+// s_a of the a-block, the residual coordinate β_i, and |v_i|²: the
+// projection of v_i is |a_i|(s_a·R a_i + c·β_i). With LastLayerOnly, R sees
+// only the output layer's block, whose norm is AHash[i].
+func (h *Hasher) dataVector(lin *Linearization, i int) (sa, beta, norm2 float64) {
 	if h.Cfg.Query == QueryRecentred {
-		sa, beta = h.Cfg.Alpha, f0sum-ysum
+		sa, beta = h.Cfg.Alpha, lin.F0[i]-lin.YSum[i]
 	} else {
-		sa, beta = 1, ysum-b
+		sa, beta = 1, lin.YSum[i]-lin.BHash[i]
 	}
-	norm2 = anorm * anorm * (sa*sa*anorm*anorm + beta*beta)
+	an, ah := lin.ANorm[i], lin.AHash[i]
+	norm2 = an * an * (sa*sa*ah*ah + beta*beta)
 	return
 }
 
-// codesFromProjections finishes the projections of n data vectors (in proj,
-// n × KL, holding R·a_i) and packs their signs into codes (n × L).
-func (h *Hasher) codesFromProjections(be kernels.Backend, proj []float32, n int, anorm, b, ysum, f0sum []float64, codes []uint32) {
+// codesFromProjections finishes the projections of points lo..lo+n (in
+// proj, n × KL, holding R·a_i) and packs their signs into codes (n × L).
+func (h *Hasher) codesFromProjections(be kernels.Backend, proj []float32, lin *Linearization, lo, n int, codes []uint32) {
 	kl := h.kl
 	for i := 0; i < n; i++ {
-		sa, beta, norm2 := h.dataVector(anorm[i], b[i], ysum[i], f0sum[i])
+		sa, beta, norm2 := h.dataVector(lin, lo+i)
 		row := proj[i*kl : (i+1)*kl]
-		an := anorm[i]
+		an := lin.ANorm[lo+i]
 		if h.Cfg.MIPS {
 			extra := math.Sqrt(math.Max(0, 1-norm2/(h.M*h.M)))
 			scale := an / h.M

@@ -72,7 +72,11 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 	for _, fam := range []Family{Structured, Dense} {
 		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
 			for _, mips := range []bool{false, true} {
-				for _, out := range []int{1, 2} {
+				for _, variant := range []int{1, 2, 3} {
+					out, lastOnly := variant, false
+					if variant == 3 {
+						out, lastOnly = 1, true
+					}
 					m, _ := nn.New(nn.Config{In: 4, Out: out, Hidden: []int{6}, Activation: nn.Tanh, Seed: 3})
 					rng := rand.New(rand.NewPCG(1, 2))
 					n := 40
@@ -84,7 +88,7 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 					for i := range y {
 						y[i] = float32(rng.NormFloat64())
 					}
-					h, err := NewHasher(m, HashConfig{K: 6, L: 5, Family: fam, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4})
+					h, err := NewHasher(m, HashConfig{K: 6, L: 5, Family: fam, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4, LastLayerOnly: lastOnly})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -119,6 +123,16 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 						if math.Abs(bi-lin.B[i]) > 1e-4*(1+math.Abs(bi)) || math.Abs(an-lin.ANorm[i]) > 1e-5*an {
 							t.Fatalf("point %d: b=%g |a|=%g, want %g %g", i, lin.B[i], lin.ANorm[i], bi, an)
 						}
+						if lastOnly {
+							// Only the output layer's block is hashed: a and w
+							// are restricted to it, and b is relative to it.
+							start := len(a) - (m.Sizes[m.Layers()-1]+1)*out
+							clear(a[:start])
+							bi = lin.F0[i] - dot64(a, to64(lin.W0))
+							if math.Abs(bi-lin.BHash[i]) > 1e-4*(1+math.Abs(bi)) {
+								t.Fatalf("point %d: last-layer b=%g, want %g", i, lin.BHash[i], bi)
+							}
+						}
 						var v []float64
 						if q == QueryRecentred {
 							for _, av := range a {
@@ -133,12 +147,20 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 						}
 						// q·v = |a|(f_lin − y) with f_lin = b + a·w.
 						flin := bi + dot64(a, to64(w))
-						if got, want := dot64(qv, v), an*(flin-ys); math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
+						if got, want := dot64(qv, v), an*(flin-ys); !lastOnly && math.Abs(got-want) > 1e-6*(1+math.Abs(want)) {
 							t.Fatalf("q·v = %g, want |a|(f_lin−y) = %g", got, want)
 						}
 						nv := math.Sqrt(dot64(v, v))
 						for j := 0; j < h.kl; j++ {
 							pj := dot64(R[j], v[:len(v)-1]) + float64(h.c[j])*v[len(v)-1]
+							if lastOnly && j == 0 && i == 0 {
+								// R must see nothing outside the output layer.
+								for k := 0; k < len(a)-(m.Sizes[m.Layers()-1]+1)*out; k++ {
+									if R[j][k] != 0 {
+										t.Fatalf("%v: R has a nonzero entry in a hidden layer", fam)
+									}
+								}
+							}
 							if mips {
 								pj = pj/h.M + float64(h.e[j])*math.Sqrt(math.Max(0, 1-nv*nv/(h.M*h.M)))
 							}
@@ -150,7 +172,7 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 						}
 					}
 					if mismatch > 0 {
-						t.Errorf("%v/%v/mips=%v/out=%d: %d of %d data bits differ from the explicit projection", fam, q, mips, out, mismatch, total)
+						t.Errorf("%v/%v/mips=%v/out=%d/last=%v: %d of %d data bits differ from the explicit projection", fam, q, mips, out, lastOnly, mismatch, total)
 					}
 					// Query codes.
 					codes := make([]uint32, h.Cfg.L)
@@ -176,7 +198,7 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 func maxVNorm(be kernels.Backend, m *nn.MLP, lin *Linearization, h *Hasher) float64 {
 	var mx float64
 	for i := 0; i < lin.N; i++ {
-		_, _, n2 := h.dataVector(lin.ANorm[i], lin.B[i], lin.YSum[i], lin.F0[i])
+		_, _, n2 := h.dataVector(lin, i)
 		mx = math.Max(mx, math.Sqrt(n2))
 	}
 	return mx

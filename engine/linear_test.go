@@ -38,7 +38,9 @@ func TestLinearModelIsLGD(t *testing.T) {
 	}
 	lin := make([]float64, ds.N)
 	exact := make([]float64, ds.N)
-	tr.perExample(passLinearized, lin)
+	if err := tr.LinearizedNorms(nil, lin); err != nil {
+		t.Fatal(err)
+	}
 	tr.perExample(passGradNorm, exact)
 	for i := range lin {
 		if math.Abs(lin[i]-exact[i]) > 1e-4*(1+exact[i]) {

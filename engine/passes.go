@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"math"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -114,12 +115,46 @@ func (t *Trainer) runPass(kind passKind, ids []int, out []float64) {
 			}
 		}
 	})
-	if kind == passLinearized && ids == nil {
-		for i, v := range out[:n] {
-			out[i] = math.Abs(v)
+}
+
+// GradNorms sets out[k] to the exact per-sample gradient norm |∇_w ℓ_i| at
+// the current parameters for i = ids[k] (every point when ids is nil).
+func (t *Trainer) GradNorms(ids []int, out []float64) { t.runPass(passGradNorm, ids, out) }
+
+// Losses sets out[k] to ℓ_i at the current parameters.
+func (t *Trainer) Losses(ids []int, out []float64) { t.runPass(passLoss, ids, out) }
+
+// LinearizedNorms sets out[k] to the NTK estimate of the gradient norm,
+// |a_i|·|s_lin,i(w) − Σ_o y_io|, from the last rehash (for Out > 1 through
+// the pNTK sum of logits). It fails before the first rehash.
+func (t *Trainer) LinearizedNorms(ids []int, out []float64) error {
+	if t.lin == nil {
+		return errors.New("no linearization yet: rehash first")
+	}
+	t.runPass(passLinearized, ids, out)
+	for i, v := range out {
+		out[i] = math.Abs(v)
+	}
+	return nil
+}
+
+// SamplerProbs sets out[k] to the probability that one draw of the
+// sampler, at the current parameters, picks ids[k] (every point when ids is
+// nil). It returns false for a sampler without per-draw probabilities
+// (upper-bound).
+func (t *Trainer) SamplerProbs(ids []int, out []float64) bool {
+	if ids == nil {
+		ids = make([]int, t.n)
+		for i := range ids {
+			ids[i] = i
 		}
 	}
+	return t.samp.probs(t, ids, out)
 }
+
+// Rehash linearizes at the current parameters now and rebuilds the
+// sampler's tables or alias table.
+func (t *Trainer) Rehash() error { return t.rehash() }
 
 // linearizedCosines returns, for the drawn points, the cosine between the
 // query and each hashed data vector (after the Simple-LSH transform when on):
@@ -131,7 +166,7 @@ func (t *Trainer) linearizedCosines(idx []int) []float64 {
 	for k, i := range idx {
 		den := t.hasher.M
 		if !t.hasher.Cfg.MIPS {
-			_, _, n2 := t.hasher.dataVector(t.lin.ANorm[i], t.lin.B[i], t.lin.YSum[i], t.lin.F0[i])
+			_, _, n2 := t.hasher.dataVector(t.lin, i)
 			den = math.Sqrt(n2)
 		}
 		if den == 0 {

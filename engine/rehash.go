@@ -21,6 +21,12 @@ type Linearization struct {
 	ANorm []float64
 	// B[i] = s_i(w0) − a_i·w0, so that s_i(w) ≈ B[i] + a_i·w.
 	B []float64
+	// BHash is b_i relative to the hashed layers: F0 − Σ_{hashed l} δ_l·z_l.
+	// It is B itself unless HashConfig.LastLayerOnly is set.
+	BHash []float64
+	// AHash is the norm of the hashed block of a_i: ANorm itself unless
+	// HashConfig.LastLayerOnly is set.
+	AHash []float64
 	// F0[i] = s_i(w0); YSum[i] = Σ_o y_io (the target of s_i).
 	F0, YSum []float64
 	// GradNorm0[i] is the exact norm of ∇_w ℓ_i at w0 (for Out = 1 it equals
@@ -85,6 +91,14 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
 	}
 	lin.W0 = append(lin.W0[:0], m.Params...)
+	lastOnly := h != nil && h.Cfg.LastLayerOnly
+	if lastOnly {
+		if len(lin.BHash) != n || n > 0 && &lin.BHash[0] == &lin.B[0] {
+			lin.BHash, lin.AHash = make([]float64, n), make([]float64, n)
+		}
+	} else {
+		lin.BHash, lin.AHash = lin.B, lin.ANorm
+	}
 	if h != nil && len(lin.Codes) != n*h.Cfg.L {
 		lin.Codes = make([]uint32, n*h.Cfg.L)
 	}
@@ -134,6 +148,17 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 				lin.GradNorm0[lo+i] = an * math.Abs(lin.F0[lo+i]-lin.YSum[lo+i])
 			}
 		}
+		if lastOnly {
+			L := m.Layers()
+			in := m.Sizes[L-1]
+			be.RowDots(cnt, out, b.D[L], out, b.Z[L], out, w.dots)
+			be.RowSumSquares(cnt, in, 1, b.H[L-1], in, w.sq)
+			for i := 0; i < cnt; i++ {
+				lin.BHash[lo+i] = lin.F0[lo+i] - w.dots[i]
+				d := b.D[L][i*out : (i+1)*out]
+				lin.AHash[lo+i] = math.Sqrt(be.Dot(d, d) * (w.sq[i] + 1))
+			}
+		}
 		if onePass {
 			w.hashBatch(be, h, lin, lo, cnt)
 		}
@@ -143,7 +168,7 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 	}
 	lin.MaxNorm = 0
 	for i := 0; i < n; i++ {
-		_, _, n2 := h.dataVector(lin.ANorm[i], lin.B[i], lin.YSum[i], lin.F0[i])
+		_, _, n2 := h.dataVector(lin, i)
 		lin.MaxNorm = math.Max(lin.MaxNorm, math.Sqrt(n2))
 	}
 	h.M = lin.MaxNorm
@@ -168,5 +193,5 @@ func (w *rehashWorker) hashBatch(be kernels.Backend, h *Hasher, lin *Linearizati
 	clear(proj)
 	h.proj.addBatch(be, w.b, proj, w.s)
 	L := h.Cfg.L
-	h.codesFromProjections(be, proj, cnt, lin.ANorm[lo:lo+cnt], lin.B[lo:lo+cnt], lin.YSum[lo:lo+cnt], lin.F0[lo:lo+cnt], lin.Codes[lo*L:(lo+cnt)*L])
+	h.codesFromProjections(be, proj, lin, lo, cnt, lin.Codes[lo*L:(lo+cnt)*L])
 }

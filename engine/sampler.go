@@ -131,6 +131,9 @@ func (s *aliasSampler) refresh(t *Trainer) error {
 		t.perExample(passLoss, s.scores)
 	case SamplerNTKExact:
 		t.perExample(passLinearized, s.scores)
+		for i, v := range s.scores {
+			s.scores[i] = math.Abs(v)
+		}
 	}
 	return s.reset(t, s.scores)
 }

@@ -37,6 +37,12 @@ type Config struct {
 	Eps          float64 // uniform mixing ε of the adaptive samplers
 	Prob         string  // exact or lgd (lsh only)
 	Hash         HashConfig
+	// KeepStepping enables the "more descent, less gradient" optimizer:
+	// after each SGD step, keep stepping along the same direction while a
+	// forward pass says the importance-weighted minibatch loss still falls,
+	// at most KeepStepping extra steps, each StepGrowth times the last.
+	KeepStepping int
+	StepGrowth   float64
 	// Presample is the upper-bound sampler's k (k·B points scored);
 	// TauThreshold its τ_th.
 	Presample    int
@@ -55,7 +61,7 @@ type Config struct {
 // DefaultConfig returns the defaults of `ntklsh train`.
 func DefaultConfig() Config {
 	return Config{Sampler: SamplerLSH, Batch: 32, Iters: 1500, LR: 0.02, Schedule: "constant", RehashEpochs: 1,
-		Eps: 0.1, Prob: ProbExact, Presample: 3, TauThreshold: 1.5, DiagSubset: 1000, RehashBatch: 256,
+		Eps: 0.1, Prob: ProbExact, StepGrowth: 1, Presample: 3, TauThreshold: 1.5, DiagSubset: 1000, RehashBatch: 256,
 		// K=2, L=64: on the built-in set, the K·L=128 setting with the lowest
 		// second-moment ratio among those tried (README, "Where LSH stands").
 		Hash: HashConfig{K: 2, L: 64, Family: Structured, MIPS: true, Query: QueryPaper, Alpha: 0.01, SignSymmetric: true, Seed: 7}}
@@ -105,6 +111,12 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if c.KeepStepping < 0 || c.KeepStepping > 1000 {
+		bad("keep-stepping=%d outside [0, 1000]", c.KeepStepping)
+	}
+	if c.KeepStepping > 0 && !(c.StepGrowth >= 1 && c.StepGrowth <= 10) {
+		bad("step-growth=%g outside [1, 10]", c.StepGrowth)
+	}
 	if c.Presample < 1 || c.Presample > 1024 {
 		bad("presample=%d outside [1, 1024]", c.Presample)
 	}
@@ -145,6 +157,8 @@ type Eval struct {
 	// NonEmpty is the number of non-empty (table, sign) buckets of the
 	// last lsh query.
 	NonEmpty int `json:"nonempty_buckets,omitempty"`
+	// ExtraSteps counts the keep-stepping optimizer's extra steps so far.
+	ExtraSteps int `json:"extra_steps,omitempty"`
 }
 
 // Result summarizes a run.
@@ -179,6 +193,7 @@ type Trainer struct {
 	diag      []int
 
 	lastNonEmpty int
+	extraSteps   int
 	// OnEval, when set, is called with every evaluation row.
 	OnEval func(Eval)
 	// OnIter, when set, is called after every iteration with the
@@ -301,6 +316,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			e.MaxWeight = maxW
 		}
 		e.NonEmpty = t.lastNonEmpty
+		e.ExtraSteps = t.extraSteps
 		sumW, sumW2, maxW, nW = 0, 0, 0, 0
 		res.Evals = append(res.Evals, e)
 		if t.OnEval != nil {
@@ -366,17 +382,57 @@ func finite32(v []float32) bool {
 // the weighted minibatch loss and the largest weight.
 func (t *Trainer) step(lr float64) (loss, maxW float64) {
 	loss, maxW = t.minibatchGrad()
-	m := t.m
+	dir := t.grad
 	if t.vel != nil {
 		mu := float32(t.cfg.Momentum)
 		for i, g := range t.grad {
 			t.vel[i] = mu*t.vel[i] + g
 		}
-		t.be.Axpy(float32(-lr), t.vel, m.Params)
-	} else {
-		t.be.Axpy(float32(-lr), t.grad, m.Params)
+		dir = t.vel
+	}
+	t.be.Axpy(float32(-lr), dir, t.m.Params)
+	if t.cfg.KeepStepping > 0 {
+		t.extraSteps += t.keepStepping(lr, dir)
 	}
 	return loss, maxW
+}
+
+// keepStepping takes up to KeepStepping further steps along dir while the
+// weighted minibatch loss falls, undoing the first step that does not
+// lower it, and returns the number of steps kept.
+func (t *Trainer) keepStepping(lr float64, dir []float32) int {
+	prev := t.batchLoss()
+	eta := lr
+	for k := 0; k < t.cfg.KeepStepping; k++ {
+		eta *= t.cfg.StepGrowth
+		t.be.Axpy(float32(-eta), dir, t.m.Params)
+		cur := t.batchLoss()
+		if !(cur < prev) {
+			t.be.Axpy(float32(eta), dir, t.m.Params)
+			return k
+		}
+		prev = cur
+	}
+	return t.cfg.KeepStepping
+}
+
+// batchLoss is the importance-weighted loss of the current minibatch (in
+// t.xb, t.yb, t.w) at the current parameters.
+func (t *Trainer) batchLoss() float64 {
+	B := len(t.idx)
+	out := t.m.Out
+	t.mb.Forward(t.be, t.m.Params, t.xb, B)
+	f := t.mb.Output()
+	var loss float64
+	for b := 0; b < B; b++ {
+		var l float64
+		for o := 0; o < out; o++ {
+			r := float64(f[b*out+o] - t.yb[b*out+o])
+			l += 0.5 * r * r
+		}
+		loss += t.w[b] / float64(B) * l
+	}
+	return loss
 }
 
 // minibatchGrad sets t.grad to the importance-weighted minibatch gradient
