@@ -42,6 +42,10 @@ type Linearization struct {
 type RehashOptions struct {
 	Batch   int // examples per Jacobian batch (default 256)
 	Workers int // goroutines (default GOMAXPROCS)
+	// Progress, when set, is called (from the worker goroutines) after each
+	// batch with the examples processed so far and the total, which is 2N
+	// when the Simple-LSH scale needs a second pass.
+	Progress func(done, total int)
 }
 
 type rehashWorker struct {
@@ -115,6 +119,16 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 	}
 	onePass := h != nil && !h.Cfg.MIPS
 	params := m.Params
+	total := n
+	if h != nil && !onePass {
+		total = 2 * n
+	}
+	var done atomic.Int64
+	report := func(cnt int) {
+		if opt.Progress != nil {
+			opt.Progress(int(done.Add(int64(cnt))), total)
+		}
+	}
 	forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
 		w := workers[wi]
 		cnt := hi - lo
@@ -162,6 +176,7 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 		if onePass {
 			w.hashBatch(be, h, lin, lo, cnt)
 		}
+		report(cnt)
 	})
 	if h == nil {
 		return lin
@@ -181,6 +196,7 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 			w.b.Forward(be, params, x[lo*m.In:hi*m.In], hi-lo)
 			w.b.BackwardOnes(be, params)
 			w.hashBatch(be, h, lin, lo, hi-lo)
+			report(hi - lo)
 		})
 	}
 	return lin

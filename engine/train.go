@@ -182,6 +182,7 @@ type Trainer struct {
 	tables    *lsh.Tables
 	lin       *Linearization
 	rng       *rand.Rand
+	pcg       *rand.PCG
 	grad, vel []float32
 	delta     []float32
 	workers   []*passWorker
@@ -194,6 +195,19 @@ type Trainer struct {
 
 	lastNonEmpty int
 	extraSteps   int
+	// progress of this run (restored by Restore)
+	iter                    int
+	tSample, tGrad, tRehash time.Duration
+	rehashes                int
+
+	// CheckpointEvery and OnCheckpoint, when both set, make Train call
+	// OnCheckpoint with the state at the start of every CheckpointEvery-th
+	// iteration; an error from it stops training.
+	CheckpointEvery int
+	OnCheckpoint    func(State) error
+	// OnRehashProgress, when set, reports the progress of each rehash
+	// (see RehashOptions.Progress); it is called from several goroutines.
+	OnRehashProgress func(done, total int)
 	// OnEval, when set, is called with every evaluation row.
 	OnEval func(Eval)
 	// OnIter, when set, is called after every iteration with the
@@ -236,7 +250,8 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 		cfg.EvalEvery = max(1, cfg.Iters/20)
 	}
 	t := &Trainer{be: be, m: m, cfg: cfg, x: train.X, y: train.Y, n: train.N, test: test,
-		rng: rand.New(rand.NewPCG(cfg.Seed, 0x747261696e))}
+		pcg: rand.NewPCG(cfg.Seed, 0x747261696e)}
+	t.rng = rand.New(t.pcg)
 	t.samp = newSampler(cfg.Sampler)
 	if cfg.Sampler == SamplerLSH {
 		h, err := NewHasher(m, cfg.Hash)
@@ -286,7 +301,7 @@ func (t *Trainer) rehashPeriod() int {
 }
 
 func (t *Trainer) rehash() error {
-	t.lin = Rehash(t.be, t.m, t.x, t.y, t.n, t.hasher, RehashOptions{Batch: t.cfg.RehashBatch, Workers: t.cfg.Workers}, t.lin)
+	t.lin = Rehash(t.be, t.m, t.x, t.y, t.n, t.hasher, RehashOptions{Batch: t.cfg.RehashBatch, Workers: t.cfg.Workers, Progress: t.OnRehashProgress}, t.lin)
 	return t.samp.afterRehash(t)
 }
 
@@ -294,15 +309,16 @@ func (t *Trainer) rehash() error {
 // cancelled or training diverges.
 func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	res := &Result{Sampler: t.cfg.Sampler}
-	start := time.Now()
-	var tSample, tGrad, tRehash time.Duration
-	rehashes := 0
+	wallStart := time.Now()
+	start := t.iter
+	tSample, tGrad, tRehash := &t.tSample, &t.tGrad, &t.tRehash
+	rehashes := &t.rehashes
 	period := t.rehashPeriod()
 	var sumW, sumW2, maxW float64
 	var nW int
 	evaluate := func(it int) {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
-			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: rehashes}
+			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
 		e.TrainSeconds = e.SampleSeconds + e.GradSeconds + e.RehashSeconds
 		e.TrainLoss = t.Loss(t.x, t.y, t.n)
 		e.TestLoss = math.NaN()
@@ -324,17 +340,23 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 	}
 	needLin := t.samp.needsLinearization()
-	for it := 0; it < t.cfg.Iters; it++ {
+	for it := t.iter; it < t.cfg.Iters; it++ {
+		t.iter = it
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("stopped at iteration %d: %w", it, err)
+			return res, &InterruptedError{Iter: it, Err: err}
+		}
+		if t.OnCheckpoint != nil && t.CheckpointEvery > 0 && it%t.CheckpointEvery == 0 && it > 0 && it != start {
+			if err := t.OnCheckpoint(t.State()); err != nil {
+				return res, fmt.Errorf("checkpoint at iteration %d: %w", it, err)
+			}
 		}
 		if needLin && it%period == 0 {
 			t0 := time.Now()
 			if err := t.rehash(); err != nil {
 				return res, fmt.Errorf("rehash at iteration %d: %w", it, err)
 			}
-			tRehash += time.Since(t0)
-			rehashes++
+			*tRehash += time.Since(t0)
+			*rehashes++
 		}
 		if it%t.cfg.EvalEvery == 0 {
 			evaluate(it)
@@ -344,10 +366,10 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("iteration %d: %w", it, err)
 		}
 		t1 := time.Now()
-		tSample += t1.Sub(t0)
+		*tSample += t1.Sub(t0)
 		lr := t.LR(it)
 		loss, itMax := t.step(lr)
-		tGrad += time.Since(t1)
+		*tGrad += time.Since(t1)
 		for _, w := range t.w {
 			sumW += w
 			sumW2 += w * w
@@ -363,9 +385,10 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 				SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds()})
 		}
 	}
+	t.iter = t.cfg.Iters
 	evaluate(t.cfg.Iters)
 	res.Final = res.Evals[len(res.Evals)-1]
-	res.Wall = time.Since(start)
+	res.Wall = time.Since(wallStart)
 	return res, nil
 }
 

@@ -17,6 +17,8 @@ func usage() {
 
 commands:
   train   train a model (no --data: built-in synthetic teacher data set)
+  predict write predictions of a checkpointed model for a data file (CSV)
+  eval    print the loss (and accuracy) of a checkpointed model on a data file
   info    CPU features and the kernel backend in use
 
 Run "ntklsh <command> -h" for the flags of a command.
@@ -32,6 +34,10 @@ func main() {
 	switch os.Args[1] {
 	case "train":
 		err = runTrain(os.Args[2:], os.Stdout, os.Stderr)
+	case "predict":
+		err = runPredict(os.Args[2:], os.Stdout)
+	case "eval":
+		err = runEval(os.Args[2:], os.Stdout)
 	case "info":
 		err = runInfo(os.Args[2:], os.Stdout)
 	case "-h", "-help", "--help", "help":
@@ -43,9 +49,14 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ntklsh %s: %v\n", os.Args[1], err)
+		if err != errInterrupted {
+			fmt.Fprintf(os.Stderr, "ntklsh %s: %v\n", os.Args[1], err)
+		}
 		if err == errUsage {
 			os.Exit(2)
+		}
+		if err == errInterrupted {
+			os.Exit(130)
 		}
 		os.Exit(1)
 	}

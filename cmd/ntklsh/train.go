@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/checkpoint"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
 )
@@ -52,6 +53,10 @@ type trainFlags struct {
 	targetLoss float64
 	quiet      bool
 	cpuProf    string
+	ckptDir    string
+	ckptEvery  int
+	resumeDir  string
+	logFormat  string
 	hashSeed   uint64
 }
 
@@ -130,6 +135,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.logPath, "log", "", "write per-iteration and evaluation metrics to this file (.csv or .jsonl)")
 	fs.Float64Var(&f.targetLoss, "target-loss", 0, "common target train loss for time-to-target (0: 1.05 × the worst final train loss of the compared samplers)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
+	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
+	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
+	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
+	fs.StringVar(&f.resumeDir, "resume", "", "continue the run checkpointed in this directory (same flags as the interrupted run)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -139,6 +148,18 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", f.logFormat)
+	}
+	if f.ckptEvery < 0 {
+		return fmt.Errorf("--checkpoint-every %d must be ≥ 0", f.ckptEvery)
+	}
+	if f.resumeDir != "" && f.ckptDir == "" {
+		f.ckptDir = f.resumeDir
+	}
+	if f.ckptEvery > 0 && f.ckptDir == "" {
+		return errors.New("--checkpoint-every needs --checkpoint DIR")
 	}
 	hidden, err := parseHidden(f.hidden)
 	if err != nil {
@@ -165,7 +186,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		samplers[i] = strings.TrimSpace(samplers[i])
 	}
 
-	train, test, err := loadData(f)
+	if f.ckptDir != "" && len(samplers) != 1 {
+		return fmt.Errorf("--checkpoint and --resume need a single --sampler (got %q)", f.samplers)
+	}
+	if f.ckptDir != "" && f.resumeDir == "" && hasCheckpoint(f.ckptDir) {
+		return fmt.Errorf("%s already holds a checkpoint: pass --resume %s to continue it, or choose another directory", f.ckptDir, f.ckptDir)
+	}
+	train, test, norm, spec, err := loadData(f)
 	if err != nil {
 		return err
 	}
@@ -193,17 +220,19 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		defer logw.Close()
 	}
-	progress := stderr
-	if f.quiet {
-		progress = io.Discard
-	}
+	rep := newReporter(stderr, f.quiet, f.logFormat == "json")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fp := ""
+	if f.ckptDir != "" {
+		fp = fingerprint(train)
+	}
 
 	probe, _ := nn.New(mcfg)
-	fmt.Fprintf(progress, "data: %s, %d train / %d test points, %d features, %d outputs\n", train.Name, train.N, testN(test), train.D, train.O)
-	fmt.Fprintf(progress, "model: %s; backend %s (%s); %d iterations of batch %d (%.2f epochs)\n",
-		probe, be.Name(), why, cfg.Iters, cfg.Batch, float64(cfg.Iters*cfg.Batch)/float64(train.N))
+	rep.event("start", map[string]any{"data": train.Name, "train_points": train.N, "test_points": testN(test), "features": train.D, "outputs": train.O,
+		"model": probe.String(), "backend": be.Name(), "backend_reason": why, "iters": cfg.Iters, "batch": cfg.Batch},
+		fmt.Sprintf("data: %s, %d train / %d test points, %d features, %d outputs\nmodel: %s; backend %s (%s); %d iterations of batch %d (%.2f epochs)\n",
+			train.Name, train.N, testN(test), train.D, train.O, probe, be.Name(), why, cfg.Iters, cfg.Batch, float64(cfg.Iters*cfg.Batch)/float64(train.N)))
 
 	if f.cpuProf != "" {
 		pf, err := os.Create(f.cpuProf)
@@ -228,20 +257,65 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(progress, "== %s\n", c)
-		fmt.Fprintf(progress, "%8s %7s %9s %12s %12s %8s %8s %8s %8s\n", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "ideal", "ess", "max_w")
+		rep.beginRun(c.String(), c.Iters)
 		tr.OnEval = func(e engine.Eval) {
-			fmt.Fprintf(progress, "%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3g\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss, e.SecondMoment, e.Ideal, e.ESS, e.MaxWeight)
+			rep.eval(s, e)
 			if logw != nil {
 				logw.eval(s, e)
 			}
 		}
-		if logw != nil {
-			tr.OnIter = func(r engine.IterRecord) { logw.iter(s, r) }
+		tr.OnIter = func(r engine.IterRecord) {
+			rep.iter(r.Iter + 1)
+			if logw != nil {
+				logw.iter(s, r)
+			}
+		}
+		tr.OnRehashProgress = rep.rehash
+		save := func(st engine.State, finished bool) error {
+			ck, err := buildCheckpoint(mcfg, c, st, spec, norm, fp, finished)
+			if err != nil {
+				return err
+			}
+			if err := checkpoint.Write(f.ckptDir, ck); err != nil {
+				return err
+			}
+			rep.event("checkpoint", map[string]any{"dir": f.ckptDir, "iter": st.Iter}, "")
+			return nil
+		}
+		if f.ckptDir != "" {
+			tr.CheckpointEvery = f.ckptEvery
+			tr.OnCheckpoint = func(st engine.State) error { return save(st, false) }
+		}
+		if f.resumeDir != "" {
+			st, err := resumeState(f.resumeDir, mcfg, c, fp)
+			if err != nil {
+				return err
+			}
+			if err := tr.Restore(st); err != nil {
+				return fmt.Errorf("resuming from %s: %w", f.resumeDir, err)
+			}
+			rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": st.Iter}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, st.Iter))
 		}
 		res, err := tr.Train(ctx)
+		rep.endRun()
+		var ie *engine.InterruptedError
+		if errors.As(err, &ie) && f.ckptDir != "" {
+			if err := save(tr.State(), false); err != nil {
+				return fmt.Errorf("interrupted at iteration %d, and the checkpoint failed: %w", ie.Iter, err)
+			}
+			fmt.Fprintf(stderr, "ntklsh train: interrupted at iteration %d; checkpoint written to %s; continue with the same flags and --resume %s\n", ie.Iter, f.ckptDir, f.ckptDir)
+			return errInterrupted
+		}
 		if err != nil {
+			if f.ckptDir != "" {
+				return fmt.Errorf("%w (the last good checkpoint in %s is kept)", err, f.ckptDir)
+			}
 			return err
+		}
+		if f.ckptDir != "" {
+			if err := save(tr.State(), true); err != nil {
+				return err
+			}
 		}
 		results = append(results, res)
 	}
@@ -259,12 +333,12 @@ func testN(d *data.Dataset) int {
 	return d.N
 }
 
-func loadData(f trainFlags) (train, test *data.Dataset, err error) {
+func loadData(f trainFlags) (train, test *data.Dataset, norm *data.Standardizer, spec dataSpec, err error) {
 	if f.maxRows < 0 {
-		return nil, nil, fmt.Errorf("--max-rows %d must be ≥ 0", f.maxRows)
+		return nil, nil, nil, spec, fmt.Errorf("--max-rows %d must be ≥ 0", f.maxRows)
 	}
 	if !(f.testFrac >= 0 && f.testFrac < 1) {
-		return nil, nil, fmt.Errorf("--test-frac %g outside [0, 1)", f.testFrac)
+		return nil, nil, nil, spec, fmt.Errorf("--test-frac %g outside [0, 1)", f.testFrac)
 	}
 	var hdr data.HeaderMode
 	switch f.header {
@@ -275,7 +349,7 @@ func loadData(f trainFlags) (train, test *data.Dataset, err error) {
 	case "no", "false":
 		hdr = data.HeaderNo
 	default:
-		return nil, nil, fmt.Errorf("--header %q: want auto, yes or no", f.header)
+		return nil, nil, nil, spec, fmt.Errorf("--header %q: want auto, yes or no", f.header)
 	}
 	csvOpt := data.CSVOptions{Target: f.target, Targets: f.targets, Header: hdr, OneHot: f.oneHot, MaxRows: f.maxRows}
 	svmOpt := data.LIBSVMOptions{OneHot: f.oneHot, MaxRows: f.maxRows}
@@ -286,39 +360,44 @@ func loadData(f trainFlags) (train, test *data.Dataset, err error) {
 		all, err = data.Load(f.dataPath, f.format, csvOpt, svmOpt)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, spec, err
+	}
+	spec = dataSpec{Source: "synthetic", Format: f.format, Target: f.target, Targets: f.targets, Header: f.header, OneHot: f.oneHot,
+		Classes: all.Classes, Features: all.D, Outputs: all.O, Names: all.FeatureNames}
+	if f.dataPath != "" {
+		spec.Source = f.dataPath
 	}
 	if f.testPath != "" {
 		train = all
 		svmOpt.Features = all.D
 		if test, err = data.Load(f.testPath, f.format, csvOpt, svmOpt); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, spec, err
 		}
 		if test.D != train.D || test.O != train.O {
-			return nil, nil, fmt.Errorf("%s has %d features and %d targets, but %s has %d and %d", f.testPath, test.D, test.O, f.dataPath, train.D, train.O)
+			return nil, nil, nil, spec, fmt.Errorf("%s has %d features and %d targets, but %s has %d and %d", f.testPath, test.D, test.O, f.dataPath, train.D, train.O)
 		}
 	} else if f.testFrac > 0 {
 		if train, test, err = data.Split(all, f.testFrac, f.seed); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, spec, err
 		}
 	} else {
 		train = all
 	}
 	if train.N < 1 {
-		return nil, nil, errors.New("no training points")
+		return nil, nil, nil, spec, errors.New("no training points")
 	}
 	if f.standardize {
-		st := data.FitStandardizer(train, f.oneHot == 0)
-		if err := st.Apply(train); err != nil {
-			return nil, nil, err
+		norm = data.FitStandardizer(train, f.oneHot == 0)
+		if err := norm.Apply(train); err != nil {
+			return nil, nil, nil, spec, err
 		}
 		if test != nil {
-			if err := st.Apply(test); err != nil {
-				return nil, nil, err
+			if err := norm.Apply(test); err != nil {
+				return nil, nil, nil, spec, err
 			}
 		}
 	}
-	return train, test, nil
+	return train, test, norm, spec, nil
 }
 
 // timeToTarget returns the training seconds and iterations of the first

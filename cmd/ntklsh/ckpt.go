@@ -1,0 +1,175 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/checkpoint"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// dataSpec records how the training data was read, so that predict and eval
+// read new files the same way.
+type dataSpec struct {
+	Source   string    `json:"source"` // file path, or "synthetic"
+	Format   string    `json:"format,omitempty"`
+	Target   int       `json:"target"`
+	Targets  int       `json:"targets"`
+	Header   string    `json:"header"`
+	OneHot   int       `json:"onehot,omitempty"`
+	Classes  []float64 `json:"classes,omitempty"`
+	Features int       `json:"features"`
+	Outputs  int       `json:"outputs"`
+	Names    []string  `json:"feature_names,omitempty"`
+}
+
+// trainingMeta is the training part of a checkpoint's metadata.
+type trainingMeta struct {
+	Config          json.RawMessage `json:"config"`
+	State           engine.State    `json:"state"`
+	Seed            uint64          `json:"model_seed"`
+	DataFingerprint string          `json:"data_fingerprint"`
+	Finished        bool            `json:"finished"`
+}
+
+// fingerprint hashes the (standardized) training data, so that a resume on
+// different data is refused.
+func fingerprint(d *data.Dataset) string {
+	h := sha256.New()
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(d.N))
+	h.Write(b[:])
+	buf := make([]byte, 0, 1<<14)
+	for _, v := range [][]float32{d.X, d.Y} {
+		for _, x := range v {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+			if len(buf) == cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+		}
+	}
+	h.Write(buf)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func modelSpec(c nn.Config) checkpoint.Model {
+	return checkpoint.Model{In: c.In, Out: c.Out, Hidden: append([]int{}, c.Hidden...), Activation: c.Activation.String()}
+}
+
+func describeModel(m checkpoint.Model) string {
+	parts := []string{fmt.Sprint(m.In)}
+	for _, h := range m.Hidden {
+		parts = append(parts, fmt.Sprint(h))
+	}
+	parts = append(parts, fmt.Sprint(m.Out))
+	return strings.Join(parts, "-") + " (" + m.Activation + ")"
+}
+
+func normalization(st *data.Standardizer) *checkpoint.Normalization {
+	if st == nil {
+		return nil
+	}
+	return &checkpoint.Normalization{XMean: st.XMean, XStd: st.XStd, YMean: st.YMean, YStd: st.YStd}
+}
+
+// buildCheckpoint assembles a checkpoint from a trainer's state.
+func buildCheckpoint(mcfg nn.Config, cfg engine.Config, st engine.State, spec dataSpec, norm *data.Standardizer, fp string, finished bool) (*checkpoint.Checkpoint, error) {
+	cj, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	tm, err := json.Marshal(trainingMeta{Config: cj, State: st, Seed: mcfg.Seed, DataFingerprint: fp, Finished: finished})
+	if err != nil {
+		return nil, err
+	}
+	dj, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	return &checkpoint.Checkpoint{Meta: checkpoint.Meta{Model: modelSpec(mcfg), Normalization: normalization(norm), Data: dj, Training: tm},
+		Params: st.Params, Velocity: st.Velocity, W0: st.W0}, nil
+}
+
+// resumeState checks that the checkpoint in dir belongs to this run (same
+// architecture, configuration and data) and returns its training state.
+func resumeState(dir string, mcfg nn.Config, cfg engine.Config, fp string) (engine.State, error) {
+	c, err := checkpoint.Read(dir)
+	if err != nil {
+		return engine.State{}, err
+	}
+	where := filepath.Join(dir, checkpoint.FileName)
+	if got, want := describeModel(c.Meta.Model), describeModel(modelSpec(mcfg)); got != want {
+		return engine.State{}, fmt.Errorf("%s was written for the architecture %s, but this run builds %s", where, got, want)
+	}
+	var tm trainingMeta
+	if len(c.Meta.Training) == 0 || json.Unmarshal(c.Meta.Training, &tm) != nil {
+		return engine.State{}, fmt.Errorf("%s holds no training state to resume", where)
+	}
+	if tm.Seed != mcfg.Seed {
+		return engine.State{}, fmt.Errorf("%s was written with --seed %d, this run has --seed %d", where, tm.Seed, mcfg.Seed)
+	}
+	cj, _ := json.Marshal(cfg)
+	if diff := diffJSON(tm.Config, cj); diff != "" {
+		return engine.State{}, fmt.Errorf("%s was written with other training settings (%s); resume with the same flags", where, diff)
+	}
+	if tm.DataFingerprint != fp {
+		return engine.State{}, fmt.Errorf("%s was written for other training data (fingerprint %s, this run's %s)", where, tm.DataFingerprint, fp)
+	}
+	st := tm.State
+	st.Params, st.Velocity, st.W0 = c.Params, c.Velocity, c.W0
+	return st, nil
+}
+
+// diffJSON lists the top-level and nested keys whose values differ.
+func diffJSON(a, b []byte) string {
+	var ma, mb map[string]any
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return "unreadable configuration"
+	}
+	var diffs []string
+	var walk func(prefix string, x, y map[string]any)
+	walk = func(prefix string, x, y map[string]any) {
+		keys := map[string]bool{}
+		for k := range x {
+			keys[k] = true
+		}
+		for k := range y {
+			keys[k] = true
+		}
+		for k := range keys {
+			xv, yv := x[k], y[k]
+			xm, ok1 := xv.(map[string]any)
+			ym, ok2 := yv.(map[string]any)
+			if ok1 && ok2 {
+				walk(prefix+k+".", xm, ym)
+				continue
+			}
+			if fmt.Sprint(xv) != fmt.Sprint(yv) {
+				diffs = append(diffs, fmt.Sprintf("%s%s: checkpoint %v, now %v", prefix, k, xv, yv))
+			}
+		}
+	}
+	walk("", ma, mb)
+	sort.Strings(diffs)
+	return strings.Join(diffs, "; ")
+}
+
+// hasCheckpoint says whether dir already holds a checkpoint file.
+func hasCheckpoint(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, checkpoint.FileName))
+	return err == nil
+}
+
+var errInterrupted = errors.New("interrupted")

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ntklsh/ntklsh/engine"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// reporter shows a run's progress on stderr: a progress bar with rate and
+// ETA on a terminal, plain lines otherwise, JSON objects with --log-format
+// json, nothing but errors with --quiet.
+type reporter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	quiet   bool
+	enc     *json.Encoder
+	tty     bool
+	bar     *progressbar.ProgressBar
+	desc    string
+	lastLog time.Time
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newReporter(w io.Writer, quiet, asJSON bool) *reporter {
+	r := &reporter{w: w, quiet: quiet, tty: isTerminal(w)}
+	if asJSON {
+		r.enc = json.NewEncoder(w)
+	}
+	return r
+}
+
+func (r *reporter) clearBar() {
+	if r.bar != nil {
+		r.bar.Clear()
+	}
+}
+
+// event reports something that happened; text is what a person reads (may
+// be empty), fields what --log-format json writes.
+func (r *reporter) event(kind string, fields map[string]any, text string) {
+	if r.quiet {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.enc != nil {
+		fields["event"] = kind
+		fields["time"] = time.Now().UTC().Format(time.RFC3339Nano)
+		r.enc.Encode(fields)
+		return
+	}
+	if text != "" {
+		r.clearBar()
+		fmt.Fprint(r.w, text)
+	}
+}
+
+func (r *reporter) beginRun(desc string, iters int) {
+	r.event("run", map[string]any{"config": desc, "iters": iters}, "== "+desc+"\n"+
+		fmt.Sprintf("%8s %7s %9s %12s %12s %8s %8s %8s %8s\n", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "ideal", "ess", "max_w"))
+	if r.quiet || r.enc != nil || !r.tty {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.desc = "training"
+	r.bar = progressbar.NewOptions(iters, progressbar.OptionSetWriter(r.w), progressbar.OptionSetDescription(r.desc),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("it"),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+}
+
+func (r *reporter) iter(done int) {
+	if r.bar == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.desc != "training" {
+		r.desc = "training"
+		r.bar.Describe(r.desc)
+	}
+	r.bar.Set(done)
+}
+
+func jsonNum(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
+}
+
+func (r *reporter) eval(sampler string, e engine.Eval) {
+	r.event("eval", map[string]any{"sampler": sampler, "iter": e.Iter, "epoch": e.Epoch, "train_s": e.TrainSeconds,
+		"train_loss": jsonNum(e.TrainLoss), "test_loss": jsonNum(e.TestLoss), "second_moment_ratio": jsonNum(e.SecondMoment),
+		"ideal_ratio": jsonNum(e.Ideal), "kl": jsonNum(e.KL), "ess_fraction": jsonNum(e.ESS), "max_weight": jsonNum(e.MaxWeight)},
+		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3g\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
+			e.SecondMoment, e.Ideal, e.ESS, e.MaxWeight))
+}
+
+// rehash reports a rehash's progress; it is called from several goroutines.
+func (r *reporter) rehash(done, total int) {
+	if r.quiet {
+		return
+	}
+	r.mu.Lock()
+	if r.bar != nil {
+		r.desc = fmt.Sprintf("rehash %3.0f%%", 100*float64(done)/float64(total))
+		r.bar.Describe(r.desc)
+		r.mu.Unlock()
+		return
+	}
+	// Plain lines: at most one every 5 seconds, and the end of long ones.
+	now := time.Now()
+	show := now.Sub(r.lastLog) > 5*time.Second
+	if show {
+		r.lastLog = now
+	}
+	r.mu.Unlock()
+	if show && done < total {
+		r.event("rehash", map[string]any{"done": done, "total": total}, fmt.Sprintf("rehash: %d of %d examples\n", done, total))
+	}
+}
+
+func (r *reporter) endRun() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Finish()
+		r.bar = nil
+	}
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is everything a run needs to continue, bit for bit, as if it had
+// not stopped: the parameters, the optimizer's velocity, the parameters of
+// the last rehash (the tables are rebuilt from them, not stored), the
+// random number generator, the iteration and the sampler's own state.
+type State struct {
+	Iter     int       `json:"iter"`
+	Params   []float32 `json:"-"`
+	Velocity []float32 `json:"-"` // nil without momentum
+	W0       []float32 `json:"-"` // nil before the first rehash
+	RNG      []byte    `json:"rng"`
+	// Tau is the upper-bound sampler's moving average of τ.
+	Tau        float64 `json:"tau"`
+	ExtraSteps int     `json:"extra_steps"`
+	Rehashes   int     `json:"rehashes"`
+	// Seconds spent so far, for reporting.
+	SampleSeconds float64 `json:"sample_s"`
+	GradSeconds   float64 `json:"grad_s"`
+	RehashSeconds float64 `json:"rehash_s"`
+}
+
+// InterruptedError is returned by Train when its context is cancelled; the
+// trainer's State is then that of the start of iteration Iter.
+type InterruptedError struct {
+	Iter int
+	Err  error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted at iteration %d: %v", e.Iter, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// Iter is the next iteration Train will run.
+func (t *Trainer) Iter() int { return t.iter }
+
+// State captures the trainer's state at the start of iteration Iter().
+// The slices are copies.
+func (t *Trainer) State() State {
+	rng, err := t.pcg.MarshalBinary()
+	if err != nil {
+		panic("engine: PCG state: " + err.Error())
+	}
+	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.extraSteps,
+		Rehashes: t.rehashes, SampleSeconds: t.tSample.Seconds(), GradSeconds: t.tGrad.Seconds(), RehashSeconds: t.tRehash.Seconds()}
+	if t.vel != nil {
+		s.Velocity = append([]float32(nil), t.vel...)
+	}
+	if t.lin != nil {
+		s.W0 = append([]float32(nil), t.lin.W0...)
+	}
+	if ub, ok := t.samp.(*upperBoundSampler); ok {
+		s.Tau = ub.tau
+	}
+	return s
+}
+
+// Restore puts the trainer in state s, which must come from a trainer with
+// the same model shape, data and configuration. When the sampler needs a
+// linearization and iteration s.Iter would not rehash anyway, the tables are
+// rebuilt at s.W0, exactly as the interrupted run had them.
+func (t *Trainer) Restore(s State) error {
+	P := t.m.NumParams()
+	if len(s.Params) != P {
+		return fmt.Errorf("state has %d parameters, the model has %d", len(s.Params), P)
+	}
+	if s.Iter < 0 || s.Iter > t.cfg.Iters {
+		return fmt.Errorf("state is at iteration %d, outside this run's [0, %d]", s.Iter, t.cfg.Iters)
+	}
+	if (t.vel != nil) != (s.Velocity != nil) || s.Velocity != nil && len(s.Velocity) != P {
+		return errors.New("state's optimizer velocity does not match this run's momentum setting")
+	}
+	if s.W0 != nil && len(s.W0) != P {
+		return fmt.Errorf("state's rehash point has %d parameters, the model has %d", len(s.W0), P)
+	}
+	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
+		return fmt.Errorf("state's random number generator: %w", err)
+	}
+	copy(t.m.Params, s.Params)
+	if t.vel != nil {
+		copy(t.vel, s.Velocity)
+	}
+	t.iter = s.Iter
+	t.extraSteps, t.rehashes = s.ExtraSteps, s.Rehashes
+	t.tSample = time.Duration(s.SampleSeconds * float64(time.Second))
+	t.tGrad = time.Duration(s.GradSeconds * float64(time.Second))
+	t.tRehash = time.Duration(s.RehashSeconds * float64(time.Second))
+	if ub, ok := t.samp.(*upperBoundSampler); ok {
+		ub.tau = s.Tau
+	}
+	if t.samp.needsLinearization() && s.Iter%t.rehashPeriod() != 0 && s.Iter < t.cfg.Iters {
+		if s.W0 == nil {
+			return errors.New("state lacks the rehash point its sampler needs")
+		}
+		// Rebuild the linearization and tables at w0.
+		copy(t.m.Params, s.W0)
+		err := t.rehash()
+		copy(t.m.Params, s.Params)
+		if err != nil {
+			return fmt.Errorf("rebuilding the tables at the rehash point: %w", err)
+		}
+	}
+	return nil
+}
