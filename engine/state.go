@@ -110,3 +110,18 @@ func (t *Trainer) Restore(s State) error {
 	}
 	return nil
 }
+
+// DivergedError reports NaN or Inf in the loss, the gradient or the weights.
+type DivergedError struct {
+	Iter          int
+	Sampler       string
+	LR            float64
+	Loss          float64
+	MaxWeight     float64 // largest importance weight in the failing minibatch
+	MaxWeightSeen float64 // largest importance weight of the run
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at iteration %d (sampler %s, lr %g): minibatch loss %v; largest importance weight %.4g in that minibatch, %.4g in the run; lower --lr, or raise --eps to bound the weights",
+		e.Iter, e.Sampler, e.LR, e.Loss, e.MaxWeight, e.MaxWeightSeen)
+}

@@ -193,8 +193,9 @@ type Trainer struct {
 	w         []float64
 	diag      []int
 
-	lastNonEmpty int
-	extraSteps   int
+	lastNonEmpty  int
+	extraSteps    int
+	maxWeightSeen float64
 	// progress of this run (restored by Restore)
 	iter                    int
 	tSample, tGrad, tRehash time.Duration
@@ -376,9 +377,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			nW++
 		}
 		maxW = math.Max(maxW, itMax)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) || !finite32(t.m.Params) {
-			return res, fmt.Errorf("training diverged at iteration %d (sampler %s, lr %g): minibatch loss %v, largest importance weight in the minibatch %.4g; lower --lr or raise --eps",
-				it, t.cfg.Sampler, lr, loss, itMax)
+		t.maxWeightSeen = math.Max(t.maxWeightSeen, itMax)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || !finite32(t.grad) || !finite32(t.m.Params) {
+			return res, &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Loss: loss, MaxWeight: itMax, MaxWeightSeen: t.maxWeightSeen}
 		}
 		if t.OnIter != nil {
 			t.OnIter(IterRecord{Iter: it, LR: lr, BatchLoss: loss, MaxWeight: itMax,

@@ -192,3 +192,29 @@ func TestPredictAndEval(t *testing.T) {
 		t.Error("missing model accepted")
 	}
 }
+
+// TestDivergenceKeepsCheckpoint: a learning rate that blows up stops with a
+// message naming the iteration, sampler and weights, and the checkpoint
+// written before stays readable and finite.
+func TestDivergenceKeepsCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ck")
+	_, _, err := run(t, "--sampler", "ntk-static", "--syn-n", "400", "--syn-d", "4", "--hidden", "8", "--iters", "400", "--batch", "8",
+		"--lr", "3", "--checkpoint", dir, "--checkpoint-every", "2", "--quiet")
+	if err == nil {
+		t.Fatal("lr 3 did not diverge")
+	}
+	for _, want := range []string{"diverged at iteration", "sampler ntk-static", "largest importance weight", "last good checkpoint in " + dir} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	c, rerr := checkpoint.Read(dir)
+	if rerr != nil {
+		t.Fatalf("checkpoint lost after divergence: %v", rerr)
+	}
+	for _, v := range c.Params {
+		if v != v {
+			t.Fatal("the kept checkpoint holds NaN")
+		}
+	}
+}
