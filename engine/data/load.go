@@ -54,6 +54,14 @@ func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, err
 		r, sizeHint = zr, 0
 	case bytes.HasPrefix(magic, []byte("BZh")):
 		r, sizeHint = bzip2.NewReader(raw), 0
+	default:
+		lower := strings.ToLower(path)
+		if strings.HasSuffix(lower, ".gz") {
+			return nil, fmt.Errorf("%s: named .gz but not gzip data (no gzip magic bytes)", path)
+		}
+		if strings.HasSuffix(lower, ".bz2") {
+			return nil, fmt.Errorf("%s: named .bz2 but not bzip2 data (no bzip2 magic bytes)", path)
+		}
 	}
 
 	base := strings.ToLower(filepath.Base(path))
@@ -79,7 +87,7 @@ func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, err
 		br = bufio.NewReaderSize(r, 1<<16)
 	}
 	if err := skipBOM(br); err != nil {
-		return nil, fmt.Errorf("%s: read: %w", path, err)
+		return nil, fmt.Errorf("%s: read: %w (truncated or corrupt compressed file?)", path, err)
 	}
 	if format == "" {
 		format, err = sniffFormat(br, &csv)
