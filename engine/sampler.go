@@ -210,9 +210,11 @@ func (s *lshSampler) draw(t *Trainer, idx []int, w []float64) error {
 	s.prepare(t)
 	n := float64(t.n)
 	if t.cfg.Prob != ProbLGD {
-		for k := range idx {
-			i, p := s.prep.Draw(t.rng)
-			idx[k], w[k] = i, 1/(n*p)
+		// DrawN draws the whole minibatch first, then reads the drawn
+		// points' codes together, which overlaps their cache misses.
+		s.prep.DrawN(t.rng, idx, w)
+		for k, p := range w {
+			w[k] = 1 / (n * p)
 		}
 		return nil
 	}

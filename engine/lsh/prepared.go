@@ -25,6 +25,7 @@ type Prepared struct {
 	nonEmpty       []span    // the Z non-empty candidates
 	all            []span    // all candidates (L or 2L), for DrawLGD
 	order          []int32   // permutation of all's indices, for DrawLGD
+	touch          uint16    // sink of DrawN's prefetch loads
 }
 
 // Prepare sets p up for drawing with query (L codes, each < 2^K), uniform
@@ -93,6 +94,9 @@ func (p *Prepared) addCandidate(table int, code uint16) float64 {
 func (p *Prepared) NonEmpty() int { return len(p.nonEmpty) }
 
 // Draw draws a point i with probability P_ε(i) and returns it with P_ε(i).
+// The work is O(L) for any N, but reading the drawn point's codes is a
+// cache miss once the codes (2·N·L bytes) outgrow the cache; DrawN overlaps
+// these misses and is faster for many draws.
 func (p *Prepared) Draw(r *rand.Rand) (i int, prob float64) {
 	i = p.drawIndex(r)
 	return i, p.prob(i)
@@ -114,14 +118,29 @@ func (p *Prepared) DrawN(r *rand.Rand, idx []int, prob []float64) {
 	if len(prob) != len(idx) {
 		panic(fmt.Sprintf("lsh: DrawN with %d indices and %d probabilities", len(idx), len(prob)))
 	}
-	// Two passes so the independent cache misses of one pass overlap.
+	// Draw all indices first, then load the code rows of a block of draws
+	// with a tight loop so their cache misses overlap, then evaluate the
+	// probabilities from cache.
 	for j := range idx {
 		idx[j] = p.drawIndex(r)
 	}
-	for j, i := range idx {
-		prob[j] = p.prob(i)
+	codes, l := p.t.codes, p.t.l
+	for start := 0; start < len(idx); start += drawBlock {
+		block := idx[start:min(start+drawBlock, len(idx))]
+		var touch uint16
+		for _, i := range block {
+			touch ^= codes[i*l]
+		}
+		p.touch = touch
+		for j, i := range block {
+			prob[start+j] = p.prob(i)
+		}
 	}
 }
+
+// drawBlock is the number of code rows DrawN loads ahead of use; 256 rows of
+// at most 32 bytes fit in L1 cache.
+const drawBlock = 256
 
 // Prob returns P_ε(i), in O(L).
 func (p *Prepared) Prob(i int) float64 {

@@ -78,8 +78,8 @@ func samplerSettings(t *testing.T) []setting {
 			}
 		}
 		out = append(out, setting{
-			name:  fmt.Sprintf("%s/K=%d,L=%d,eps=%g,sym=%v", name, k, l, eps, sym),
-			tb:    tb, query: q, eps: eps, signSymmetric: sym,
+			name: fmt.Sprintf("%s/K=%d,L=%d,eps=%g,sym=%v", name, k, l, eps, sym),
+			tb:   tb, query: q, eps: eps, signSymmetric: sym,
 		})
 	}
 	add("single", 2, 1, 0, false)
