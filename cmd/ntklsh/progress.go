@@ -142,3 +142,36 @@ func (r *reporter) endRun() {
 		r.bar = nil
 	}
 }
+
+// loading returns the progress callback of reading a data file.
+func (r *reporter) loading(path string) func(done, total int64) {
+	if r.quiet {
+		return nil
+	}
+	start := time.Now()
+	return func(done, total int64) {
+		r.mu.Lock()
+		if r.tty && r.enc == nil {
+			if r.bar == nil {
+				r.bar = progressbar.NewOptions64(max(total, 1), progressbar.OptionSetWriter(r.w), progressbar.OptionSetDescription("loading "+path),
+					progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+			}
+			r.bar.Set64(done)
+			r.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		show := now.Sub(r.lastLog) > 5*time.Second && now.Sub(start) > 5*time.Second
+		if show {
+			r.lastLog = now
+		}
+		r.mu.Unlock()
+		if show {
+			r.event("loading", map[string]any{"file": path, "bytes": done, "total": total},
+				fmt.Sprintf("loading %s: %.0f%% (%d of %d bytes)\n", path, 100*float64(done)/float64(max(total, 1)), done, total))
+		}
+	}
+}
+
+func (r *reporter) endLoading() { r.endRun() }

@@ -192,7 +192,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if f.ckptDir != "" && f.resumeDir == "" && hasCheckpoint(f.ckptDir) {
 		return fmt.Errorf("%s already holds a checkpoint: pass --resume %s to continue it, or choose another directory", f.ckptDir, f.ckptDir)
 	}
-	train, test, norm, spec, err := loadData(f)
+	rep := newReporter(stderr, f.quiet, f.logFormat == "json")
+	train, test, norm, spec, err := loadData(f, rep)
 	if err != nil {
 		return err
 	}
@@ -220,7 +221,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		defer logw.Close()
 	}
-	rep := newReporter(stderr, f.quiet, f.logFormat == "json")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	fp := ""
@@ -333,7 +333,7 @@ func testN(d *data.Dataset) int {
 	return d.N
 }
 
-func loadData(f trainFlags) (train, test *data.Dataset, norm *data.Standardizer, spec dataSpec, err error) {
+func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *data.Standardizer, spec dataSpec, err error) {
 	if f.maxRows < 0 {
 		return nil, nil, nil, spec, fmt.Errorf("--max-rows %d must be ≥ 0", f.maxRows)
 	}
@@ -357,7 +357,8 @@ func loadData(f trainFlags) (train, test *data.Dataset, norm *data.Standardizer,
 	if f.dataPath == "" {
 		all, err = data.Teacher(data.TeacherConfig{N: f.synN, D: f.synD, Hidden: f.synHidden, O: f.synOut, TailDOF: f.synTail, Noise: f.synNoise, Seed: f.seed})
 	} else {
-		all, err = data.Load(f.dataPath, f.format, csvOpt, svmOpt)
+		all, err = data.LoadProgress(f.dataPath, f.format, csvOpt, svmOpt, rep.loading(f.dataPath))
+		rep.endLoading()
 	}
 	if err != nil {
 		return nil, nil, nil, spec, err
@@ -370,7 +371,9 @@ func loadData(f trainFlags) (train, test *data.Dataset, norm *data.Standardizer,
 	if f.testPath != "" {
 		train = all
 		svmOpt.Features = all.D
-		if test, err = data.Load(f.testPath, f.format, csvOpt, svmOpt); err != nil {
+		test, err = data.LoadProgress(f.testPath, f.format, csvOpt, svmOpt, rep.loading(f.testPath))
+		rep.endLoading()
+		if err != nil {
 			return nil, nil, nil, spec, err
 		}
 		if test.D != train.D || test.O != train.O {

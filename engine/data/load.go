@@ -26,6 +26,27 @@ import (
 // csv and svm are the options used for the respective format. Errors name
 // the path.
 func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, error) {
+	return LoadProgress(path, format, csv, svm, nil)
+}
+
+// progressReader reports the bytes read so far.
+type progressReader struct {
+	r        io.Reader
+	done     int64
+	total    int64
+	progress func(done, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.done += int64(n)
+	p.progress(p.done, p.total)
+	return n, err
+}
+
+// LoadProgress is Load that calls progress with the bytes of the file read
+// so far (compressed bytes for .gz/.bz2) and the file size.
+func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(done, total int64)) (*Dataset, error) {
 	switch format {
 	case "", "csv", "libsvm":
 	default:
@@ -41,7 +62,11 @@ func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, err
 		sizeHint = st.Size()
 	}
 
-	raw := bufio.NewReaderSize(f, 1<<16)
+	var src io.Reader = f
+	if progress != nil {
+		src = &progressReader{r: f, total: sizeHint, progress: progress}
+	}
+	raw := bufio.NewReaderSize(src, 1<<16)
 	var r io.Reader = raw
 	magic, _ := raw.Peek(3)
 	switch {

@@ -18,3 +18,21 @@ func TestCompressedNameWithoutCompression(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadProgress(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.csv")
+	var b strings.Builder
+	for i := 0; i < 20000; i++ {
+		b.WriteString("1,2,3\n")
+	}
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	var last, total int64
+	calls := 0
+	d, err := LoadProgress(p, "", CSVOptions{}, LIBSVMOptions{}, func(done, tot int64) { last, total = done, tot; calls++ })
+	if err != nil || d.N != 20000 {
+		t.Fatal(err)
+	}
+	if calls < 2 || last != int64(b.Len()) || total != int64(b.Len()) {
+		t.Errorf("progress: %d calls, last %d of %d, file %d bytes", calls, last, total, b.Len())
+	}
+}
