@@ -68,7 +68,7 @@ func dot64(a, b []float64) float64 {
 // and checks the engine's codes bit by bit, and that q·v_i is
 // |a_i|(f_lin(x_i,w) − y_i).
 func TestHashCodesMatchExplicitVectors(t *testing.T) {
-	be := kernels.Generic
+	be := testBackend
 	for _, fam := range []Family{Structured, Dense} {
 		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
 			for _, mips := range []bool{false, true} {

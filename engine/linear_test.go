@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
-	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // TestLinearModelIsLGD: with no hidden layer the linearization is exact
@@ -17,7 +16,7 @@ func TestLinearModelIsLGD(t *testing.T) {
 	ds := smallTeacher(200, 4, 1, 3)
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Seed: 1})
 	cfg := testConfig(SamplerNTKExact)
-	tr, err := NewTrainer(kernels.Generic, m, ds, nil, cfg)
+	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +53,7 @@ func TestLGDProbabilityRuns(t *testing.T) {
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
 	cfg := testConfig(SamplerLSH)
 	cfg.Prob = ProbLGD
-	tr, err := NewTrainer(kernels.Generic, m, ds, nil, cfg)
+	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

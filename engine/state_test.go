@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
-	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // TestResumeBitExact interrupts a run mid-way (between rehashes), restores
@@ -27,7 +26,7 @@ func TestResumeBitExact(t *testing.T) {
 		}
 		newT := func() *Trainer {
 			m, _ := nn.New(nn.Config{In: 4, Out: 2, Hidden: []int{8, 5}, Activation: nn.Tanh, Seed: 3})
-			tr, err := NewTrainer(kernels.Generic, m, ds, ds, cfg)
+			tr, err := NewTrainer(testBackend, m, ds, ds, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,7 +71,7 @@ func TestResumeBitExact(t *testing.T) {
 func TestRestoreRejectsMismatch(t *testing.T) {
 	ds := smallTeacher(100, 4, 1, 2)
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 3})
-	tr, _ := NewTrainer(kernels.Generic, m, ds, nil, testConfig(SamplerLSH))
+	tr, _ := NewTrainer(testBackend, m, ds, nil, testConfig(SamplerLSH))
 	st := tr.State()
 	st.Params = st.Params[:10]
 	if err := tr.Restore(st); err == nil {

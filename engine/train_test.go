@@ -8,7 +8,6 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
-	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // smallTeacher makes a heavy-tailed regression set labelled by a random
@@ -30,7 +29,7 @@ func smallTeacher(n, d, out int, seed uint64) *data.Dataset {
 		ds.X[i] = float32(z / math.Sqrt(chi/3) / math.Sqrt(3))
 	}
 	b := teacher.NewBatch(n)
-	b.Forward(kernels.Generic, teacher.Params, ds.X, n)
+	b.Forward(testBackend, teacher.Params, ds.X, n)
 	for i, v := range b.Output() {
 		ds.Y[i] = v + float32(0.05*rng.NormFloat64())
 	}
@@ -54,7 +53,7 @@ func TestEverySamplerTrains(t *testing.T) {
 		ds := smallTeacher(600, 5, out, 11)
 		for _, s := range SamplerNames() {
 			m, _ := nn.New(nn.Config{In: 5, Out: out, Hidden: []int{16}, Activation: nn.ReLU, Seed: 1})
-			tr, err := NewTrainer(kernels.Generic, m, ds, ds, testConfig(s))
+			tr, err := NewTrainer(testBackend, m, ds, ds, testConfig(s))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +99,7 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			if recentred {
 				cfg.Hash.Query, cfg.Hash.Alpha = QueryRecentred, 0.1
 			}
-			tr, err := NewTrainer(kernels.Generic, m, ds, nil, cfg)
+			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +208,7 @@ func TestKeepStepping(t *testing.T) {
 	cfg := testConfig(SamplerUniform)
 	cfg.KeepStepping, cfg.StepGrowth = 5, 1.5
 	cfg.LR = 0.005
-	tr, err := NewTrainer(kernels.Generic, m, ds, nil, cfg)
+	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,14 @@
+package engine
+
+import "github.com/ntklsh/ntklsh/kernels"
+
+// testBackend is the backend the engine tests run on: the process default,
+// so that NTKLSH_KERNELS=generic and -tags noasm run the whole suite on the
+// generic path and a plain run on the best one (CI does all three).
+var testBackend = func() kernels.Backend {
+	b, _, err := kernels.Default()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
