@@ -365,3 +365,50 @@ func (h *Hasher) QueryNorm(w, w0 []float32) float64 {
 	}
 	return math.Sqrt(s + 1)
 }
+
+// Projections exposes the random projections of a Hasher, for backends
+// that compute rehashes elsewhere (a GPU). All slices are read-only.
+type Projections struct {
+	// Structured family, per layer l = 1..Layers (index 0 unused):
+	// U[l] is KL × Sizes[l], Vh[l] is KL × Sizes[l−1], Vb[l] is KL.
+	// Layers lists the hashed layers.
+	U, Vh, Vb [][]float32
+	Layers    []int
+	// Dense family: R is KL × P.
+	R []float32
+	// C multiplies the residual coordinate, E the Simple-LSH coordinate.
+	C, E []float32
+}
+
+// Projections returns the hasher's projection matrices.
+func (h *Hasher) Projections() Projections {
+	p := Projections{C: h.c, E: h.e}
+	switch pr := h.proj.(type) {
+	case *structuredProjector:
+		p.U, p.Vh, p.Vb, p.Layers = pr.u, pr.vh, pr.vb, pr.layers
+	case *denseProjector:
+		p.R = pr.r
+	}
+	return p
+}
+
+// FinishCodes turns raw projections R·a_i of points lo..lo+n (proj, n × KL,
+// overwritten) into their codes, from the linearization's |a_i|, b_i, F0
+// and YSum, exactly as Rehash does. h.M must already be set (SetScale).
+func (h *Hasher) FinishCodes(be kernels.Backend, proj []float32, lin *Linearization, lo, n int) {
+	h.codesFromProjections(be, proj, lin, lo, n, lin.Codes[lo*h.Cfg.L:(lo+n)*h.Cfg.L])
+}
+
+// SetScale sets the Simple-LSH scale M from a linearization whose ANorm,
+// AHash, BHash, F0 and YSum are filled, and records it in lin.MaxNorm.
+func (h *Hasher) SetScale(lin *Linearization) {
+	lin.MaxNorm = 0
+	for i := 0; i < lin.N; i++ {
+		_, _, n2 := h.dataVector(lin, i)
+		lin.MaxNorm = math.Max(lin.MaxNorm, math.Sqrt(n2))
+	}
+	h.M = lin.MaxNorm
+	if h.M == 0 || math.IsNaN(h.M) || math.IsInf(h.M, 0) {
+		h.M = 1
+	}
+}

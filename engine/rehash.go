@@ -181,15 +181,7 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 	if h == nil {
 		return lin
 	}
-	lin.MaxNorm = 0
-	for i := 0; i < n; i++ {
-		_, _, n2 := h.dataVector(lin, i)
-		lin.MaxNorm = math.Max(lin.MaxNorm, math.Sqrt(n2))
-	}
-	h.M = lin.MaxNorm
-	if h.M == 0 || math.IsNaN(h.M) || math.IsInf(h.M, 0) {
-		h.M = 1
-	}
+	h.SetScale(lin)
 	if !onePass {
 		forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
 			w := workers[wi]

@@ -206,6 +206,10 @@ type Trainer struct {
 	// iteration; an error from it stops training.
 	CheckpointEvery int
 	OnCheckpoint    func(State) error
+	// RehashFunc, when set, replaces Rehash (for an accelerator that keeps
+	// the data on its device); it must fill lin as Rehash would and may
+	// reuse the lin it is given.
+	RehashFunc func(m *nn.MLP, h *Hasher, lin *Linearization) (*Linearization, error)
 	// OnRehashProgress, when set, reports the progress of each rehash
 	// (see RehashOptions.Progress); it is called from several goroutines.
 	OnRehashProgress func(done, total int)
@@ -302,6 +306,14 @@ func (t *Trainer) rehashPeriod() int {
 }
 
 func (t *Trainer) rehash() error {
+	if t.RehashFunc != nil {
+		lin, err := t.RehashFunc(t.m, t.hasher, t.lin)
+		if err != nil {
+			return err
+		}
+		t.lin = lin
+		return t.samp.afterRehash(t)
+	}
 	t.lin = Rehash(t.be, t.m, t.x, t.y, t.n, t.hasher, RehashOptions{Batch: t.cfg.RehashBatch, Workers: t.cfg.Workers, Progress: t.OnRehashProgress}, t.lin)
 	return t.samp.afterRehash(t)
 }
