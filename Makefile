@@ -12,3 +12,16 @@ run:
 
 bench:
 	go test -run XXX -bench . -benchmem ./...
+
+# CUDA backend (package ./cuda, build tag cuda). Needs CUDA headers, cuBLAS and an
+# NVIDIA GPU; the build without -tags cuda needs none of it. See README "CUDA".
+.PHONY: test-cuda bench-cuda ptx-cuda
+
+test-cuda:
+	bash cuda/test.sh -count=1 -v
+
+bench-cuda:
+	bash cuda/test.sh -run '^$$' -bench . -benchtime 2s
+
+ptx-cuda:
+	bash cuda/gen.sh
