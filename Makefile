@@ -25,3 +25,8 @@ bench-cuda:
 
 ptx-cuda:
 	bash cuda/gen.sh
+
+# Regenerate docs/results and the tables of docs/RESULTS.md (about 10 minutes on 2 cores).
+.PHONY: results
+results:
+	bash docs/results.sh

@@ -53,6 +53,7 @@ func TestLGDProbabilityRuns(t *testing.T) {
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
 	cfg := testConfig(SamplerLSH)
 	cfg.Prob = ProbLGD
+	cfg.Hash.Query = QueryPaper // LGD's setting; its biased weights can diverge with the re-centred query
 	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 	if err != nil {
 		t.Fatal(err)

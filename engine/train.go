@@ -62,9 +62,9 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Sampler: SamplerLSH, Batch: 32, Iters: 1500, LR: 0.02, Schedule: "constant", RehashEpochs: 1,
 		Eps: 0.1, Prob: ProbExact, StepGrowth: 1, Presample: 3, TauThreshold: 1.5, DiagSubset: 1000, RehashBatch: 256,
-		// K=2, L=64: on the built-in set, the K·L=128 setting with the lowest
-		// second-moment ratio among those tried (README, "Where LSH stands").
-		Hash: HashConfig{K: 2, L: 64, Family: Structured, MIPS: true, Query: QueryPaper, Alpha: 0.01, SignSymmetric: true, Seed: 7}}
+		// The best lsh configuration of `ntklsh experiment lsh-ablation`
+		// (docs/RESULTS.md): re-centred query, α = 0.01, K = 1, L = 64.
+		Hash: HashConfig{K: 1, L: 64, Family: Structured, MIPS: true, Query: QueryRecentred, Alpha: 0.01, SignSymmetric: true, Seed: 7}}
 }
 
 // Validate checks every field and says the allowed range.

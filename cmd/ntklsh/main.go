@@ -20,6 +20,7 @@ commands:
   predict write predictions of a checkpointed model for a data file (CSV)
   eval    print the loss (and accuracy) of a checkpointed model on a data file
   info    CPU features and the kernel backend in use
+  experiment  reproduce the paper's experiments (kl, lsh-ablation, convergence, all) with CSV and plots
 
 Run "ntklsh <command> -h" for the flags of a command.
 `)
@@ -40,6 +41,8 @@ func main() {
 		err = runEval(os.Args[2:], os.Stdout)
 	case "info":
 		err = runInfo(os.Args[2:], os.Stdout)
+	case "experiment":
+		err = runExperiment(os.Args[2:], os.Stdout, os.Stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExperimentAllSmoke runs every experiment at the smoke scale and
+// checks that each writes its CSV, Markdown and PNG outputs, that the
+// convergence run picks up the ablation's best configuration, and that
+// nothing is printed on stderr when it is not a terminal.
+func TestExperimentAllSmoke(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := runExperiment([]string{"all", "--scale", "smoke", "--out", dir}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	if errb.Len() != 0 {
+		t.Fatalf("stderr is not a terminal, yet got %q", errb.String())
+	}
+	d := filepath.Join(dir, "smoke")
+	for _, f := range []string{"ablation.csv", "ablation_summary.md", "ablation_best.json", "ablation_ratio_vs_K.png",
+		"kl.csv", "kl_summary.md", "kl_vs_width_o1_epoch.png", "kl_o3_w8_r10.png",
+		"convergence_smoke.csv", "convergence_smoke_summary.csv", "convergence_smoke_summary.md",
+		"convergence_smoke_iters.png", "convergence_smoke_seconds.png", "convergence_smoke_iters_ks.png"} {
+		st, err := os.Stat(filepath.Join(d, f))
+		if err != nil || st.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", f, err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(d, "ablation_best.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var best struct{ Hash struct{ K, L int } }
+	if err := json.Unmarshal(raw, &best); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(from "+filepath.Join(d, "ablation_best.json")+")") {
+		t.Errorf("convergence did not use the ablation's best configuration:\n%s", out.String())
+	}
+	sum, _ := os.ReadFile(filepath.Join(d, "convergence_smoke_summary.csv"))
+	for _, m := range []string{"uniform", "true", "lsh-epoch", "lsh-r50", "lsh-best", "ntk-static", "ntk-exact", "upper-bound", "loss", "uniform+ks"} {
+		if !strings.Contains(string(sum), "smoke,"+m+",") {
+			t.Errorf("summary lacks method %s", m)
+		}
+	}
+}
+
+func TestExperimentBadUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"magic"}, ""},
+		{[]string{"kl", "--scale", "huge"}, `--scale "huge"`},
+		{[]string{"convergence", "--scale", "smoke", "--methods", "uniform,nope", "--out", "OUT"}, `unknown method "nope"`},
+		{[]string{"convergence", "--step-growth", "0.5"}, "--step-growth 0.5 outside [1, 10]"},
+		{[]string{"convergence", "--scale", "smoke", "--best", "/nonexistent/best.json", "--out", "OUT"}, "no such file"},
+	} {
+		for i, a := range c.args {
+			if a == "OUT" {
+				c.args[i] = t.TempDir()
+			}
+		}
+		var out, errb bytes.Buffer
+		err := runExperiment(c.args, &out, &errb)
+		if err == nil {
+			t.Errorf("%v: accepted", c.args)
+			continue
+		}
+		if c.want == "" {
+			if err != errUsage {
+				t.Errorf("%v: %v, want usage error", c.args, err)
+			}
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// RehashMode is a rehash schedule: every Every iterations, or every epoch
+// when Every is 0.
+type RehashMode struct {
+	Name  string
+	Every int
+}
+
+// KLConfig configures the KL experiment (paper §4.1).
+type KLConfig struct {
+	// Data is the teacher configuration; Outputs lists the output counts to
+	// run (1: the paper; >1: the pNTK sum-of-logits linearization).
+	Data    data.TeacherConfig
+	Outputs []int
+	Widths  []int
+	// MultiWidths are the widths of the multi-output runs.
+	MultiWidths []int
+	Rehash      []RehashMode
+	Epochs      float64
+	Batch       int
+	// LR is the step size at width ≤ 32, scaled by 32/width above.
+	LR float64
+	// MeasureEvery measures every so many iterations.
+	MeasureEvery int
+	Hash         engine.HashConfig
+	Eps          float64
+	// DenseMaxParams skips the dense projection family above this many
+	// parameters (its K·L·P projection matrix); 0: never skip.
+	DenseMaxParams int
+	Seed           uint64
+}
+
+// KLRow is one measurement.
+type KLRow struct {
+	Outputs, Width, Params int
+	Rehash                 string
+	Iter, SinceRehash      int
+	TrainLoss              float64
+	// KL(p*‖·) for the raw NTK estimate p̂, p̂ mixed with ε like the
+	// samplers, the lsh sampler's exact draw distribution (structured and
+	// dense projections), and uniform.
+	KLNTK, KLNTKEps, KLStructured, KLDense, KLUniform float64
+	// Second-moment ratios against uniform of the same distributions.
+	RatioNTKEps, RatioStructured, RatioDense, Ideal float64
+}
+
+// RunKL trains with uniform SGD (so that every estimate is measured along
+// the same trajectory) and, every MeasureEvery iterations, compares the
+// true distribution p* ∝ |∇ℓ_i(w_t)| over all N points with the NTK
+// estimate from the last rehash and with the lsh samplers' exact draw
+// probabilities. It writes kl.csv, kl_summary.md and plots.
+func RunKL(ctx context.Context, env Env, c KLConfig) ([]KLRow, error) {
+	if err := env.mkdir(); err != nil {
+		return nil, err
+	}
+	type job struct {
+		out, width int
+		rh         RehashMode
+	}
+	var jobs []job
+	for _, o := range c.Outputs {
+		ws := c.Widths
+		if o > 1 {
+			ws = c.MultiWidths
+		}
+		for _, w := range ws {
+			for _, rh := range c.Rehash {
+				jobs = append(jobs, job{o, w, rh})
+			}
+		}
+	}
+	iters := max(1, int(math.Round(c.Epochs*float64(c.Data.N)/float64(c.Batch))))
+	env.Progress.Phase(fmt.Sprintf("kl (%d runs of %d iterations)", len(jobs), iters), len(jobs)*iters)
+	defer env.Progress.Done()
+	f, err := createCSV(env.path("kl.csv"), []string{"outputs", "width", "params", "rehash", "iter", "steps_since_rehash", "train_loss",
+		"kl_ntk", "kl_ntk_eps", "kl_lsh_structured", "kl_lsh_dense", "kl_uniform", "ratio_ntk_eps", "ratio_lsh_structured", "ratio_lsh_dense", "ideal_ratio"})
+	if err != nil {
+		return nil, err
+	}
+	var rows []KLRow
+	for _, j := range jobs {
+		dc := c.Data
+		dc.O = j.out
+		train, _, err := TeacherSet(dc, 0)
+		if err != nil {
+			f.close()
+			return nil, err
+		}
+		rs, err := klRun(ctx, env, c, train, j.out, j.width, j.rh, iters)
+		if err != nil {
+			f.close()
+			return nil, fmt.Errorf("width %d outputs %d rehash %s: %w", j.width, j.out, j.rh.Name, err)
+		}
+		for _, r := range rs {
+			f.row(r.Outputs, r.Width, r.Params, r.Rehash, r.Iter, r.SinceRehash, r.TrainLoss, r.KLNTK, r.KLNTKEps, r.KLStructured, r.KLDense,
+				r.KLUniform, r.RatioNTKEps, r.RatioStructured, r.RatioDense, r.Ideal)
+		}
+		rows = append(rows, rs...)
+	}
+	if err := f.close(); err != nil {
+		return nil, err
+	}
+	if err := klReport(env, c, rows, iters); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, width int, rh RehashMode, iters int) ([]KLRow, error) {
+	m, err := nn.New(nn.Config{In: train.D, Out: outs, Hidden: []int{width}, Activation: nn.ReLU, Seed: c.Seed})
+	if err != nil {
+		return nil, err
+	}
+	base := engine.DefaultConfig()
+	base.Hash = PaperHash()
+	base.Batch, base.Iters, base.LR, base.Eps, base.Seed, base.Workers = c.Batch, iters, scaledLR(c.LR, width), c.Eps, c.Seed, env.Workers
+	base.EvalEvery, base.DiagSubset = iters, 0
+	main := base
+	main.Sampler = engine.SamplerUniform
+	tr, err := engine.NewTrainer(env.Backend, m, train, nil, main)
+	if err != nil {
+		return nil, err
+	}
+	// Shadow trainers share the model: they never train, they rehash when
+	// the schedule says and report the probabilities of their sampler at
+	// the current parameters.
+	shadow := func(fam engine.Family) (*engine.Trainer, error) {
+		sc := base
+		sc.Sampler = engine.SamplerLSH
+		sc.Hash = c.Hash
+		sc.Hash.Family = fam
+		return engine.NewTrainer(env.Backend, m, train, nil, sc)
+	}
+	st, err := shadow(engine.Structured)
+	if err != nil {
+		return nil, err
+	}
+	var dn *engine.Trainer
+	if c.DenseMaxParams == 0 || m.NumParams() <= c.DenseMaxParams {
+		if dn, err = shadow(engine.Dense); err != nil {
+			return nil, err
+		}
+	}
+	period := rh.Every
+	if period == 0 {
+		period = max(1, int(math.Round(float64(train.N)/float64(c.Batch))))
+	}
+	n := train.N
+	g, ph, ps, pd := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	uni := make([]float64, n)
+	for i := range uni {
+		uni[i] = 1 / float64(n)
+	}
+	var rows []KLRow
+	lastRehash := 0
+	rehash := func(t int) error {
+		lastRehash = t
+		if err := st.Rehash(); err != nil {
+			return err
+		}
+		if dn != nil {
+			return dn.Rehash()
+		}
+		return nil
+	}
+	var measureErr error
+	measure := func(t int) {
+		tr.GradNorms(nil, g)
+		if err := st.LinearizedNorms(nil, ph); err != nil {
+			measureErr = err
+			return
+		}
+		st.SamplerProbs(nil, ps)
+		r := KLRow{Outputs: outs, Width: width, Params: m.NumParams(), Rehash: rh.Name, Iter: t, SinceRehash: t - lastRehash,
+			TrainLoss: tr.Loss(train.X, train.Y, n), KLNTK: KL(g, ph), KLDense: math.NaN(), RatioDense: math.NaN()}
+		phe := mix(normalize(ph), c.Eps)
+		r.RatioNTKEps, r.Ideal, r.KLNTKEps = engine.SecondMomentRatio(g, phe, n)
+		r.RatioStructured, _, r.KLStructured = engine.SecondMomentRatio(g, ps, n)
+		_, _, r.KLUniform = engine.SecondMomentRatio(g, uni, n)
+		if dn != nil {
+			dn.SamplerProbs(nil, pd)
+			r.RatioDense, _, r.KLDense = engine.SecondMomentRatio(g, pd, n)
+		}
+		rows = append(rows, r)
+	}
+	if err := rehash(0); err != nil {
+		return nil, err
+	}
+	measure(0)
+	tr.OnIter = func(rec engine.IterRecord) {
+		env.Progress.Step(1)
+		t := rec.Iter + 1
+		if measureErr != nil || t >= iters {
+			return
+		}
+		if t%period == 0 {
+			if err := rehash(t); err != nil {
+				measureErr = err
+				return
+			}
+		}
+		if t%c.MeasureEvery == 0 {
+			measure(t)
+		}
+	}
+	if _, err := tr.Train(ctx); err != nil {
+		return nil, err
+	}
+	if measureErr != nil {
+		return nil, measureErr
+	}
+	measure(iters)
+	return rows, measureErr
+}
+
+func klReport(env Env, c KLConfig, rows []KLRow, iters int) error {
+	type key struct {
+		out, width int
+		rh         string
+	}
+	groups := map[key][]KLRow{}
+	var keys []key
+	for _, r := range rows {
+		k := key{r.Outputs, r.Width, r.Rehash}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Teacher data: N=%d, D=%d, Student-t(%g) inputs, noise %g; one hidden ReLU layer; uniform SGD, batch %d, %d iterations (%.3g epochs), lr %g (× 32/width above 32); hash K=%d L=%d, MIPS %v, query %s, ε=%g; measured every %d iterations over all N points. Means over the measurements of a run (KL in nats; ratio: second moment ÷ uniform's).\n\n",
+		c.Data.N, c.Data.D, c.Data.TailDOF, c.Data.Noise, c.Batch, iters, c.Epochs, c.LR, c.Hash.K, c.Hash.L, c.Hash.MIPS, c.Hash.Query, c.Eps, c.MeasureEvery)
+	b.WriteString("| outputs | width | P | rehash | KL(p*‖p̂) | KL(p*‖p̂ ε-mixed) | KL(p*‖lsh structured) | KL(p*‖lsh dense) | KL(p*‖uniform) | ratio p̂ ε-mixed | ratio lsh structured | ratio lsh dense | ideal |\n")
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	mean := func(rs []KLRow, f func(KLRow) float64) float64 {
+		var v []float64
+		for _, r := range rs {
+			v = append(v, f(r))
+		}
+		m, _ := meanStd(v)
+		return m
+	}
+	for _, k := range keys {
+		rs := groups[k]
+		fmt.Fprintf(&b, "| %d | %d | %d | %s | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g |\n", k.out, k.width, rs[0].Params, k.rh,
+			mean(rs, func(r KLRow) float64 { return r.KLNTK }), mean(rs, func(r KLRow) float64 { return r.KLNTKEps }),
+			mean(rs, func(r KLRow) float64 { return r.KLStructured }), mean(rs, func(r KLRow) float64 { return r.KLDense }),
+			mean(rs, func(r KLRow) float64 { return r.KLUniform }), mean(rs, func(r KLRow) float64 { return r.RatioNTKEps }),
+			mean(rs, func(r KLRow) float64 { return r.RatioStructured }), mean(rs, func(r KLRow) float64 { return r.RatioDense }),
+			mean(rs, func(r KLRow) float64 { return r.Ideal }))
+		x := func(f func(KLRow) float64) (xs, ys []float64) {
+			for _, r := range rs {
+				xs, ys = append(xs, float64(r.Iter)), append(ys, f(r))
+			}
+			return
+		}
+		var ss []Series
+		for i, e := range []struct {
+			name string
+			f    func(KLRow) float64
+		}{
+			{"NTK estimate p̂ (raw)", func(r KLRow) float64 { return r.KLNTK }},
+			{"NTK estimate p̂, ε-mixed", func(r KLRow) float64 { return r.KLNTKEps }},
+			{"lsh, structured projections", func(r KLRow) float64 { return r.KLStructured }},
+			{"lsh, dense projections", func(r KLRow) float64 { return r.KLDense }},
+			{"uniform", func(r KLRow) float64 { return r.KLUniform }},
+		} {
+			xs, ys := x(e.f)
+			ss = append(ss, Series{Name: e.name, X: xs, Y: ys, ColorSlot: i, Dashed: i == 1})
+		}
+		lp := LinePlot{Title: fmt.Sprintf("KL(p*‖·) along uniform SGD: width %d, %d output(s), rehash %s", k.width, k.out, k.rh),
+			XLabel: "iteration", YLabel: "KL(p* ‖ estimate) [nats]", LogY: true, Series: ss}
+		if err := lp.Save(env.path(fmt.Sprintf("kl_o%d_w%d_%s.png", k.out, k.width, k.rh))); err != nil {
+			return err
+		}
+	}
+	// Summary plot: mean KL against width, per output count and schedule.
+	done := map[string]bool{}
+	for _, k := range keys {
+		id := fmt.Sprintf("o%d_%s", k.out, k.rh)
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		var ws []float64
+		vals := make([][]float64, 4)
+		for _, k2 := range keys {
+			if k2.out != k.out || k2.rh != k.rh {
+				continue
+			}
+			rs := groups[k2]
+			ws = append(ws, float64(k2.width))
+			vals[0] = append(vals[0], mean(rs, func(r KLRow) float64 { return r.KLNTKEps }))
+			vals[1] = append(vals[1], mean(rs, func(r KLRow) float64 { return r.KLStructured }))
+			vals[2] = append(vals[2], mean(rs, func(r KLRow) float64 { return r.KLDense }))
+			vals[3] = append(vals[3], mean(rs, func(r KLRow) float64 { return r.KLUniform }))
+		}
+		names := []string{"NTK estimate p̂, ε-mixed", "lsh, structured", "lsh, dense", "uniform"}
+		var ss []Series
+		for i, n := range names {
+			ss = append(ss, Series{Name: n, X: ws, Y: vals[i], ColorSlot: i + 1})
+		}
+		lp := LinePlot{Title: fmt.Sprintf("mean KL(p*‖·) over the run against width (%d output(s), rehash %s)", k.out, k.rh),
+			XLabel: "hidden width", YLabel: "mean KL [nats]", LogX: true, LogY: true, Series: ss}
+		if err := lp.Save(env.path("kl_vs_width_" + id + ".png")); err != nil {
+			return err
+		}
+	}
+	return writeText(env.path("kl_summary.md"), b.String())
+}
