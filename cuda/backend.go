@@ -138,7 +138,12 @@ type devMem struct {
 var shared = &Backend{}
 
 func init() {
-	kernels.Register(shared, 20, func() (bool, string) {
+	// Priority 5, below avx2 (10): the kernels.Backend methods copy host
+	// slices in and out on every call, which loses to the CPU for the
+	// engine's many small calls, so automatic selection never picks cuda;
+	// --kernels cuda (or NTKLSH_KERNELS=cuda) forces it, and the CLI then
+	// runs rehashes on the GPU through a Rehasher.
+	kernels.Register(shared, 5, func() (bool, string) {
 		if err := shared.start(); err != nil {
 			return false, err.Error()
 		}

@@ -24,6 +24,16 @@
 // driver but no visible GPU: build with -tags cuda only for machines that
 // have one.
 //
+// # Rehash on the device
+//
+// Rehasher (rehash.go, rehash.cu) computes a whole engine rehash on the
+// GPU: the data are uploaded once, and each Rehash runs the batched forward
+// and backward passes, the per-example |a_i|, b_i and exact gradient norms,
+// the layer-structured projections (kept on the device for all N when they
+// fit) and the code finishing, and downloads only the O(N) results and the
+// codes. Its Rehash method has the signature of engine.Trainer.RehashFunc;
+// `ntklsh train --kernels cuda` uses it.
+//
 // # Kernels
 //
 // GEMM goes to cuBLAS (gorgonia.org/cu/blas) in pure FP32 math

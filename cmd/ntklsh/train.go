@@ -23,9 +23,16 @@ import (
 	"github.com/ntklsh/ntklsh/engine/checkpoint"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
 )
 
 var errUsage = errors.New("bad usage")
+
+// deviceRehash, set by a build with an accelerator (accel_cuda.go), returns
+// a rehash function that keeps the training data on the device, and its
+// release function; it returns a nil function when be is not its backend.
+var deviceRehash func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (
+	rehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error), release func() error, err error)
 
 // defaultSamplers are compared when --sampler is not given.
 const defaultSamplers = "uniform,lsh,ntk-static,true"
@@ -253,10 +260,27 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		tr, err := engine.NewTrainer(be, m, train, test, c)
+		trainBE := be
+		var devRehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error)
+		if deviceRehash != nil {
+			fn, release, err := deviceRehash(be, m, train, max(c.RehashBatch, 8192))
+			if err != nil {
+				return err
+			}
+			if fn != nil {
+				defer release()
+				devRehash = fn
+				// Rehashes run on the device; the per-iteration work stays on
+				// the best CPU backend (the device backend's per-call copies
+				// lose to it on small products).
+				trainBE = bestCPUBackend()
+			}
+		}
+		tr, err := engine.NewTrainer(trainBE, m, train, test, c)
 		if err != nil {
 			return err
 		}
+		tr.RehashFunc = devRehash
 		rep.beginRun(c.String(), c.Iters)
 		tr.OnEval = func(e engine.Eval) {
 			rep.eval(s, e)
@@ -551,4 +575,17 @@ func (l *metricsLog) Close() error {
 		return fmt.Errorf("writing the metrics log: %w", l.err)
 	}
 	return nil
+}
+
+// bestCPUBackend is the best usable backend that is not an accelerator.
+func bestCPUBackend() kernels.Backend {
+	for _, name := range kernels.Names() {
+		if name == "cuda" {
+			continue
+		}
+		if b, _, err := kernels.Select(name); err == nil {
+			return b
+		}
+	}
+	return kernels.Generic
 }
