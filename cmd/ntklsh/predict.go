@@ -151,26 +151,44 @@ func argmax(v []float32) int {
 	return best
 }
 
-func runPredict(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+// modelAndData parses the flags shared by predict and eval, loads the model
+// and reads the data file like the training data.
+func modelAndData(name string, args []string, extra func(*flag.FlagSet)) (*loadedModel, *data.Dataset, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	model := fs.String("model", "", "checkpoint directory written by ntklsh train --checkpoint")
-	path := fs.String("data", "", "data file laid out like the training data (its target column is read but not used)")
+	path := fs.String("data", "", "data file laid out like the training data (with its target column)")
 	format := fs.String("format", "", "csv or libsvm (default: as in training / from the name)")
-	outPath := fs.String("out", "-", "where to write the predictions CSV (- for stdout)")
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return nil, nil, flag.ErrHelp
 		}
-		return errUsage
+		return nil, nil, errUsage
 	}
 	if *model == "" || *path == "" {
-		return errors.New("--model DIR and --data FILE are required")
+		return nil, nil, errors.New("--model DIR and --data FILE are required")
 	}
 	lm, err := loadModel(*model)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	d, err := lm.readLike(*path, *format)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lm, d, nil
+}
+
+func runPredict(args []string, stdout io.Writer) error {
+	var outPath *string
+	lm, d, err := modelAndData("predict", args, func(fs *flag.FlagSet) {
+		outPath = fs.String("out", "-", "where to write the predictions CSV (- for stdout)")
+	})
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -234,24 +252,10 @@ func runPredict(args []string, stdout io.Writer) error {
 }
 
 func runEval(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
-	model := fs.String("model", "", "checkpoint directory written by ntklsh train --checkpoint")
-	path := fs.String("data", "", "labelled data file laid out like the training data")
-	format := fs.String("format", "", "csv or libsvm (default: as in training / from the name)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return errUsage
+	lm, d, err := modelAndData("eval", args, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if *model == "" || *path == "" {
-		return errors.New("--model DIR and --data FILE are required")
-	}
-	lm, err := loadModel(*model)
-	if err != nil {
-		return err
-	}
-	d, err := lm.readLike(*path, *format)
 	if err != nil {
 		return err
 	}
