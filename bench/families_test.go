@@ -1,0 +1,78 @@
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// wideSet is the AVX2 issue's hashing shape: one hidden layer of 1024 on 90
+// inputs (P = 94 209).
+func wideSet(b *testing.B, n int) (*data.Dataset, *nn.MLP) {
+	d, err := data.Teacher(data.TeacherConfig{N: n, D: 90, Hidden: 32, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := nn.New(nn.Config{In: 90, Out: 1, Hidden: []int{1024}, Activation: nn.ReLU, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d, m
+}
+
+// BenchmarkHashFamily compares the layer-structured and the dense
+// projection families at the same K·L = 128 on the 90-1024-1 network: a full
+// rehash (two passes, MIPS on) of 2048 points, per backend.
+func BenchmarkHashFamily(b *testing.B) {
+	const n = 2048
+	d, m := wideSet(b, n)
+	for _, be := range backends(b) {
+		for _, fam := range []engine.Family{engine.Structured, engine.Dense} {
+			cfg := engine.DefaultConfig().Hash
+			cfg.K, cfg.L, cfg.Family = 2, 64, fam
+			h, err := engine.NewHasher(m, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Run(fmt.Sprintf("%s/%s", be.Name(), fam), func(b *testing.B) {
+				var lin *engine.Linearization
+				for i := 0; i < b.N; i++ {
+					lin = engine.Rehash(be, m, d.X, d.Y, n, h, engine.RehashOptions{}, lin)
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "points/s")
+			})
+		}
+	}
+}
+
+// BenchmarkRehashCores measures the structured rehash of the 90-1024-1
+// network with GOMAXPROCS 1 and 2 (rehash workers and GEMM threads follow
+// it), per backend.
+func BenchmarkRehashCores(b *testing.B) {
+	const n = 8192
+	d, m := wideSet(b, n)
+	cfg := engine.DefaultConfig().Hash
+	h, err := engine.NewHasher(m, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, be := range backends(b) {
+		for _, procs := range []int{1, 2} {
+			if procs > runtime.NumCPU() {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/procs=%d", be.Name(), procs), func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				var lin *engine.Linearization
+				for i := 0; i < b.N; i++ {
+					lin = engine.Rehash(be, m, d.X, d.Y, n, h, engine.RehashOptions{Workers: procs}, lin)
+				}
+				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "points/s")
+			})
+		}
+	}
+}
