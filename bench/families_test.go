@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -74,5 +75,33 @@ func BenchmarkRehashCores(b *testing.B) {
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "points/s")
 			})
 		}
+	}
+}
+
+// BenchmarkTrainLSHWide measures lsh training iterations/s on the 90-1024-1
+// network (P = 94 209) with 20 000 points, batch 32, rehash every epoch
+// (625 iterations; run it with -benchtime 1250x for two rehashes), per
+// backend.
+func BenchmarkTrainLSHWide(b *testing.B) {
+	d, _ := wideSet(b, 20_000)
+	for _, be := range backends(b) {
+		b.Run(be.Name(), func(b *testing.B) {
+			_, m := wideSet(b, 1)
+			cfg := engine.DefaultConfig()
+			cfg.Sampler, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = engine.SamplerLSH, b.N, 0, b.N+1, 0.002
+			tr, err := engine.NewTrainer(be, m, d, nil, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			res, err := tr.Train(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iters/s")
+			if res.Final.Rehashes > 0 {
+				b.ReportMetric(float64(d.N*res.Final.Rehashes)/res.Final.RehashSeconds, "rehash-points/s")
+			}
+		})
 	}
 }

@@ -6,9 +6,12 @@
 // use SIMD, several cores or a GPU without the engine changing. The engine
 // calls nothing numeric in its hot loops except through a Backend.
 //
-// Two implementations exist in this package: Generic, in pure Go (GEMM through
-// gonum's native BLAS, which uses every core), and the selection logic that
-// picks a backend once at start-up from CPU features (github.com/klauspost/cpuid/v2)
-// and the NTKLSH_KERNELS environment variable. Faster backends register
-// themselves with Register.
+// Implementations: Generic, in pure Go (GEMM through gonum's native BLAS,
+// which uses every core), always available; "avx2" (avx2.go), the AVX2+FMA
+// assembly kernels of package asm, registered when built for amd64 without
+// the noasm tag and usable when cpuid reports AVX2 and FMA3 with OS YMM
+// support; and "cuda" (package cuda, build tag cuda), never chosen
+// automatically. Select picks a backend once at start-up by priority, unless
+// the NTKLSH_KERNELS environment variable (or --kernels) names one; the
+// assembly can also be switched off with NTKLSH_NOASM=1 or -tags noasm.
 package kernels

@@ -1,0 +1,5 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func axpy(alpha float32, x, y []float32) { axpyGeneric(alpha, x, y) }

@@ -1,0 +1,183 @@
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/asm"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// Benchmarks compare the assembly ("avx2"), the same driver with the Go
+// micro-kernel and Go vector loops ("twin"), and, for GEMM, kernels.Generic
+// (gonum). threads=1 runs pin Sgemm and gonum to one goroutine
+// (SetMaxThreads(1) and GOMAXPROCS(1)).
+
+func randFloats(n int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.Float64()*2 - 1)
+	}
+	return s
+}
+
+// impl runs f with one implementation selected.
+type impl struct {
+	name string
+	set  func() (restore func())
+}
+
+func impls(b *testing.B) []impl {
+	out := []impl{{"twin", func() func() { return asm.SetUseAsm(false) }}}
+	if ok, _ := asm.Supported(); ok {
+		out = append([]impl{{"avx2", func() func() { return asm.SetUseAsm(true) }}}, out...)
+	} else {
+		b.Logf("assembly not supported: benchmarking the twin only")
+	}
+	return out
+}
+
+// singleThread pins both asm.Sgemm and gonum to one goroutine.
+func singleThread() (restore func()) {
+	r := asm.SetMaxThreads(1)
+	p := runtime.GOMAXPROCS(1)
+	return func() { r(); runtime.GOMAXPROCS(p) }
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	type shape struct {
+		tA, tB  bool
+		m, n, k int
+	}
+	shapes := []shape{
+		{false, false, 1024, 1024, 1024},
+		{false, true, 1024, 1024, 1024},
+		{true, false, 1024, 1024, 1024},
+		{false, true, 256, 128, 4096},
+	}
+	for _, s := range shapes {
+		a := randFloats(s.m*s.k, 1)
+		bm := randFloats(s.k*s.n, 2)
+		c := make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
+		if s.tB {
+			ldb = s.k
+		}
+		op := func(t, tt bool) string {
+			if tt {
+				return "T"
+			}
+			return "N"
+		}
+		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+		name := fmt.Sprintf("%s%s/%dx%dx%d", op(s.tA, s.tA), op(s.tB, s.tB), s.m, s.n, s.k)
+		run := func(b *testing.B, f func()) {
+			b.SetBytes(int64(4 * (s.m*s.k + s.k*s.n + s.m*s.n)))
+			f()
+			b.ResetTimer()
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		}
+		for _, im := range impls(b) {
+			for _, th := range []int{1, 2} {
+				if im.name == "twin" && (th == 2 || s.m*s.n*s.k > 1<<28) && testing.Short() {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/impl=%s/threads=%d", name, im.name, th), func(b *testing.B) {
+					defer im.set()()
+					restore := asm.SetMaxThreads(th)
+					if th == 1 {
+						restore = singleThread()
+					}
+					defer restore()
+					run(b, func() { asm.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
+				})
+			}
+		}
+		b.Run(name+"/impl=generic/threads=1", func(b *testing.B) {
+			defer singleThread()()
+			run(b, func() { kernels.Generic.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) })
+		})
+	}
+}
+
+// BenchmarkSRP is dense sign-random-projection hashing: N = 4096 vectors of
+// P = 16384 floats against 128 projections, Y = X·Rᵀ then the signs packed
+// into 128-bit codes (4 × 32 bits), single thread.
+func BenchmarkSRP(b *testing.B) {
+	const n, p, r = 4096, 16384, 128
+	x := randFloats(n*p, 3)
+	proj := randFloats(r*p, 4)
+	y := make([]float32, n*r)
+	codes := make([]uint32, n*r/32)
+	flops := 2.0 * n * p * r
+	for _, name := range []string{"avx2", "generic"} {
+		if ok, _ := asm.Supported(); name == "avx2" && !ok {
+			continue
+		}
+		b.Run(fmt.Sprintf("N=%d/P=%d/bits=%d/impl=%s/threads=1", n, p, r, name), func(b *testing.B) {
+			defer singleThread()()
+			f := func() {
+				kernels.Generic.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
+				kernels.Generic.SignPack(n, 32, r/32, y, r, codes)
+			}
+			if name == "avx2" {
+				defer asm.SetUseAsm(true)()
+				f = func() {
+					asm.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
+					asm.SignPack(n, 32, r/32, y, r, codes)
+				}
+			}
+			f()
+			b.SetBytes(4 * (n*p + r*p))
+			b.ResetTimer()
+			for b.Loop() {
+				f()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+func BenchmarkVector(b *testing.B) {
+	const n = 4096
+	x, y := randFloats(n, 5), randFloats(n, 6)
+	const rows, cols = 64, 1024
+	ma, mb := randFloats(rows*cols, 7), randFloats(rows*cols, 8)
+	out := make([]float64, rows)
+	const sm, sk, sl = 512, 32, 4
+	proj := randFloats(sm*sk*sl, 9)
+	codes := make([]uint32, sm*sl)
+	var sink float64
+	cases := []struct {
+		name  string
+		bytes int64
+		f     func()
+	}{
+		{fmt.Sprintf("Dot/n=%d", n), 8 * n, func() { sink += asm.Dot(x, y) }},
+		{fmt.Sprintf("Axpy/n=%d", n), 12 * n, func() { asm.Axpy(1e-3, x, y) }},
+		{fmt.Sprintf("RowSumSquares/%dx%d", rows, cols), 4 * rows * cols, func() { asm.RowSumSquares(rows, cols, 0.5, ma, cols, out) }},
+		{fmt.Sprintf("RowDots/%dx%d", rows, cols), 8 * rows * cols, func() { asm.RowDots(rows, cols, ma, cols, mb, cols, out) }},
+		{fmt.Sprintf("SignPack/m=%d/k=%d/l=%d", sm, sk, sl), 4 * sm * sk * sl, func() { asm.SignPack(sm, sk, sl, proj, sk*sl, codes) }},
+	}
+	for _, c := range cases {
+		for _, im := range impls(b) {
+			b.Run(c.name+"/impl="+im.name, func(b *testing.B) {
+				defer im.set()()
+				b.SetBytes(c.bytes)
+				for b.Loop() {
+					c.f()
+				}
+			})
+		}
+	}
+	_ = sink
+}

@@ -1,0 +1,25 @@
+//go:build !noasm && gc
+
+package asm
+
+// dotAVX2 returns Σ x[i]·y[i] over len(x) elements in float64; len(y) ≥
+// len(x). Each product is exact in float64 and summed into sixteen float64
+// lanes (vcvtps2pd + vfmadd231pd), then reduced. Reference loop:
+//
+//	var s float64
+//	for i := range x {
+//		s += float64(x[i]) * float64(y[i])
+//	}
+//	return s
+//
+//go:noescape
+func dotAVX2(x, y []float32) float64
+
+func dot(x, y []float32) float64 {
+	if useAsm.Load() {
+		raceRead32(x)
+		raceRead32(y)
+		return dotAVX2(x, y)
+	}
+	return dotGeneric(x, y)
+}

@@ -1,0 +1,5 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func dot(x, y []float32) float64 { return dotGeneric(x, y) }

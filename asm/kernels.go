@@ -1,0 +1,80 @@
+package asm
+
+// Dot returns Σ x[i]·y[i] over len(x) elements, accumulated in float64.
+// len(y) must be at least len(x).
+func Dot(x, y []float32) float64 {
+	if len(y) < len(x) {
+		panic("asm: Dot needs len(y) ≥ len(x)")
+	}
+	return dot(x, y[:len(x)])
+}
+
+// Axpy computes y[i] += alpha·x[i] for i < len(x) in float32. len(y) must be
+// at least len(x).
+func Axpy(alpha float32, x, y []float32) {
+	if len(y) < len(x) {
+		panic("asm: Axpy needs len(y) ≥ len(x)")
+	}
+	axpy(alpha, x, y[:len(x)])
+}
+
+// RowSumSquares sets out[i] = scale·Σ_{j<n} a[i*lda+j]² for i < m,
+// accumulated in float64.
+func RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
+	checkRows("RowSumSquares", m, n, a, lda)
+	if len(out) < m {
+		panic("asm: RowSumSquares needs len(out) ≥ m")
+	}
+	if m == 0 {
+		return
+	}
+	rowSumSquares(m, n, scale, a, lda, out[:m])
+}
+
+// RowDots sets out[i] = Σ_{j<n} a[i*lda+j]·b[i*ldb+j] for i < m, accumulated
+// in float64.
+func RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
+	checkRows("RowDots", m, n, a, lda)
+	checkRows("RowDots", m, n, b, ldb)
+	if len(out) < m {
+		panic("asm: RowDots needs len(out) ≥ m")
+	}
+	if m == 0 {
+		return
+	}
+	rowDots(m, n, a, lda, b, ldb, out[:m])
+}
+
+// SignPack packs the signs of an m×(k·l) matrix p (leading dimension ldp)
+// into l codes of k bits per row: bit j of codes[i*l+t] is set when
+// p[i*ldp+t*k+j] > 0 (so NaN, +0 and -0 give a clear bit). 1 ≤ k ≤ 32.
+func SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
+	if k < 1 || k > 32 {
+		panic("asm: SignPack needs 1 ≤ k ≤ 32")
+	}
+	if l < 0 {
+		panic("asm: SignPack needs l ≥ 0")
+	}
+	checkRows("SignPack", m, k*l, p, ldp)
+	if len(codes) < m*l {
+		panic("asm: SignPack needs len(codes) ≥ m·l")
+	}
+	if m == 0 || l == 0 {
+		return
+	}
+	signPack(m, k, l, p, ldp, codes[:m*l])
+}
+
+// checkRows panics when a cannot hold m rows of n elements with leading
+// dimension ld.
+func checkRows(name string, m, n int, a []float32, ld int) {
+	if m < 0 || n < 0 {
+		panic("asm: " + name + " with negative dimension")
+	}
+	if ld < n {
+		panic("asm: " + name + " leading dimension smaller than row length")
+	}
+	if m > 0 && len(a) < (m-1)*ld+n {
+		panic("asm: " + name + " buffer too short for its shape")
+	}
+}

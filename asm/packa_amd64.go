@@ -1,0 +1,33 @@
+//go:build !noasm && gc
+
+package asm
+
+// packA6AVX2 packs six rows of kb floats starting at a (row stride lda
+// floats) scaled by alpha into panel, element (r, p) at panel[p*6+r]. Eight
+// columns at a time are loaded (six ymm), scaled, transposed in registers
+// (vunpcklps/vunpckhps, vshufps, vperm2f128) and stored as eight 32-byte
+// stores 24 bytes apart, in increasing order so that each store overwrites
+// the two junk lanes of the one before; the junk of the last column of the
+// last eight-column block lands in panel[kb*6 : kb*6+2], which must exist.
+// Reference loop:
+//
+//	for p := 0; p < kb; p++ {
+//		for r := 0; r < 6; r++ {
+//			panel[p*6+r] = alpha * a[r*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packA6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)
+
+// packA6 packs six full rows; panel needs kb*6+2 elements (the last two are
+// scratch for the assembly).
+func packA6(panel, a []float32, lda, kb int, alpha float32) {
+	if useAsm.Load() {
+		_ = a[5*lda+kb-1]    // the six rows exist
+		_ = panel[kb*mr+2-1] // room for the junk lanes
+		packA6AVX2(kb, &a[0], lda, alpha, &panel[0])
+		return
+	}
+	packA6Generic(panel, a, lda, kb, alpha)
+}

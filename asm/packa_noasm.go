@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func packA6(panel, a []float32, lda, kb int, alpha float32) {
+	packA6Generic(panel, a, lda, kb, alpha)
+}

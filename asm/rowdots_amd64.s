@@ -1,0 +1,84 @@
+//go:build !noasm && gc
+
+#include "textflag.h"
+
+// func rowDotsAVX2(m, n int, a []float32, lda int, b []float32, ldb int, out []float64)
+TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-104
+	MOVQ m+0(FP), R11
+	MOVQ a_base+16(FP), R8
+	MOVQ lda+40(FP), R9
+	SHLQ $2, R9
+	MOVQ b_base+48(FP), R10
+	MOVQ ldb+72(FP), R12
+	SHLQ $2, R12
+	MOVQ out_base+80(FP), BX
+
+row:
+	MOVQ R8, SI
+	MOVQ R10, DI
+	MOVQ n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+loop16:
+	CMPQ CX, $16
+	JLT  loop4
+	VCVTPS2PD 0(SI), Y4
+	VCVTPS2PD 0(DI), Y5
+	VFMADD231PD Y4, Y5, Y0
+	VCVTPS2PD 16(SI), Y6
+	VCVTPS2PD 16(DI), Y7
+	VFMADD231PD Y6, Y7, Y1
+	VCVTPS2PD 32(SI), Y8
+	VCVTPS2PD 32(DI), Y9
+	VFMADD231PD Y8, Y9, Y2
+	VCVTPS2PD 48(SI), Y10
+	VCVTPS2PD 48(DI), Y11
+	VFMADD231PD Y10, Y11, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  loop16
+
+loop4:
+	CMPQ CX, $4
+	JLT  reduce
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD (DI), Y5
+	VFMADD231PD Y4, Y5, Y0
+	ADDQ $16, SI
+	ADDQ $16, DI
+	SUBQ $4, CX
+	JMP  loop4
+
+reduce:
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VUNPCKHPD X0, X0, X1
+	VADDSD X1, X0, X0
+
+loop1:
+	TESTQ CX, CX
+	JZ    store
+	VCVTSS2SD (SI), X4, X4
+	VCVTSS2SD (DI), X5, X5
+	VFMADD231SD X4, X5, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  loop1
+
+store:
+	VMOVSD X0, (BX)
+	ADDQ $8, BX
+	ADDQ R9, R8
+	ADDQ R12, R10
+	DECQ R11
+	JNZ  row
+	VZEROUPPER
+	RET

@@ -1,0 +1,72 @@
+//go:build !noasm && gc
+
+#include "textflag.h"
+
+// func rowSumSquaresAVX2(m, n int, scale float64, a []float32, lda int, out []float64)
+TEXT ·rowSumSquaresAVX2(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), R11
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), R9
+	SHLQ $2, R9
+	MOVQ out_base+56(FP), DI
+	VMOVSD scale+16(FP), X15
+
+row:
+	MOVQ R8, SI
+	MOVQ n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+loop16:
+	CMPQ CX, $16
+	JLT  loop4
+	VCVTPS2PD 0(SI), Y4
+	VFMADD231PD Y4, Y4, Y0
+	VCVTPS2PD 16(SI), Y5
+	VFMADD231PD Y5, Y5, Y1
+	VCVTPS2PD 32(SI), Y6
+	VFMADD231PD Y6, Y6, Y2
+	VCVTPS2PD 48(SI), Y7
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP  loop16
+
+loop4:
+	CMPQ CX, $4
+	JLT  reduce
+	VCVTPS2PD (SI), Y4
+	VFMADD231PD Y4, Y4, Y0
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JMP  loop4
+
+reduce:
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VUNPCKHPD X0, X0, X1
+	VADDSD X1, X0, X0
+
+loop1:
+	TESTQ CX, CX
+	JZ    store
+	VCVTSS2SD (SI), X4, X4
+	VFMADD231SD X4, X4, X0
+	ADDQ $4, SI
+	DECQ CX
+	JMP  loop1
+
+store:
+	VMULSD X15, X0, X0
+	VMOVSD X0, (DI)
+	ADDQ $8, DI
+	ADDQ R9, R8
+	DECQ R11
+	JNZ  row
+	VZEROUPPER
+	RET

@@ -1,0 +1,345 @@
+package asm
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Cache blocking of the GEMM driver (Goto/BLIS loop order). A kc×nr packed
+// B micro-panel (16 KiB at kc = 256) stays in L1 while the packed mc×kc A
+// block (144 KiB) streams from L2 and the packed kc×nc B block (4 MiB)
+// lives in L3. mc is a multiple of mr and nc of nr.
+const (
+	kcBlock = 256
+	mcBlock = 144
+	ncBlock = 4080
+)
+
+// parallelMinWork is the smallest m·n·k split over several goroutines;
+// below it one goroutine is faster than starting others.
+const parallelMinWork = 1 << 18
+
+var maxThreads atomic.Int64
+
+// SetMaxThreads caps the number of goroutines one Sgemm call uses (n ≤ 0
+// means GOMAXPROCS, the default) and returns a function that restores the
+// previous cap. Meant for benchmarks and tests.
+func SetMaxThreads(n int) (restore func()) {
+	prev := maxThreads.Swap(int64(n))
+	return func() { maxThreads.Store(prev) }
+}
+
+// threads returns how many goroutines Sgemm may use now.
+func threads() int {
+	t := runtime.GOMAXPROCS(0)
+	if c := int(maxThreads.Load()); c > 0 && c < t {
+		t = c
+	}
+	return t
+}
+
+// gemmScratch holds one goroutine's packing buffers.
+type gemmScratch struct {
+	a    []float32 // packed mc×kc block of alpha·op(A), mr-row panels
+	b    []float32 // packed kc×nc block of op(B), nr-column panels
+	tile [mr * nr]float32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+// grow returns s with length n, reallocating only when its capacity is short.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32
+// matrices, where op(X) is X, or Xᵀ when the matching trans flag is set;
+// op(A) is m×k, op(B) is k×n and C is m×n with leading dimensions lda, ldb,
+// ldc. With beta == 0, C is not read (NaN in C does not propagate). Large
+// products are split by rows (or, when m is small, by columns) of C over up
+// to GOMAXPROCS goroutines (see SetMaxThreads); each goroutine owns whole
+// blocks of C and its own packing buffers.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("asm: Sgemm with negative dimension")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if ldc < n || len(c) < (m-1)*ldc+n {
+		panic("asm: Sgemm C too short for its shape or ldc < n")
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < ac || ldb < bc {
+		panic("asm: Sgemm leading dimension smaller than row length")
+	}
+	if len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc {
+		panic("asm: Sgemm buffer too short for its shape")
+	}
+	g := gemm{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+
+	t, work := threads(), m*n*k
+	if work < parallelMinWork*2 || t < 2 {
+		g.run(0, m, 0, n)
+		return
+	}
+	g.runParallel(m, n, min(t, work/parallelMinWork))
+}
+
+// runParallel splits the product over t goroutines. Rows are split when
+// each goroutine gets at least a few register tiles of rows, else columns,
+// else fewer goroutines are used. g is a copy, so that only this path puts
+// it on the heap.
+func (g gemm) runParallel(m, n, t int) {
+	switch {
+	case m >= t*4*mr:
+		parallel(t, func(w int) {
+			i0, i1 := split(m, t, w, mr)
+			g.run(i0, i1, 0, n)
+		})
+	case n >= t*4*nr:
+		parallel(t, func(w int) {
+			j0, j1 := split(n, t, w, nr)
+			g.run(0, m, j0, j1)
+		})
+	default:
+		t = max(1, min(t, m/mr))
+		parallel(t, func(w int) {
+			i0, i1 := split(m, t, w, mr)
+			g.run(i0, i1, 0, n)
+		})
+	}
+}
+
+// split returns part w of t of [0, n) in whole units of unit elements (the
+// last part takes the remainder).
+func split(n, t, w, unit int) (int, int) {
+	units := (n + unit - 1) / unit
+	lo := units * w / t * unit
+	hi := units * (w + 1) / t * unit
+	return min(lo, n), min(hi, n)
+}
+
+// parallel runs f(0..t-1) on t goroutines (f(0) on the caller's) and waits.
+func parallel(t int, f func(w int)) {
+	var wg sync.WaitGroup
+	wg.Add(t - 1)
+	for w := 1; w < t; w++ {
+		go func() {
+			defer wg.Done()
+			f(w)
+		}()
+	}
+	f(0)
+	wg.Wait()
+}
+
+// scaleRows sets C = beta·C over m×n (beta == 0 clears without reading).
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// gemm is one Sgemm call; run computes a block of C.
+type gemm struct {
+	transA, transB bool
+	k              int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// run computes rows [i0, i1) × columns [j0, j1) of C with the Goto loop
+// nest: jc (nc columns) → pc (kc depth) → ic (mc rows) → jr (nr) → ir (mr).
+func (g *gemm) run(i0, i1, j0, j1 int) {
+	if i0 >= i1 || j0 >= j1 {
+		return
+	}
+	s := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(s)
+	raceWriteRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
+	if g.beta != 0 {
+		raceReadRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
+	}
+	for jc := j0; jc < j1; jc += ncBlock {
+		nb := min(ncBlock, j1-jc)
+		nbPad := (nb + nr - 1) / nr * nr
+		for pc := 0; pc < g.k; pc += kcBlock {
+			kb := min(kcBlock, g.k-pc)
+			s.b = grow(s.b, kb*nbPad)
+			g.packB(s.b, pc, kb, jc, nb)
+			beta := g.beta
+			if pc > 0 {
+				beta = 1
+			}
+			for ic := i0; ic < i1; ic += mcBlock {
+				mb := min(mcBlock, i1-ic)
+				mbPad := (mb + mr - 1) / mr * mr
+				s.a = grow(s.a, kb*mbPad+2) // +2: scratch lanes of packA6
+				g.packA(s.a, ic, mb, pc, kb)
+				g.macro(s, kb, ic, mb, jc, nb, beta)
+			}
+		}
+	}
+}
+
+// macro multiplies the packed A block (mb rows) by the packed B block (nb
+// columns) into C at (ic, jc), one register tile at a time.
+func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
+	ldc := g.ldc
+	for jr := 0; jr < nb; jr += nr {
+		bp := s.b[jr*kb : jr*kb+kb*nr]
+		nt := min(nr, nb-jr)
+		for ir := 0; ir < mb; ir += mr {
+			ap := s.a[ir*kb : ir*kb+kb*mr]
+			mt := min(mr, mb-ir)
+			off := (ic+ir)*ldc + jc + jr
+			if mt == mr && nt == nr {
+				sgemmKernel(kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
+				continue
+			}
+			// Edge tile: compute into scratch, merge the valid part.
+			sgemmKernel(kb, ap, bp, s.tile[:], nr, 0)
+			for i := 0; i < mt; i++ {
+				crow := g.c[off+i*ldc : off+i*ldc+nt]
+				trow := s.tile[i*nr : i*nr+nt]
+				if beta == 0 {
+					copy(crow, trow)
+					continue
+				}
+				for j := range crow {
+					crow[j] = trow[j] + beta*crow[j]
+				}
+			}
+		}
+	}
+}
+
+// packA packs alpha·op(A)[ic:ic+mb, pc:pc+kb] into dst as mr-row panels:
+// panel q holds rows ic+q·mr.., element (r, p) at dst[q·mr·kb + p·mr + r];
+// rows past mb are zero.
+func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
+	alpha := g.alpha
+	a, lda := g.a, g.lda
+	for q := 0; q < mb; q += mr {
+		panel := dst[q*kb : q*kb+kb*mr]
+		rows := min(mr, mb-q)
+		if !g.transA {
+			if rows == mr {
+				packA6(dst[q*kb:q*kb+kb*mr+2], a[(ic+q)*lda+pc:], lda, kb, alpha)
+				continue
+			}
+			for r := 0; r < mr; r++ {
+				if r >= rows {
+					for p := 0; p < kb; p++ {
+						panel[p*mr+r] = 0
+					}
+					continue
+				}
+				src := a[(ic+q+r)*lda+pc : (ic+q+r)*lda+pc+kb]
+				for p, v := range src {
+					panel[p*mr+r] = alpha * v
+				}
+			}
+			continue
+		}
+		// op(A)[i][p] = a[p*lda+i]: each column p holds mr contiguous floats.
+		if rows == mr {
+			for p := 0; p < kb; p++ {
+				off := (pc+p)*lda + ic + q
+				s := (*[mr]float32)(a[off : off+mr])
+				d := (*[mr]float32)(panel[p*mr : p*mr+mr])
+				if alpha == 1 {
+					*d = *s
+					continue
+				}
+				for r := range d {
+					d[r] = alpha * s[r]
+				}
+			}
+			continue
+		}
+		for p := 0; p < kb; p++ {
+			src := a[(pc+p)*lda+ic+q : (pc+p)*lda+ic+q+rows]
+			d := panel[p*mr : p*mr+mr]
+			for r, v := range src {
+				d[r] = alpha * v
+			}
+			clear(d[rows:])
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kb, jc:jc+nb] into dst as nr-column panels:
+// panel q holds columns jc+q·nr.., element (p, j) at dst[q·kb + p·nr + j];
+// columns past nb are zero.
+func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
+	b, ldb := g.b, g.ldb
+	for q := 0; q < nb; q += nr {
+		panel := dst[q*kb : q*kb+kb*nr]
+		cols := min(nr, nb-q)
+		if !g.transB {
+			if cols == nr {
+				for p := 0; p < kb; p++ {
+					off := (pc+p)*ldb + jc + q
+					*(*[nr]float32)(panel[p*nr : p*nr+nr]) = *(*[nr]float32)(b[off : off+nr])
+				}
+				continue
+			}
+			for p := 0; p < kb; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b[(pc+p)*ldb+jc+q:(pc+p)*ldb+jc+q+cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j*ldb+p]: gather column j from row j of b.
+		if cols == nr {
+			packBT16(panel, b[(jc+q)*ldb+pc:], ldb, kb)
+			continue
+		}
+		for j := 0; j < nr; j++ {
+			if j >= cols {
+				for p := 0; p < kb; p++ {
+					panel[p*nr+j] = 0
+				}
+				continue
+			}
+			src := b[(jc+q+j)*ldb+pc : (jc+q+j)*ldb+pc+kb]
+			for p, v := range src {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}

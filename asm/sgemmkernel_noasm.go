@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func sgemmKernel(kc int, a, b, c []float32, ldc int, beta float32) {
+	sgemmKernelGeneric(kc, a, b, c, ldc, beta)
+}

@@ -1,0 +1,35 @@
+//go:build !noasm && gc
+
+package asm
+
+// signPackAVX2 packs signs into k-bit codes (m ≥ 1, 1 ≤ k ≤ 32, l ≥ 1,
+// shapes checked by the caller). Eight projections at a time are compared
+// with zero (vcmpps, ordered "0 < p", so NaN gives 0), their sign mask
+// (vmovmskps) is appended to a 64-bit bit queue, and every k queued bits
+// leave as one code; the tail of a row is read with a masked load. Reference
+// loop:
+//
+//	for i := 0; i < m; i++ {
+//		for t := 0; t < l; t++ {
+//			var code uint32
+//			for j := 0; j < k; j++ {
+//				if p[i*ldp+t*k+j] > 0 {
+//					code |= 1 << j
+//				}
+//			}
+//			codes[i*l+t] = code
+//		}
+//	}
+//
+//go:noescape
+func signPackAVX2(m, k, l int, p []float32, ldp int, codes []uint32)
+
+func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
+	if useAsm.Load() {
+		raceReadRows32(m, k*l, p, ldp)
+		raceWriteU32(codes[:m*l])
+		signPackAVX2(m, k, l, p, ldp, codes)
+		return
+	}
+	signPackGeneric(m, k, l, p, ldp, codes)
+}

@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
+	signPackGeneric(m, k, l, p, ldp, codes)
+}

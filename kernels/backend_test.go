@@ -1,0 +1,280 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/asm"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// Every usable registered backend (always "generic", "avx2" where the
+// assembly runs) is checked against a float64 reference and against Generic.
+//
+// Tolerances, u32 = 2⁻²⁴, u64 = 2⁻⁵³:
+//   - Sgemm: |got − ref| ≤ (k+3)·u32·|alpha|·Σ_p|a_ip·b_pj| + 2·u32·(|beta·c| + |ref|);
+//     two backends may differ by twice that.
+//   - Dot, RowDots, RowSumSquares (float64 accumulation of exact products):
+//     |got − ref| ≤ (n+4)·u64·Σ|x·y|.
+//   - Axpy: |got − ref| ≤ 2·u32·(|alpha·x| + |y|).
+//   - SignPack: exact.
+
+const (
+	u32 = 1.0 / (1 << 24)
+	u64 = 1.0 / (1 << 53)
+)
+
+// usable returns every backend that can run here.
+func usable(t *testing.T) []kernels.Backend {
+	var bs []kernels.Backend
+	for _, name := range kernels.Names() {
+		b, _, err := kernels.Select(name)
+		if err != nil {
+			t.Logf("skipping %s: %v", name, err)
+			continue
+		}
+		bs = append(bs, b)
+	}
+	if len(bs) == 0 || !slices.Contains(kernels.Names(), "generic") {
+		t.Fatal("generic backend missing")
+	}
+	return bs
+}
+
+func TestAVX2Registered(t *testing.T) {
+	ok, why := asm.Supported()
+	has := slices.Contains(kernels.Names(), "avx2")
+	if ok && !has {
+		t.Fatalf("assembly supported (%s) but no avx2 backend registered", why)
+	}
+	if !ok && has {
+		if _, _, err := kernels.Select("avx2"); err == nil {
+			t.Fatalf("avx2 selectable although the assembly is not supported: %s", why)
+		}
+	}
+	if ok && os.Getenv(asm.NoAsmEnv) != "1" {
+		b, _, err := kernels.Select("auto")
+		if err != nil || b.Name() != "avx2" {
+			t.Fatalf("auto selection gave %v, %v; want avx2", b, err)
+		}
+	}
+	t.Logf("backends: %v; asm: %v (%s)", kernels.Names(), ok, why)
+}
+
+func randMat(rng *rand.Rand, rows, cols, ld int) []float32 {
+	n := 0
+	if rows > 0 {
+		n = (rows-1)*ld + cols
+	}
+	m := make([]float32, n)
+	for i := range m {
+		m[i] = float32(math.NaN()) // gaps must never be read
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			m[i*ld+j] = float32(rng.Float64()*2 - 1)
+		}
+	}
+	return m
+}
+
+func TestSgemmEquivalence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	type shape struct{ m, n, k int }
+	var shapes []shape
+	for _, m := range []int{0, 1, 5, 6, 7, 13, 32} {
+		for _, n := range []int{0, 1, 15, 16, 17, 33} {
+			for _, k := range []int{0, 1, 3, 4, 9, 40} {
+				shapes = append(shapes, shape{m, n, k})
+			}
+		}
+	}
+	shapes = append(shapes, shape{150, 70, 300}, shape{9, 300, 70})
+	scal := []float32{0, 1, -0.5}
+	for _, b := range usable(t) {
+		for si, s := range shapes {
+			for tr := 0; tr < 4; tr++ {
+				tA, tB := tr&1 != 0, tr&2 != 0
+				alpha, beta := scal[(si+tr)%3], scal[(si/3+tr)%3]
+				ar, ac := s.m, s.k
+				if tA {
+					ar, ac = s.k, s.m
+				}
+				br, bc := s.k, s.n
+				if tB {
+					br, bc = s.n, s.k
+				}
+				lda, ldb, ldc := ac+1+si%2, bc+2, s.n+1
+				a, bm := randMat(rng, ar, ac, lda), randMat(rng, br, bc, ldb)
+				c0 := randMat(rng, s.m, s.n, ldc)
+				if beta == 0 {
+					for i := range c0 {
+						c0[i] = float32(math.NaN())
+					}
+				}
+				got := slices.Clone(c0)
+				ref := slices.Clone(c0)
+				b.Sgemm(tA, tB, s.m, s.n, s.k, alpha, a, lda, bm, ldb, beta, got, ldc)
+				kernels.Generic.Sgemm(tA, tB, s.m, s.n, s.k, alpha, a, lda, bm, ldb, beta, ref, ldc)
+				label := fmt.Sprintf("%s tA=%v tB=%v %v alpha=%v beta=%v", b.Name(), tA, tB, s, alpha, beta)
+				for i := 0; i < s.m; i++ {
+					for j := 0; j < s.n; j++ {
+						var sum, abs float64
+						for p := 0; p < s.k; p++ {
+							var av, bv float32
+							if tA {
+								av = a[p*lda+i]
+							} else {
+								av = a[i*lda+p]
+							}
+							if tB {
+								bv = bm[j*ldb+p]
+							} else {
+								bv = bm[p*ldb+j]
+							}
+							v := float64(av) * float64(bv)
+							sum += v
+							abs += math.Abs(v)
+						}
+						want := float64(alpha) * sum
+						tol := float64(s.k+3)*u32*math.Abs(float64(alpha))*abs + 1e-30
+						if beta != 0 {
+							bc := float64(beta) * float64(c0[i*ldc+j])
+							want += bc
+							tol += 2 * u32 * (math.Abs(bc) + math.Abs(want))
+						}
+						g := float64(got[i*ldc+j])
+						if !(math.Abs(g-want) <= tol) {
+							t.Fatalf("%s: C[%d,%d]=%v want %v", label, i, j, g, want)
+						}
+						if d := math.Abs(g - float64(ref[i*ldc+j])); !(d <= 2*tol) {
+							t.Fatalf("%s: C[%d,%d]=%v but Generic gives %v", label, i, j, g, ref[i*ldc+j])
+						}
+					}
+					for j := s.n; j < ldc && i < s.m-1; j++ {
+						if !math.IsNaN(float64(got[i*ldc+j])) {
+							t.Fatalf("%s: gap C[%d,%d] written", label, i, j)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestVectorEquivalence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	for _, b := range usable(t) {
+		for n := 0; n <= 70; n++ {
+			x := randMat(rng, 1, n, n)
+			y := randMat(rng, 1, n, n)
+			var want, abs float64
+			for i := range x {
+				v := float64(x[i]) * float64(y[i])
+				want += v
+				abs += math.Abs(v)
+			}
+			tol := float64(n+4) * u64 * abs
+			if got := b.Dot(x, y); math.Abs(got-want) > tol || math.Abs(got-kernels.Generic.Dot(x, y)) > 2*tol {
+				t.Fatalf("%s Dot n=%d: got %v want %v", b.Name(), n, got, want)
+			}
+			alpha := float32(rng.Float64()*2 - 1)
+			yg, yr := slices.Clone(y), slices.Clone(y)
+			b.Axpy(alpha, x, yg)
+			kernels.Generic.Axpy(alpha, x, yr)
+			for i := range x {
+				ax := float64(alpha) * float64(x[i])
+				want := ax + float64(y[i])
+				tol := 2 * u32 * (math.Abs(ax) + math.Abs(float64(y[i])))
+				if d := math.Abs(float64(yg[i]) - want); d > tol || math.Abs(float64(yg[i]-yr[i])) > 2*tol {
+					t.Fatalf("%s Axpy n=%d i=%d: got %v want %v generic %v", b.Name(), n, i, yg[i], want, yr[i])
+				}
+			}
+		}
+	}
+}
+
+func TestRowEquivalence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, b := range usable(t) {
+		for m := 0; m <= 4; m++ {
+			for n := 0; n <= 70; n += 1 + n/10 {
+				lda, ldb := n+1, n+3
+				a, bm := randMat(rng, m, n, lda), randMat(rng, m, n, ldb)
+				scale := 0.5 + rng.Float64()
+				ss, dots := make([]float64, m+1), make([]float64, m+1)
+				ss[m], dots[m] = -7, -7 // past m: must stay
+				gss, gdots := make([]float64, m), make([]float64, m)
+				b.RowSumSquares(m, n, scale, a, lda, ss)
+				b.RowDots(m, n, a, lda, bm, ldb, dots)
+				kernels.Generic.RowSumSquares(m, n, scale, a, lda, gss)
+				kernels.Generic.RowDots(m, n, a, lda, bm, ldb, gdots)
+				for i := 0; i < m; i++ {
+					var s2, d, abs2, absd float64
+					for j := 0; j < n; j++ {
+						av, bv := float64(a[i*lda+j]), float64(bm[i*ldb+j])
+						s2 += av * av
+						abs2 += av * av
+						d += av * bv
+						absd += math.Abs(av * bv)
+					}
+					tol2 := float64(n+5) * u64 * abs2 * scale
+					told := float64(n+4) * u64 * absd
+					if math.Abs(ss[i]-scale*s2) > tol2 || math.Abs(ss[i]-gss[i]) > 2*tol2 {
+						t.Fatalf("%s RowSumSquares m=%d n=%d row %d: %v want %v", b.Name(), m, n, i, ss[i], scale*s2)
+					}
+					if math.Abs(dots[i]-d) > told || math.Abs(dots[i]-gdots[i]) > 2*told {
+						t.Fatalf("%s RowDots m=%d n=%d row %d: %v want %v", b.Name(), m, n, i, dots[i], d)
+					}
+				}
+				if ss[m] != -7 || dots[m] != -7 {
+					t.Fatalf("%s: wrote past m", b.Name())
+				}
+			}
+		}
+	}
+}
+
+func TestSignPackEquivalence(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	nan := float32(math.NaN())
+	for _, b := range usable(t) {
+		for k := 1; k <= 32; k++ {
+			for _, l := range []int{1, 2, 5} {
+				m, w := 3, k*l
+				ldp := w + 2
+				p := randMat(rng, m, w, ldp)
+				for i := range p {
+					switch rng.IntN(8) {
+					case 0:
+						p[i] = nan
+					case 1:
+						p[i] = 0
+					case 2:
+						p[i] = float32(math.Copysign(0, -1))
+					}
+				}
+				got, ref := make([]uint32, m*l), make([]uint32, m*l)
+				b.SignPack(m, k, l, p, ldp, got)
+				kernels.Generic.SignPack(m, k, l, p, ldp, ref)
+				for i := 0; i < m; i++ {
+					for tt := 0; tt < l; tt++ {
+						var want uint32
+						for j := 0; j < k; j++ {
+							if p[i*ldp+tt*k+j] > 0 {
+								want |= 1 << j
+							}
+						}
+						if got[i*l+tt] != want || ref[i*l+tt] != want {
+							t.Fatalf("%s SignPack k=%d l=%d code (%d,%d): got %#x generic %#x want %#x", b.Name(), k, l, i, tt, got[i*l+tt], ref[i*l+tt], want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
