@@ -219,3 +219,34 @@ func TestHashConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestResidentProjectionsMatchTwoPasses: keeping the raw projections of
+// every point (one pass) gives the same codes and numbers, bit for bit, as
+// recomputing them in a second pass.
+func TestResidentProjectionsMatchTwoPasses(t *testing.T) {
+	m, _ := nn.New(nn.Config{In: 5, Out: 2, Hidden: []int{9, 7}, Activation: nn.ReLU, Seed: 2})
+	ds := smallTeacher(300, 5, 2, 4)
+	for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
+		h, err := NewHasher(m, HashConfig{K: 3, L: 6, MIPS: true, Query: q, Alpha: 0.1, SignSymmetric: true, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls [2]int
+		one := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, Progress: func(d, tot int) { calls[0] = tot }}, nil)
+		two := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, MaxResidentBytes: -1, Progress: func(d, tot int) { calls[1] = tot }}, nil)
+		if one.rawProj == nil || two.rawProj != nil {
+			t.Fatal("the resident path was not the one taken")
+		}
+		if calls[0] != ds.N || calls[1] != 2*ds.N {
+			t.Errorf("progress totals %v, want %d and %d", calls, ds.N, 2*ds.N)
+		}
+		for i, c := range one.Codes {
+			if c != two.Codes[i] {
+				t.Fatalf("%v: code %d differs: %d vs %d", q, i, c, two.Codes[i])
+			}
+		}
+		if one.MaxNorm != two.MaxNorm {
+			t.Errorf("MaxNorm %g vs %g", one.MaxNorm, two.MaxNorm)
+		}
+	}
+}

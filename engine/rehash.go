@@ -36,6 +36,9 @@ type Linearization struct {
 	Codes []uint32
 	// MaxNorm is max_i |v_i| of the hashed vectors (the Simple-LSH M).
 	MaxNorm float64
+	// rawProj keeps R·a_i of every point (N × K·L) between the two steps
+	// of a Simple-LSH rehash when it fits RehashOptions.MaxResidentBytes.
+	rawProj []float32
 }
 
 // RehashOptions sets the batch size and the number of goroutines.
@@ -46,7 +49,16 @@ type RehashOptions struct {
 	// batch with the examples processed so far and the total, which is 2N
 	// when the Simple-LSH scale needs a second pass.
 	Progress func(done, total int)
+	// MaxResidentBytes bounds the memory for keeping every point's raw
+	// projections between the two steps of a Simple-LSH rehash (the scale M
+	// is known only after all points): within it, one pass over the data
+	// suffices; beyond it, the forward and backward passes run twice.
+	// 0 means DefaultMaxResidentBytes; negative, never keep them.
+	MaxResidentBytes int64
 }
+
+// DefaultMaxResidentBytes is the default RehashOptions.MaxResidentBytes.
+const DefaultMaxResidentBytes = 256 << 20
 
 type rehashWorker struct {
 	b        *nn.Batch
@@ -118,9 +130,24 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 		workers[i] = w
 	}
 	onePass := h != nil && !h.Cfg.MIPS
+	// With MIPS, keep the raw projections R·a_i of every point when they fit
+	// the budget, and finish the codes once M is known: one pass, not two.
+	limit := opt.MaxResidentBytes
+	if limit == 0 {
+		limit = DefaultMaxResidentBytes
+	}
+	resident := h != nil && h.Cfg.MIPS && int64(n)*int64(h.kl)*4 <= limit
+	if resident {
+		if cap(lin.rawProj) < n*h.kl {
+			lin.rawProj = make([]float32, n*h.kl)
+		}
+		lin.rawProj = lin.rawProj[:n*h.kl]
+	} else {
+		lin.rawProj = nil
+	}
 	params := m.Params
 	total := n
-	if h != nil && !onePass {
+	if h != nil && !onePass && !resident {
 		total = 2 * n
 	}
 	var done atomic.Int64
@@ -176,13 +203,23 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 		if onePass {
 			w.hashBatch(be, h, lin, lo, cnt)
 		}
+		if resident {
+			proj := lin.rawProj[lo*h.kl : hi*h.kl]
+			clear(proj)
+			h.proj.addBatch(be, b, proj, w.s)
+		}
 		report(cnt)
 	})
 	if h == nil {
 		return lin
 	}
 	h.SetScale(lin)
-	if !onePass {
+	if resident {
+		L := h.Cfg.L
+		forBatches(n, opt.Batch, opt.Workers, func(_, lo, hi int) {
+			h.codesFromProjections(be, lin.rawProj[lo*h.kl:hi*h.kl], lin, lo, hi-lo, lin.Codes[lo*L:hi*L])
+		})
+	} else if !onePass {
 		forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
 			w := workers[wi]
 			w.b.Forward(be, params, x[lo*m.In:hi*m.In], hi-lo)
