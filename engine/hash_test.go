@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -231,14 +232,15 @@ func TestResidentProjectionsMatchTwoPasses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var calls [2]int
-		one := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, Progress: func(d, tot int) { calls[0] = tot }}, nil)
-		two := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, MaxResidentBytes: -1, Progress: func(d, tot int) { calls[1] = tot }}, nil)
+		// Progress is called from the worker goroutines.
+		var calls [2]atomic.Int64
+		one := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, Progress: func(d, tot int) { calls[0].Store(int64(tot)) }}, nil)
+		two := Rehash(testBackend, m, ds.X, ds.Y, ds.N, h, RehashOptions{Batch: 32, Workers: 2, MaxResidentBytes: -1, Progress: func(d, tot int) { calls[1].Store(int64(tot)) }}, nil)
 		if one.rawProj == nil || two.rawProj != nil {
 			t.Fatal("the resident path was not the one taken")
 		}
-		if calls[0] != ds.N || calls[1] != 2*ds.N {
-			t.Errorf("progress totals %v, want %d and %d", calls, ds.N, 2*ds.N)
+		if calls[0].Load() != int64(ds.N) || calls[1].Load() != int64(2*ds.N) {
+			t.Errorf("progress totals %d and %d, want %d and %d", calls[0].Load(), calls[1].Load(), ds.N, 2*ds.N)
 		}
 		for i, c := range one.Codes {
 			if c != two.Codes[i] {
