@@ -333,18 +333,28 @@ func (h *Hasher) QueryCodes(be kernels.Backend, w, w0 []float32, delta []float32
 			delta[i] = w[i] - w0[i]
 		}
 		h.proj.params(be, delta, proj, s)
+	} else {
+		h.proj.params(be, w, proj, s)
+	}
+	h.FinishQuery(be, proj, codes)
+}
+
+// FinishQuery turns the raw query projections proj (KL) — R·w for the
+// paper query, R·(w − w0) for the re-centred one — into the query's codes
+// (L), in place: the residual coordinate's term is added and the signs
+// packed. The Simple-LSH query transform q/|q| with a zero extra coordinate
+// leaves every sign unchanged.
+func (h *Hasher) FinishQuery(be kernels.Backend, proj []float32, codes []uint32) {
+	if h.Cfg.Query == QueryRecentred {
 		inv := float32(1 / h.Cfg.Alpha)
 		for j := range proj[:h.kl] {
 			proj[j] = proj[j]*inv + h.c[j]
 		}
 	} else {
-		h.proj.params(be, w, proj, s)
 		for j := range proj[:h.kl] {
 			proj[j] -= h.c[j]
 		}
 	}
-	// The Simple-LSH query transform q/|q| with a zero extra coordinate
-	// leaves every sign unchanged.
 	be.SignPack(1, h.Cfg.K, h.Cfg.L, proj, h.kl, codes)
 }
 

@@ -200,7 +200,14 @@ func (s *lshSampler) afterRehash(t *Trainer) error {
 }
 
 func (s *lshSampler) prepare(t *Trainer) {
-	t.hasher.QueryCodes(t.be, t.m.Params, t.lin.W0, s.delta, s.proj, s.s, s.query)
+	if t.Device != nil {
+		if err := t.Device.Query(t.hasher, t.lin.W0, s.proj); err != nil {
+			panic("engine: device query: " + err.Error())
+		}
+		t.hasher.FinishQuery(t.be, s.proj, s.query)
+	} else {
+		t.hasher.QueryCodes(t.be, t.m.Params, t.lin.W0, s.delta, s.proj, s.s, s.query)
+	}
 	t.tables = s.tables
 	s.tables.Prepare(&s.prep, s.query, t.cfg.Eps, t.hasher.Cfg.SignSymmetric)
 	t.lastNonEmpty = s.prep.NonEmpty()

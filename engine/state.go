@@ -125,3 +125,37 @@ func (e *DivergedError) Error() string {
 	return fmt.Sprintf("training diverged at iteration %d (sampler %s, lr %g): minibatch loss %v; largest importance weight %.4g in that minibatch, %.4g in the run; lower --lr, or raise --eps to bound the weights",
 		e.Iter, e.Sampler, e.LR, e.Loss, e.MaxWeight, e.MaxWeightSeen)
 }
+
+// DeviceStepper runs the per-iteration work of training on an accelerator
+// that holds the parameters: the lsh query's projections and the
+// importance-weighted minibatch SGD step. Only the sampled indices, their
+// weights and a few scalars cross to and from the device per iteration.
+type DeviceStepper interface {
+	// Upload copies the host parameters to the device.
+	Upload(params []float32) error
+	// Download copies the device parameters into params.
+	Download(params []float32) error
+	// Query sets proj (K·L) to the raw projections of the query for the
+	// device parameters w with h's projections: R·w for the paper query,
+	// R·(w − w0) for the re-centred one (Hasher.FinishQuery does the rest).
+	Query(h *Hasher, w0 []float32, proj []float32) error
+	// Step computes (1/B) Σ_b w_b ∇ℓ_{idx_b} at the device parameters and
+	// subtracts lr times it, returning the weighted minibatch loss
+	// (1/B) Σ_b w_b ℓ_{idx_b} before the update.
+	Step(idx []int, w []float64, lr float64) (loss float64, err error)
+}
+
+// checkDevice reports the settings a DeviceStepper does not support.
+func (t *Trainer) checkDevice() error {
+	switch {
+	case t.cfg.Momentum != 0:
+		return errors.New("device training does not support momentum yet")
+	case t.cfg.KeepStepping != 0:
+		return errors.New("device training does not support keep-stepping yet")
+	case t.cfg.Sampler != SamplerUniform && t.cfg.Sampler != SamplerLSH && t.cfg.Sampler != SamplerNTKStatic:
+		return fmt.Errorf("device training supports the uniform, lsh and ntk-static samplers, not %s", t.cfg.Sampler)
+	case t.cfg.Prob == ProbLGD && t.cfg.Sampler == SamplerLSH:
+		return errors.New("device training does not support --prob lgd")
+	}
+	return nil
+}

@@ -210,6 +210,11 @@ type Trainer struct {
 	// the data on its device); it must fill lin as Rehash would and may
 	// reuse the lin it is given.
 	RehashFunc func(m *nn.MLP, h *Hasher, lin *Linearization) (*Linearization, error)
+	// Device, when set, holds the parameters on an accelerator and runs the
+	// per-iteration work there (see DeviceStepper); m.Params is then the
+	// host copy, brought up to date before rehashes, evaluations,
+	// checkpoints and the end of training.
+	Device DeviceStepper
 	// OnRehashProgress, when set, reports the progress of each rehash
 	// (see RehashOptions.Progress); it is called from several goroutines.
 	OnRehashProgress func(done, total int)
@@ -352,18 +357,44 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			t.OnEval(e)
 		}
 	}
+	if t.Device != nil {
+		if err := t.checkDevice(); err != nil {
+			return res, err
+		}
+		if err := t.Device.Upload(t.m.Params); err != nil {
+			return res, fmt.Errorf("device: %w", err)
+		}
+	}
+	sync := func() error {
+		if t.Device == nil {
+			return nil
+		}
+		if err := t.Device.Download(t.m.Params); err != nil {
+			return fmt.Errorf("device: %w", err)
+		}
+		return nil
+	}
 	needLin := t.samp.needsLinearization()
 	for it := t.iter; it < t.cfg.Iters; it++ {
 		t.iter = it
 		if err := ctx.Err(); err != nil {
+			if serr := sync(); serr != nil {
+				return res, serr
+			}
 			return res, &InterruptedError{Iter: it, Err: err}
 		}
 		if t.OnCheckpoint != nil && t.CheckpointEvery > 0 && it%t.CheckpointEvery == 0 && it > 0 && it != start {
+			if err := sync(); err != nil {
+				return res, err
+			}
 			if err := t.OnCheckpoint(t.State()); err != nil {
 				return res, fmt.Errorf("checkpoint at iteration %d: %w", it, err)
 			}
 		}
 		if needLin && it%period == 0 {
+			if err := sync(); err != nil {
+				return res, err
+			}
 			t0 := time.Now()
 			if err := t.rehash(); err != nil {
 				return res, fmt.Errorf("rehash at iteration %d: %w", it, err)
@@ -372,6 +403,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			*rehashes++
 		}
 		if it%t.cfg.EvalEvery == 0 {
+			if err := sync(); err != nil {
+				return res, err
+			}
 			evaluate(it)
 		}
 		t0 := time.Now()
@@ -381,7 +415,18 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		t1 := time.Now()
 		*tSample += t1.Sub(t0)
 		lr := t.LR(it)
-		loss, itMax := t.step(lr)
+		var loss, itMax float64
+		if t.Device != nil {
+			for _, w := range t.w {
+				itMax = math.Max(itMax, w)
+			}
+			var err error
+			if loss, err = t.Device.Step(t.idx, t.w, lr); err != nil {
+				return res, fmt.Errorf("device step at iteration %d: %w", it, err)
+			}
+		} else {
+			loss, itMax = t.step(lr)
+		}
 		*tGrad += time.Since(t1)
 		for _, w := range t.w {
 			sumW += w
@@ -399,6 +444,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 	}
 	t.iter = t.cfg.Iters
+	if err := sync(); err != nil {
+		return res, err
+	}
 	evaluate(t.cfg.Iters)
 	res.Final = res.Evals[len(res.Evals)-1]
 	res.Wall = time.Since(wallStart)

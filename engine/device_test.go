@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// hostDevice is a DeviceStepper that keeps its own parameter copy on the
+// host and computes with the same code as the trainer: a trainer using it
+// must end with the same weights, bit for bit, as one without.
+type hostDevice struct {
+	t      *Trainer // a shadow trainer over the same data
+	params []float32
+	steps  int
+}
+
+func (d *hostDevice) Upload(p []float32) error   { d.params = append(d.params[:0], p...); return nil }
+func (d *hostDevice) Download(p []float32) error { copy(p, d.params); return nil }
+func (d *hostDevice) Query(h *Hasher, w0 []float32, proj []float32) error {
+	v := d.params
+	if h.Cfg.Query == QueryRecentred {
+		v = make([]float32, len(d.params))
+		for i := range v {
+			v[i] = d.params[i] - w0[i]
+		}
+	}
+	h.proj.params(d.t.be, v, proj, h.newScratch(d.t.m, 1))
+	return nil
+}
+func (d *hostDevice) Step(idx []int, w []float64, lr float64) (float64, error) {
+	copy(d.t.m.Params, d.params)
+	d.t.idx, d.t.w = idx, w
+	loss, _ := d.t.minibatchGrad()
+	d.t.be.Axpy(float32(-lr), d.t.grad, d.t.m.Params)
+	copy(d.params, d.t.m.Params)
+	d.steps++
+	return loss, nil
+}
+
+func TestDeviceStepperMatchesHost(t *testing.T) {
+	ds := smallTeacher(400, 4, 1, 13)
+	for _, s := range []string{SamplerUniform, SamplerLSH, SamplerNTKStatic} {
+		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
+			cfg := testConfig(s)
+			cfg.Iters, cfg.RehashEvery, cfg.EvalEvery = 120, 40, 50
+			cfg.Hash.Query = q
+			newT := func() *Trainer {
+				m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Activation: nn.ReLU, Seed: 3})
+				tr, err := NewTrainer(testBackend, m, ds, ds, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tr
+			}
+			ref := newT()
+			if _, err := ref.Train(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			tr := newT()
+			dev := &hostDevice{t: newT()}
+			tr.Device = dev
+			res, err := tr.Train(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dev.steps != cfg.Iters {
+				t.Fatalf("%d device steps", dev.steps)
+			}
+			for i, v := range ref.m.Params {
+				if tr.m.Params[i] != v {
+					t.Fatalf("%s/%v: parameter %d: device path %v, host path %v", s, q, i, tr.m.Params[i], v)
+				}
+			}
+			if math.IsNaN(res.Final.TrainLoss) {
+				t.Fatal("no final loss")
+			}
+		}
+	}
+	// Unsupported settings are refused.
+	cfg := testConfig(SamplerTrue)
+	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 3})
+	tr, _ := NewTrainer(kernels.Generic, m, ds, nil, cfg)
+	tr.Device = &hostDevice{}
+	if _, err := tr.Train(context.Background()); err == nil {
+		t.Error("device training accepted the true sampler")
+	}
+}
