@@ -34,6 +34,10 @@ var errUsage = errors.New("bad usage")
 var deviceRehash func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (
 	rehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error), release func() error, err error)
 
+// deviceStepper, set by a build with an accelerator, returns a stepper that
+// runs the per-iteration work on the device (nil when be is not its backend).
+var deviceStepper func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (engine.DeviceStepper, func() error, error)
+
 // defaultSamplers are compared when --sampler is not given.
 const defaultSamplers = "uniform,lsh,ntk-static,true"
 
@@ -281,6 +285,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		tr.RehashFunc = devRehash
+		if devRehash != nil && deviceStepper != nil && deviceStepSupported(c) {
+			st, release, err := deviceStepper(be, m, train, c.Batch)
+			if err != nil {
+				return err
+			}
+			if st != nil {
+				defer release()
+				tr.Device = st
+			}
+		}
 		rep.beginRun(c.String(), c.Iters)
 		tr.OnEval = func(e engine.Eval) {
 			rep.eval(s, e)
@@ -588,4 +602,20 @@ func bestCPUBackend() kernels.Backend {
 		}
 	}
 	return kernels.Generic
+}
+
+// deviceStepSupported says whether the per-iteration work can run on the
+// device for this configuration (see engine.DeviceStepper); otherwise it
+// runs on the CPU and only rehashes use the device.
+func deviceStepSupported(c engine.Config) bool {
+	switch c.Sampler {
+	case engine.SamplerUniform, engine.SamplerNTKStatic:
+	case engine.SamplerLSH:
+		if c.Prob == engine.ProbLGD {
+			return false
+		}
+	default:
+		return false
+	}
+	return c.Momentum == 0 && c.KeepStepping == 0
 }
