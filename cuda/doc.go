@@ -34,6 +34,17 @@
 // codes. Its Rehash method has the signature of engine.Trainer.RehashFunc;
 // `ntklsh train --kernels cuda` uses it.
 //
+// Stepper (stepper.go, stepper.cu) is an engine.DeviceStepper: it keeps the
+// parameters, a gradient buffer and the data set (its own copy, NewStepper,
+// or the Rehasher's, NewStepperWith) on the device and runs the lsh query's
+// structured projections and the importance-weighted minibatch SGD step
+// there (cuBLAS forward, backward and weight gradients, kernels for the
+// gather, bias + activation, loss, bias column sums and update); per step
+// only the indices and weights go up and the loss comes down. It has been
+// type-checked but NOT yet run on a GPU (cuda/RESULTS.md says how to run
+// its tests and benchmark); `ntklsh train --kernels cuda` uses it only with
+// NTKLSH_CUDA_STEP=1 and otherwise runs the per-iteration work on the CPU.
+//
 // # Kernels
 //
 // GEMM goes to cuBLAS (gorgonia.org/cu/blas) in pure FP32 math
