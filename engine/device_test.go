@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"math"
 	"testing"
 
@@ -87,5 +89,28 @@ func TestDeviceStepperMatchesHost(t *testing.T) {
 	tr.Device = &hostDevice{}
 	if _, err := tr.Train(context.Background()); err == nil {
 		t.Error("device training accepted the true sampler")
+	}
+}
+
+type failingDevice struct{ hostDevice }
+
+func (failingDevice) Query(*Hasher, []float32, []float32) error { return errors.New("device lost") }
+
+// TestDeviceErrorsAreErrors: a failing device call stops training with an
+// error naming it, not a panic.
+func TestDeviceErrorsAreErrors(t *testing.T) {
+	ds := smallTeacher(200, 4, 1, 13)
+	cfg := testConfig(SamplerLSH)
+	cfg.Iters = 20
+	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 3})
+	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shadow, _ := NewTrainer(testBackend, m.Clone(), ds, nil, cfg)
+	tr.Device = &failingDevice{hostDevice{t: shadow}}
+	_, err = tr.Train(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "device lost") {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -199,10 +199,10 @@ func (s *lshSampler) afterRehash(t *Trainer) error {
 	return err
 }
 
-func (s *lshSampler) prepare(t *Trainer) {
+func (s *lshSampler) prepare(t *Trainer) error {
 	if t.Device != nil {
 		if err := t.Device.Query(t.hasher, t.lin.W0, s.proj); err != nil {
-			panic("engine: device query: " + err.Error())
+			return fmt.Errorf("device query: %w", err)
 		}
 		t.hasher.FinishQuery(t.be, s.proj, s.query)
 	} else {
@@ -211,10 +211,13 @@ func (s *lshSampler) prepare(t *Trainer) {
 	t.tables = s.tables
 	s.tables.Prepare(&s.prep, s.query, t.cfg.Eps, t.hasher.Cfg.SignSymmetric)
 	t.lastNonEmpty = s.prep.NonEmpty()
+	return nil
 }
 
 func (s *lshSampler) draw(t *Trainer, idx []int, w []float64) error {
-	s.prepare(t)
+	if err := s.prepare(t); err != nil {
+		return err
+	}
 	n := float64(t.n)
 	if t.cfg.Prob != ProbLGD {
 		// DrawN draws the whole minibatch first, then reads the drawn
@@ -272,7 +275,9 @@ func (s *lshSampler) matchesQuery(i int) bool {
 }
 
 func (s *lshSampler) probs(t *Trainer, subset []int, out []float64) bool {
-	s.prepare(t)
+	if s.prepare(t) != nil {
+		return false
+	}
 	for k, i := range subset {
 		out[k] = s.prep.Prob(i)
 	}
