@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
-	"strings"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
