@@ -32,7 +32,7 @@ const (
 )
 
 // rehashKernelNames lists the kernels of rehash.cu in the order they are
-// defined there (rehash_ptx_test.go checks it).
+// defined there (ptx_test.go checks it).
 var rehashKernelNames = [numRehashKernels]string{
 	"bias_act", "fill_f32", "out_prep", "row_stats", "point_finish", "proj_acc", "finish_codes",
 }

@@ -27,7 +27,7 @@ const (
 )
 
 // stepperKernelNames lists the kernels of stepper.cu in the order they are
-// defined there (stepper_ptx_test.go checks it).
+// defined there (ptx_test.go checks it).
 var stepperKernelNames = [numStepperKernels]string{"st_gather", "st_loss", "st_qdots"}
 
 // Stepper is an engine.DeviceStepper on a CUDA device: it keeps the data
