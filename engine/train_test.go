@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/data"
@@ -187,54 +188,8 @@ func TestConfigValidateMessages(t *testing.T) {
 		t.Fatal("expected errors")
 	}
 	for _, want := range []string{"unknown sampler", "lr=-1", "eps=2"} {
-		if !contains(err.Error(), want) {
+		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
-	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
-}
-
-func TestKeepStepping(t *testing.T) {
-	ds := smallTeacher(400, 4, 1, 8)
-	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Activation: nn.Tanh, Seed: 1})
-	cfg := testConfig(SamplerUniform)
-	cfg.KeepStepping, cfg.StepGrowth = 5, 1.5
-	cfg.LR = 0.005
-	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One step by hand: the minibatch loss after it must not exceed the
-	// loss after a plain step, and extra steps must have been taken at
-	// this small learning rate.
-	if err := tr.samp.draw(tr, tr.idx, tr.w); err != nil {
-		t.Fatal(err)
-	}
-	before := append([]float32(nil), m.Params...)
-	tr.step(cfg.LR)
-	kept := tr.extraSteps
-	after := tr.batchLoss()
-	copy(m.Params, before)
-	tr.cfg.KeepStepping = 0
-	tr.step(cfg.LR)
-	plain := tr.batchLoss()
-	if kept == 0 || !(after < plain) {
-		t.Errorf("keep-stepping kept %d extra steps, loss %g vs plain step %g", kept, after, plain)
-	}
-	tr.cfg.KeepStepping = 5
-	res, err := tr.Train(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Final.ExtraSteps == 0 || !(res.Final.TrainLoss < res.Evals[0].TrainLoss) {
-		t.Errorf("extra steps %d, loss %g -> %g", res.Final.ExtraSteps, res.Evals[0].TrainLoss, res.Final.TrainLoss)
 	}
 }
