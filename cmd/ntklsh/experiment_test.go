@@ -60,6 +60,9 @@ func TestExperimentBadUsage(t *testing.T) {
 		{[]string{"kl", "--scale", "huge"}, `--scale "huge"`},
 		{[]string{"convergence", "--scale", "smoke", "--methods", "uniform,nope", "--out", "OUT"}, `unknown method "nope"`},
 		{[]string{"convergence", "--step-growth", "0.5"}, "--step-growth 0.5 outside [1, 10]"},
+		{[]string{"convergence", "--lr", "-0.1"}, "--lr -0.1 outside [0, 100]"},
+		{[]string{"convergence", "--lr", "NaN"}, "--lr NaN outside [0, 100]"},
+		{[]string{"convergence", "--schedule", "step"}, `--schedule "step": want constant, linear or cosine`},
 		{[]string{"convergence", "--scale", "smoke", "--best", "/nonexistent/best.json", "--out", "OUT"}, "no such file"},
 	} {
 		for i, a := range c.args {
@@ -82,5 +85,24 @@ func TestExperimentBadUsage(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestExperimentLRScheduleFlags checks that --lr and --schedule reach the
+// runs: the summary names the step size and schedule actually used.
+func TestExperimentLRScheduleFlags(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := []string{"convergence", "--scale", "smoke", "--out", dir, "--seeds", "1", "--methods", "uniform,ntk-static",
+		"--lr", "0.0123", "--schedule", "cosine"}
+	if err := runExperiment(args, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "smoke", "convergence_smoke_summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "lr 0.0123 (cosine schedule)") {
+		t.Errorf("summary does not report the flags' lr and schedule:\n%s", md)
 	}
 }

@@ -119,7 +119,7 @@ func TestTimeToTarget(t *testing.T) {
 	if sum[2].Reached != 0 || !math.IsNaN(sum[2].IterRatio) {
 		t.Fatalf("never: %+v", sum[2])
 	}
-	// Per-seed targets (1.05 × uniform's final loss on the seed) and the
+	// Per-seed targets (1.05 × uniform's lowest loss on the seed) and the
 	// geometric mean of per-seed ratios.
 	res = &ConvergenceResult{SeedTarget: map[uint64]float64{1: 1, 2: 1}, Runs: []RunResult{
 		{Method: "uniform", Seed: 1, Evals: ev},
@@ -134,6 +134,18 @@ func TestTimeToTarget(t *testing.T) {
 	}
 	if got, want := sum[1].SecRatio, math.Sqrt(10/2.5*1); math.Abs(got-want) > 1e-12 {
 		t.Fatalf("per-seed seconds ratio %g, want %g", got, want)
+	}
+}
+
+// TestBestLoss: the per-seed target comes from uniform's lowest loss after
+// the start, so a spike at the last evaluation does not set it.
+func TestBestLoss(t *testing.T) {
+	ev := []engine.Eval{{TrainLoss: 0.05}, {TrainLoss: 2}, {TrainLoss: 0.3}, {TrainLoss: 0.2}, {TrainLoss: 9}}
+	if got := bestLoss(ev); got != 0.2 {
+		t.Fatalf("bestLoss = %g, want 0.2 (not the initial 0.05 nor the final spike 9)", got)
+	}
+	if got := bestLoss(ev[:1]); got != 0.05 {
+		t.Fatalf("bestLoss of one evaluation = %g", got)
 	}
 }
 
