@@ -49,7 +49,6 @@ func (t *Trainer) runPass(kind passKind, ids []int, out []float64) {
 	if ids != nil {
 		n = len(ids)
 	}
-	in, o := m.In, m.Out
 	params := m.Params
 	if kind == passLinearized {
 		params = t.lin.W0
@@ -57,64 +56,79 @@ func (t *Trainer) runPass(kind passKind, ids []int, out []float64) {
 			t.delta[i] = m.Params[i] - t.lin.W0[i]
 		}
 	}
+	if n <= t.cfg.RehashBatch || len(t.workers) == 1 {
+		// One batch (the lgd cosines, upper-bound's presample) or one
+		// worker: inline, without goroutines, closures or allocation.
+		for lo := 0; lo < n; lo += t.cfg.RehashBatch {
+			t.passBatch(kind, ids, out, params, t.workers[0], lo, min(lo+t.cfg.RehashBatch, n))
+		}
+		return
+	}
 	forBatches(n, t.cfg.RehashBatch, len(t.workers), func(wi, lo, hi int) {
-		w := t.workers[wi]
-		cnt := hi - lo
-		var x, y []float32
-		if ids == nil {
-			x, y = t.x[lo*in:hi*in], t.y[lo*o:hi*o]
-		} else {
-			for k, i := range ids[lo:hi] {
-				copy(w.xb[k*in:(k+1)*in], t.x[i*in:(i+1)*in])
-				copy(w.yb[k*o:(k+1)*o], t.y[i*o:(i+1)*o])
-			}
-			x, y = w.xb[:cnt*in], w.yb[:cnt*o]
-		}
-		id := func(k int) int {
-			if ids == nil {
-				return lo + k
-			}
-			return ids[lo+k]
-		}
-		w.b.Forward(t.be, params, x, cnt)
-		f := w.b.Output()
-		switch kind {
-		case passLinearized:
-			jvp := w.resid[:cnt*o]
-			w.b.JVP(t.be, params, t.delta, jvp)
-			for k := 0; k < cnt; k++ {
-				i := id(k)
-				s := t.lin.F0[i]
-				for j := 0; j < o; j++ {
-					s += float64(jvp[k*o+j])
-				}
-				out[lo+k] = t.lin.ANorm[i] * (s - t.lin.YSum[i])
-			}
-		case passLoss, passResidual:
-			for k := 0; k < cnt; k++ {
-				var s float64
-				for j := 0; j < o; j++ {
-					r := float64(f[k*o+j] - y[k*o+j])
-					s += r * r
-				}
-				if kind == passLoss {
-					out[lo+k] = 0.5 * s
-				} else {
-					out[lo+k] = math.Sqrt(s)
-				}
-			}
-		case passGradNorm:
-			r := w.resid[:cnt*o]
-			for j := range r {
-				r[j] = f[j] - y[j]
-			}
-			w.b.Backward(t.be, params, r)
-			w.b.GradSqNorms(t.be, w.sq)
-			for k := 0; k < cnt; k++ {
-				out[lo+k] = math.Sqrt(w.sq[k])
-			}
-		}
+		t.passBatch(kind, ids, out, params, t.workers[wi], lo, hi)
 	})
+}
+
+// passBatch evaluates kind over points lo..hi-1 of ids (of the data set
+// when ids is nil) on worker w, writing out[lo:hi].
+func (t *Trainer) passBatch(kind passKind, ids []int, out []float64, params []float32, w *passWorker, lo, hi int) {
+	m := t.m
+	in, o := m.In, m.Out
+	cnt := hi - lo
+	var x, y []float32
+	if ids == nil {
+		x, y = t.x[lo*in:hi*in], t.y[lo*o:hi*o]
+	} else {
+		for k, i := range ids[lo:hi] {
+			copy(w.xb[k*in:(k+1)*in], t.x[i*in:(i+1)*in])
+			copy(w.yb[k*o:(k+1)*o], t.y[i*o:(i+1)*o])
+		}
+		x, y = w.xb[:cnt*in], w.yb[:cnt*o]
+	}
+	id := func(k int) int {
+		if ids == nil {
+			return lo + k
+		}
+		return ids[lo+k]
+	}
+	w.b.Forward(t.be, params, x, cnt)
+	f := w.b.Output()
+	switch kind {
+	case passLinearized:
+		jvp := w.resid[:cnt*o]
+		w.b.JVP(t.be, params, t.delta, jvp)
+		for k := 0; k < cnt; k++ {
+			i := id(k)
+			s := t.lin.F0[i]
+			for j := 0; j < o; j++ {
+				s += float64(jvp[k*o+j])
+			}
+			out[lo+k] = t.lin.ANorm[i] * (s - t.lin.YSum[i])
+		}
+	case passLoss, passResidual:
+		for k := 0; k < cnt; k++ {
+			var s float64
+			for j := 0; j < o; j++ {
+				r := float64(f[k*o+j] - y[k*o+j])
+				s += r * r
+			}
+			if kind == passLoss {
+				out[lo+k] = 0.5 * s
+			} else {
+				out[lo+k] = math.Sqrt(s)
+			}
+		}
+	case passGradNorm:
+		r := w.resid[:cnt*o]
+		for j := range r {
+			r[j] = f[j] - y[j]
+		}
+		w.b.Backward(t.be, params, r)
+		w.b.GradSqNorms(t.be, w.sq)
+		for k := 0; k < cnt; k++ {
+			out[lo+k] = math.Sqrt(w.sq[k])
+		}
+	}
 }
 
 // GradNorms sets out[k] to the exact per-sample gradient norm |∇_w ℓ_i| at
@@ -158,9 +172,9 @@ func (t *Trainer) Rehash() error { return t.rehash() }
 
 // linearizedCosines returns, for the drawn points, the cosine between the
 // query and each hashed data vector (after the Simple-LSH transform when on):
-// q·v_i / (|q|·|v_i|), or q·v_i / (|q|·M) with MIPS.
-func (t *Trainer) linearizedCosines(idx []int) []float64 {
-	qv := make([]float64, len(idx))
+// q·v_i / (|q|·|v_i|), or q·v_i / (|q|·M) with MIPS, in qv (len(idx)).
+func (t *Trainer) linearizedCosines(idx []int, qv []float64) []float64 {
+	qv = qv[:len(idx)]
 	t.runPass(passLinearized, idx, qv)
 	qn := t.hasher.QueryNorm(t.m.Params, t.lin.W0)
 	for k, i := range idx {

@@ -179,6 +179,7 @@ type lshSampler struct {
 	// LGD estimate scratch
 	lgdIdx               []int
 	lgdBucket, lgdProbes []int
+	lgdCos               []float64
 	lgdFromUniform       []bool
 }
 
@@ -244,7 +245,8 @@ func (s *lshSampler) draw(t *Trainer, idx []int, w []float64) error {
 		}
 		idx[k], s.lgdBucket[k], s.lgdProbes[k] = s.prep.DrawLGD(t.rng)
 	}
-	cos := t.linearizedCosines(idx)
+	s.lgdCos = resizeFloats(s.lgdCos, B)
+	cos := t.linearizedCosines(idx, s.lgdCos)
 	K := float64(t.hasher.Cfg.K)
 	for k, i := range idx {
 		var p float64
@@ -381,3 +383,10 @@ func (s *upperBoundSampler) updateTau(t *Trainer, pts []int) float64 {
 }
 
 func (s *upperBoundSampler) probs(*Trainer, []int, []float64) bool { return false }
+
+func resizeFloats(v []float64, n int) []float64 {
+	if cap(v) < n {
+		return make([]float64, n)
+	}
+	return v[:n]
+}

@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// TestStepAllocs: a training iteration (draw, minibatch gradient, update)
+// allocates nothing once the trainer's buffers exist, for every sampler
+// whose step is O(batch) (the O(N) samplers run parallel passes).
+func TestStepAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race: sync.Pool drops items at random and the detector allocates")
+	}
+	ds := smallTeacher(400, 4, 1, 3)
+	for _, c := range []struct {
+		name string
+		cfg  func() Config
+	}{
+		{"uniform", func() Config { return testConfig(SamplerUniform) }},
+		{"lsh", func() Config { return testConfig(SamplerLSH) }},
+		{"lsh-lgd", func() Config {
+			c := testConfig(SamplerLSH)
+			c.Prob, c.Hash.Query = ProbLGD, QueryPaper
+			return c
+		}},
+		{"ntk-static", func() Config { return testConfig(SamplerNTKStatic) }},
+		{"upper-bound", func() Config { return testConfig(SamplerUpperBound) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
+			cfg := c.cfg()
+			cfg.Iters = 5
+			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Train(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			iter := func() {
+				if err := tr.samp.draw(tr, tr.idx, tr.w); err != nil {
+					t.Fatal(err)
+				}
+				tr.step(1e-4)
+			}
+			if a := testing.AllocsPerRun(50, iter); a != 0 {
+				t.Errorf("%g allocations per iteration", a)
+			}
+		})
+	}
+}
