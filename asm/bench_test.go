@@ -156,6 +156,7 @@ func BenchmarkVector(b *testing.B) {
 	const sm, sk, sl = 512, 32, 4
 	proj := randFloats(sm*sk*sl, 9)
 	codes := make([]uint32, sm*sl)
+	relu, mask := make([]float32, rows*cols), randFloats(rows*cols, 10)
 	var sink float64
 	cases := []struct {
 		name  string
@@ -167,6 +168,8 @@ func BenchmarkVector(b *testing.B) {
 		{fmt.Sprintf("RowSumSquares/%dx%d", rows, cols), 4 * rows * cols, func() { asm.RowSumSquares(rows, cols, 0.5, ma, cols, out) }},
 		{fmt.Sprintf("RowDots/%dx%d", rows, cols), 8 * rows * cols, func() { asm.RowDots(rows, cols, ma, cols, mb, cols, out) }},
 		{fmt.Sprintf("SignPack/m=%d/k=%d/l=%d", sm, sk, sl), 4 * sm * sk * sl, func() { asm.SignPack(sm, sk, sl, proj, sk*sl, codes) }},
+		{fmt.Sprintf("ReLU/%dx%d", rows, cols), 8 * rows * cols, func() { asm.ReLU(ma, relu) }},
+		{fmt.Sprintf("ReLUMask/%dx%d", rows, cols), 12 * rows * cols, func() { asm.ReLUMask(ma, mask) }},
 	}
 	for _, c := range cases {
 		for _, im := range impls(b) {

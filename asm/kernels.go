@@ -78,3 +78,23 @@ func checkRows(name string, m, n int, a []float32, ld int) {
 		panic("asm: " + name + " buffer too short for its shape")
 	}
 }
+
+// ReLU sets y[i] = max(x[i], 0) for i < len(x), with Go's max semantics
+// (NaN stays NaN, −0 becomes +0). len(y) must be at least len(x); x and y
+// may be the same slice.
+func ReLU(x, y []float32) {
+	if len(y) < len(x) {
+		panic("asm: ReLU needs len(y) ≥ len(x)")
+	}
+	relu(x, y[:len(x)])
+}
+
+// ReLUMask sets g[i] = 0 where h[i] == 0 (either sign), for i < len(h),
+// and leaves g[i] unchanged elsewhere (NaN h included): the ReLU backward
+// g ⊙ σ'(z) given h = max(z, 0). len(g) must be at least len(h).
+func ReLUMask(h, g []float32) {
+	if len(g) < len(h) {
+		panic("asm: ReLUMask needs len(g) ≥ len(h)")
+	}
+	reluMask(h, g[:len(h)])
+}

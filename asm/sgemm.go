@@ -16,9 +16,12 @@ const (
 	ncBlock = 4080
 )
 
-// parallelMinWork is the smallest m·n·k split over several goroutines;
-// below it one goroutine is faster than starting others.
-const parallelMinWork = 1 << 18
+// parallelMinWork is the m·n·k each goroutine of a split product must get;
+// below twice that one goroutine is faster than waking others. At 1<<18 the
+// 32×1024×16 products of a training step were split, and the futex wake-ups
+// cost more than they saved: 1<<20 made a width-1024 step 1.2–1.3× faster
+// with no change in the rehash (bench: TrainWidth1024, RehashCores).
+const parallelMinWork = 1 << 20
 
 var maxThreads atomic.Int64
 
@@ -246,6 +249,9 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	}
 }
 
+// The transposed packing below writes mr = 6 elements by name.
+var _ [0]struct{} = [mr - 6]struct{}{}
+
 // packA packs alpha·op(A)[ic:ic+mb, pc:pc+kb] into dst as mr-row panels:
 // panel q holds rows ic+q·mr.., element (r, p) at dst[q·mr·kb + p·mr + r];
 // rows past mb are zero.
@@ -276,17 +282,14 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 		}
 		// op(A)[i][p] = a[p*lda+i]: each column p holds mr contiguous floats.
 		if rows == mr {
+			// Element by element: a [6]float32 copy (*d = *s) compiles to a
+			// runtime.memmove call, which cost more than the packing itself
+			// for the small transposed products of a training step.
 			for p := 0; p < kb; p++ {
 				off := (pc+p)*lda + ic + q
 				s := (*[mr]float32)(a[off : off+mr])
 				d := (*[mr]float32)(panel[p*mr : p*mr+mr])
-				if alpha == 1 {
-					*d = *s
-					continue
-				}
-				for r := range d {
-					d[r] = alpha * s[r]
-				}
+				d[0], d[1], d[2], d[3], d[4], d[5] = alpha*s[0], alpha*s[1], alpha*s[2], alpha*s[3], alpha*s[4], alpha*s[5]
 			}
 			continue
 		}

@@ -192,7 +192,12 @@ func TestSgemmThreadsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, asm := range paths(t) {
 		onPath(asm, func() {
-			for _, s := range [][3]int{{200, 70, 90}, {12, 500, 80}} {
+			// Row split and column split (m small); both big enough that
+			// Sgemm splits them over up to 5 goroutines.
+			for _, s := range [][3]int{{400, 130, 101}, {12, 2000, 220}} {
+				if s[0]*s[1]*s[2] < 5*parallelMinWork {
+					t.Fatalf("shape %v too small for Sgemm to split it 5 ways", s)
+				}
 				gc := gemmCase{m: s[0], n: s[1], k: s[2], alpha: 1, beta: -0.5, transB: true}
 				o := makeGemm(rng, gc)
 				ref := append([]float32(nil), o.c...)

@@ -105,3 +105,41 @@ func BenchmarkTrainLSHWide(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainWidth1024 measures training iterations/s at the shape of
+// the large-scale convergence experiment: 16-1024-1 ReLU (P = 18 433),
+// batch 32, 20 000 teacher points, per backend and sampler; lsh and
+// ntk-static rehash once at the start (included; run it with -benchtime
+// 2000x so that all runs do the same work). Both metrics count training
+// seconds only (the start and end evaluations over all points excluded);
+// step-µs also excludes the rehash.
+func BenchmarkTrainWidth1024(b *testing.B) {
+	d, err := data.Teacher(data.TeacherConfig{N: 20_000, D: 16, Hidden: 32, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, be := range backends(b) {
+		for _, s := range []string{engine.SamplerUniform, engine.SamplerNTKStatic, engine.SamplerLSH} {
+			b.Run(fmt.Sprintf("%s/%s", be.Name(), s), func(b *testing.B) {
+				m, err := nn.New(nn.Config{In: 16, Out: 1, Hidden: []int{1024}, Activation: nn.ReLU, Seed: 1})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg := engine.DefaultConfig()
+				cfg.Sampler, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = s, b.N, 0, b.N+1, 0.002
+				tr, err := engine.NewTrainer(be, m, d, nil, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				res, err := tr.Train(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				f := res.Final
+				b.ReportMetric(float64(b.N)/f.TrainSeconds, "iters/s")
+				b.ReportMetric((f.TrainSeconds-f.RehashSeconds)/float64(b.N)*1e6, "step-µs")
+			})
+		}
+	}
+}

@@ -22,6 +22,7 @@ full-large)
 esac
 {
 	go test -run XXX -bench 'Rehash' -count 3 ./bench/
-	go test -run XXX -bench '^(Draws|Train)$' -count 3 ./bench/
+	go test -run XXX -bench 'Draws$|Train$' -count 3 ./bench/
 	go test -run XXX -bench 'TrainLSHWide' -benchtime 1250x -count 3 ./bench/
+	go test -run XXX -bench 'TrainWidth1024' -benchtime 2000x -count 3 ./bench/
 } | tee docs/results/bench.txt

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -50,5 +51,41 @@ func TestStepAllocs(t *testing.T) {
 				t.Errorf("%g allocations per iteration", a)
 			}
 		})
+	}
+}
+
+// TestFinite: the divergence check finds one Inf or NaN anywhere in a
+// vector (every position of a short one, both ends of a long one) and
+// accepts the largest finite float32 values.
+func TestFinite(t *testing.T) {
+	ds := smallTeacher(50, 4, 1, 3)
+	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
+	tr, err := NewTrainer(testBackend, m, ds, nil, testConfig(SamplerUniform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 7, 8, 9, 33, 1000} {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = math.MaxFloat32
+			if i%2 == 1 {
+				v[i] = -math.MaxFloat32
+			}
+		}
+		if !tr.finite(v) {
+			t.Fatalf("n=%d: ±MaxFloat32 reported as not finite", n)
+		}
+		for _, bad := range []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+			for _, i := range []int{0, n / 2, n - 1} {
+				w := append([]float32(nil), v...)
+				w[i] = bad
+				if tr.finite(w) {
+					t.Fatalf("n=%d: %v at %d not found", n, bad, i)
+				}
+			}
+		}
+	}
+	if !tr.finite(nil) {
+		t.Fatal("empty vector reported as not finite")
 	}
 }

@@ -40,3 +40,7 @@ func (avx2Backend) RowDots(m, n int, a []float32, lda int, b []float32, ldb int,
 func (avx2Backend) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
 	asm.SignPack(m, k, l, p, ldp, codes)
 }
+
+func (avx2Backend) ReLU(x, y []float32) { asm.ReLU(x, y) }
+
+func (avx2Backend) ReLUMask(h, g []float32) { asm.ReLUMask(h, g) }

@@ -35,3 +35,16 @@ type Backend interface {
 	// when p[i*ldp + t*k + j] > 0.
 	SignPack(m, k, l int, p []float32, ldp int, codes []uint32)
 }
+
+// ReLUKernels is implemented by backends with vector kernels for the ReLU
+// forward and backward; package nn uses them when the backend has them and
+// its own loops, which are the reference, otherwise. Both calls are over
+// whole activation blocks (n×width), never per element.
+type ReLUKernels interface {
+	// ReLU sets y[i] = max(x[i], 0) for i < len(x) with Go's max
+	// semantics (NaN stays NaN, −0 becomes +0); y may alias x.
+	ReLU(x, y []float32)
+	// ReLUMask sets g[i] = 0 where h[i] == 0 (either sign) for i < len(h)
+	// and leaves g[i] elsewhere, NaN h included.
+	ReLUMask(h, g []float32)
+}

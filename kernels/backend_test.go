@@ -278,3 +278,56 @@ func TestSignPackEquivalence(t *testing.T) {
 		}
 	}
 }
+
+// TestReLUKernels checks every backend with vector ReLU kernels against the
+// reference loops (exact, NaN for NaN), and that avx2 has them.
+func TestReLUKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), math.Float32frombits(0xffc00000),
+		float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(1)}
+	same := func(a, b float32) bool {
+		if a != a || b != b {
+			return a != a && b != b
+		}
+		return math.Float32bits(a) == math.Float32bits(b)
+	}
+	tested := 0
+	for _, b := range usable(t) {
+		k, ok := b.(kernels.ReLUKernels)
+		if !ok {
+			if b.Name() == "avx2" {
+				t.Errorf("avx2 backend lost its ReLU kernels")
+			}
+			continue
+		}
+		tested++
+		for n := 0; n <= 70; n++ {
+			x := randMat(rng, 1, n, n)
+			g := randMat(rng, 1, n, n)
+			for i := range x {
+				if rng.IntN(3) == 0 {
+					x[i] = specials[rng.IntN(len(specials))]
+				}
+			}
+			h := make([]float32, n)
+			k.ReLU(x, h)
+			for i, v := range x {
+				if !same(h[i], max(v, 0)) {
+					t.Fatalf("%s ReLU n=%d: max(%v, 0) = %v", b.Name(), n, v, h[i])
+				}
+			}
+			g0 := slices.Clone(g)
+			k.ReLUMask(x, g)
+			for i, v := range x {
+				want := g0[i]
+				if v == 0 {
+					want = 0
+				}
+				if math.Float32bits(g[i]) != math.Float32bits(want) {
+					t.Fatalf("%s ReLUMask n=%d: h=%v g=%v -> %v", b.Name(), n, v, g0[i], g[i])
+				}
+			}
+		}
+	}
+	t.Logf("%d backends with ReLU kernels tested", tested)
+}

@@ -242,6 +242,9 @@ func klReport(env Env, c KLConfig, rows []KLRow, iters int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Teacher data: N=%d, D=%d, Student-t(%g) inputs, noise %g; one hidden ReLU layer; uniform SGD, batch %d, %d iterations (%.3g epochs), lr %g (× 32/width above 32); hash K=%d L=%d, MIPS %v, query %s, ε=%g; measured every %d iterations over all N points. Means over the measurements of a run (KL in nats; ratio: second moment ÷ uniform's).\n\n",
 		c.Data.N, c.Data.D, c.Data.TailDOF, c.Data.Noise, c.Batch, iters, c.Epochs, c.LR, c.Hash.K, c.Hash.L, c.Hash.MIPS, c.Hash.Query, c.Eps, c.MeasureEvery)
+	if c.DenseMaxParams > 0 {
+		fmt.Fprintf(&b, "The dense projection family is skipped above %d parameters (–): its K·L×P matrix costs O(N·K·L·P) per rehash.\n\n", c.DenseMaxParams)
+	}
 	b.WriteString("| outputs | width | P | rehash | KL(p*‖p̂) | KL(p*‖p̂ ε-mixed) | KL(p*‖lsh structured) | KL(p*‖lsh dense) | KL(p*‖uniform) | ratio p̂ ε-mixed | ratio lsh structured | ratio lsh dense | ideal |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	mean := func(rs []KLRow, f func(KLRow) float64) float64 {
@@ -254,12 +257,20 @@ func klReport(env Env, c KLConfig, rows []KLRow, iters int) error {
 	}
 	for _, k := range keys {
 		rs := groups[k]
-		fmt.Fprintf(&b, "| %d | %d | %d | %s | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g |\n", k.out, k.width, rs[0].Params, k.rh,
-			mean(rs, func(r KLRow) float64 { return r.KLNTK }), mean(rs, func(r KLRow) float64 { return r.KLNTKEps }),
-			mean(rs, func(r KLRow) float64 { return r.KLStructured }), mean(rs, func(r KLRow) float64 { return r.KLDense }),
-			mean(rs, func(r KLRow) float64 { return r.KLUniform }), mean(rs, func(r KLRow) float64 { return r.RatioNTKEps }),
-			mean(rs, func(r KLRow) float64 { return r.RatioStructured }), mean(rs, func(r KLRow) float64 { return r.RatioDense }),
-			mean(rs, func(r KLRow) float64 { return r.Ideal }))
+		// A skipped dense family (above DenseMaxParams) is NaN in the CSV
+		// and "–" here.
+		cell := func(f func(KLRow) float64) string {
+			if v := mean(rs, f); !math.IsNaN(v) {
+				return fmt.Sprintf("%.3g", v)
+			}
+			return "–"
+		}
+		fmt.Fprintf(&b, "| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", k.out, k.width, rs[0].Params, k.rh,
+			cell(func(r KLRow) float64 { return r.KLNTK }), cell(func(r KLRow) float64 { return r.KLNTKEps }),
+			cell(func(r KLRow) float64 { return r.KLStructured }), cell(func(r KLRow) float64 { return r.KLDense }),
+			cell(func(r KLRow) float64 { return r.KLUniform }), cell(func(r KLRow) float64 { return r.RatioNTKEps }),
+			cell(func(r KLRow) float64 { return r.RatioStructured }), cell(func(r KLRow) float64 { return r.RatioDense }),
+			cell(func(r KLRow) float64 { return r.Ideal }))
 		x := func(f func(KLRow) float64) (xs, ys []float64) {
 			for _, r := range rs {
 				xs, ys = append(xs, float64(r.Iter)), append(ys, f(r))

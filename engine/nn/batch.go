@@ -84,7 +84,7 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 		}
 		be.Sgemm(false, true, n, out, in, 1, b.H[l-1], in, m.WOf(params, l), in, 1, z, out)
 		if l < L {
-			activate(m.Activation, z, b.H[l][:n*out])
+			activate(be, m.Activation, z, b.H[l][:n*out])
 		}
 	}
 }
@@ -92,9 +92,16 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 // Output returns f for the batch (N × Out), a view into Z[Layers].
 func (b *Batch) Output() []float32 { return b.Z[b.m.Layers()][:b.N*b.m.Out] }
 
-func activate(a Activation, z, h []float32) {
+// activate sets h = σ(z), through the backend's vector ReLU when it has
+// one (kernels.ReLUKernels); the loops here are the reference.
+func activate(be kernels.Backend, a Activation, z, h []float32) {
 	switch a {
 	case ReLU:
+		if k, ok := be.(kernels.ReLUKernels); ok {
+			k.ReLU(z, h)
+			return
+		}
+		h = h[:len(z)]
 		for i, v := range z {
 			h[i] = max(v, 0)
 		}
@@ -106,17 +113,22 @@ func activate(a Activation, z, h []float32) {
 }
 
 // scaleByDerivative multiplies g by σ'(z) in place, reading the activation
-// h = σ(z) (tanh' = 1 − h², relu' = [h > 0]).
-func scaleByDerivative(a Activation, h, g []float32) {
+// h = σ(z) (tanh' = 1 − h², relu' = [h ≠ 0]), through the backend's vector
+// ReLU mask when it has one.
+func scaleByDerivative(be kernels.Backend, a Activation, h, g []float32) {
 	switch a {
 	case ReLU:
-		// Branch-free: h = max(z, 0) ≥ 0, so h > 0 exactly when its bits
-		// are nonzero; x|−x has its top bit set for every nonzero x, and the
-		// arithmetic shift spreads it into a mask. (A branch here
+		if k, ok := be.(kernels.ReLUKernels); ok {
+			k.ReLUMask(h, g)
+			return
+		}
+		// Branch-free: with the sign bit cleared, h is ±0 exactly when its
+		// bits are zero; b|−b has its top bit set for every nonzero b, and
+		// the arithmetic shift spreads it into a mask. (A branch here
 		// mispredicts on half the elements.)
 		g = g[:len(h)]
 		for i, v := range h {
-			b := math.Float32bits(v)
+			b := math.Float32bits(v) &^ (1 << 31)
 			mask := uint32(int32(b|-b) >> 31)
 			g[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
 		}
@@ -143,7 +155,7 @@ func (b *Batch) Backward(be kernels.Backend, params []float32, dOut []float32) {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		prev := b.D[l-1][:n*in]
 		be.Sgemm(false, false, n, in, out, 1, b.D[l], out, m.WOf(params, l), in, 0, prev, in)
-		scaleByDerivative(m.Activation, b.H[l-1][:n*in], prev)
+		scaleByDerivative(be, m.Activation, b.H[l-1][:n*in], prev)
 	}
 }
 
@@ -251,7 +263,7 @@ func (b *Batch) JVP(be kernels.Backend, params, t []float32, out []float32) {
 		if l < L {
 			hd := b.tanH[l][:n*w]
 			copy(hd, zd)
-			scaleByDerivative(m.Activation, b.H[l][:n*w], hd)
+			scaleByDerivative(be, m.Activation, b.H[l][:n*w], hd)
 		}
 	}
 }

@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func relu(x, y []float32) { reluGeneric(x, y) }
+
+func reluMask(h, g []float32) { reluMaskGeneric(h, g) }
