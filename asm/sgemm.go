@@ -249,9 +249,6 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	}
 }
 
-// The transposed packing below writes mr = 6 elements by name.
-var _ [0]struct{} = [mr - 6]struct{}{}
-
 // packA packs alpha·op(A)[ic:ic+mb, pc:pc+kb] into dst as mr-row panels:
 // panel q holds rows ic+q·mr.., element (r, p) at dst[q·mr·kb + p·mr + r];
 // rows past mb are zero.
@@ -282,15 +279,7 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 		}
 		// op(A)[i][p] = a[p*lda+i]: each column p holds mr contiguous floats.
 		if rows == mr {
-			// Element by element: a [6]float32 copy (*d = *s) compiles to a
-			// runtime.memmove call, which cost more than the packing itself
-			// for the small transposed products of a training step.
-			for p := 0; p < kb; p++ {
-				off := (pc+p)*lda + ic + q
-				s := (*[mr]float32)(a[off : off+mr])
-				d := (*[mr]float32)(panel[p*mr : p*mr+mr])
-				d[0], d[1], d[2], d[3], d[4], d[5] = alpha*s[0], alpha*s[1], alpha*s[2], alpha*s[3], alpha*s[4], alpha*s[5]
-			}
+			packAT6(panel, a[pc*lda+ic+q:], lda, kb, alpha)
 			continue
 		}
 		for p := 0; p < kb; p++ {

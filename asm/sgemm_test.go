@@ -389,6 +389,34 @@ func TestPackA6(t *testing.T) {
 	}
 }
 
+// TestPackAT6 checks the packing of six columns of A for op(A) = Aᵀ
+// against its definition for every kb up to 40 (odd and even: the assembly
+// copies two rows per step), with alpha, a row stride and a misaligned
+// start; randMat's NaN gaps between rows must not be read.
+func TestPackAT6(t *testing.T) {
+	rng := rand.New(rand.NewPCG(27, 28))
+	for _, asm := range paths(t) {
+		onPath(asm, func() {
+			for kb := 0; kb <= 40; kb++ {
+				for _, alpha := range []float32{1, -0.5} {
+					lda := mr + kb%5
+					a := randMat(rng, kb, mr, lda, kb%8)
+					buf, panel := guarded32(kb*mr, (kb+3)%8)
+					packAT6(panel, a, lda, kb, alpha)
+					for p := 0; p < kb; p++ {
+						for r := 0; r < mr; r++ {
+							if got, want := panel[p*mr+r], alpha*a[p*lda+r]; got != want {
+								t.Fatalf("%s kb=%d: panel(%d,%d) = %v want %v", pathName(asm), kb, r, p, got, want)
+							}
+						}
+					}
+					checkGuard32(t, buf, (kb+3)%8, kb*mr)
+				}
+			}
+		})
+	}
+}
+
 // TestPackBT16 checks the transposing sixteen-row packing of op(B) = Bᵀ.
 func TestPackBT16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))

@@ -1,0 +1,10 @@
+//go:build !amd64 || noasm || !gc
+
+package asm
+
+func packAT6(panel, a []float32, lda, kb int, alpha float32) {
+	if kb <= 0 {
+		return
+	}
+	packAT6Generic(panel, a, lda, kb, alpha)
+}
