@@ -3,7 +3,7 @@
 #   bash docs/results.sh            # paper scale: ablation, kl, convergence, then the benchmarks (about 10 minutes on 2 cores)
 #   bash docs/results.sh large      # also the whole --scale large preset: ablation (N = 50 000), kl (N = 20 000) and
 #                                   # convergence on two 100k-point teacher sets and 120k points of the Levitus ocean
-#                                   # atlas, width 1024, 3 seeds (about 45 minutes on 2 cores)
+#                                   # atlas, width 1024, 3 seeds (35 minutes in all on 2 cores, benchmarks included)
 # Run it on an otherwise idle machine: the convergence plots' time axes are wall-clock measurements.
 set -euo pipefail
 cd "$(dirname "$0")/.."

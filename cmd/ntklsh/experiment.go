@@ -196,7 +196,10 @@ type convSetting struct {
 }
 
 func expConvergence(ctx context.Context, env experiment.Env, f expFlags, stdout io.Writer) error {
-	best := experiment.BestLSH{Hash: experiment.PaperHash(), RehashEvery: 50, Source: "engine default (no ablation_best.json)"}
+	// Without an ablation file, lsh-best is the engine's default hashing
+	// (itself set from the paper-scale ablation) with that ablation's
+	// rehash period.
+	best := experiment.BestLSH{Hash: engine.DefaultConfig().Hash, RehashEvery: 200, Source: "engine default hash, rehash every 200 (no ablation_best.json)"}
 	bestPath := f.best
 	if bestPath == "" {
 		if p := filepath.Join(env.Out, "ablation_best.json"); fileExists(p) {
