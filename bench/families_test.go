@@ -9,6 +9,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // wideSet is the AVX2 issue's hashing shape: one hidden layer of 1024 on 90
@@ -78,6 +79,24 @@ func BenchmarkRehashCores(b *testing.B) {
 	}
 }
 
+// trainN trains m on d for b.N iterations with the sampler (engine
+// defaults otherwise, lr 0.002, evaluations only at the start and the end),
+// timing from the start of Train.
+func trainN(b *testing.B, be kernels.Backend, m *nn.MLP, d *data.Dataset, sampler string) *engine.Result {
+	cfg := engine.DefaultConfig()
+	cfg.Sampler, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = sampler, b.N, 0, b.N+1, 0.002
+	tr, err := engine.NewTrainer(be, m, d, nil, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	res, err := tr.Train(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res
+}
+
 // BenchmarkTrainLSHWide measures lsh training iterations/s on the 90-1024-1
 // network (P = 94 209) with 20 000 points, batch 32, rehash every epoch
 // (625 iterations; run it with -benchtime 1250x for two rehashes), per
@@ -87,17 +106,7 @@ func BenchmarkTrainLSHWide(b *testing.B) {
 	for _, be := range backends(b) {
 		b.Run(be.Name(), func(b *testing.B) {
 			_, m := wideSet(b, 1)
-			cfg := engine.DefaultConfig()
-			cfg.Sampler, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = engine.SamplerLSH, b.N, 0, b.N+1, 0.002
-			tr, err := engine.NewTrainer(be, m, d, nil, cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
+			res := trainN(b, be, m, d, engine.SamplerLSH)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iters/s")
 			if res.Final.Rehashes > 0 {
 				b.ReportMetric(float64(d.N*res.Final.Rehashes)/res.Final.RehashSeconds, "rehash-points/s")
@@ -125,18 +134,7 @@ func BenchmarkTrainWidth1024(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				cfg := engine.DefaultConfig()
-				cfg.Sampler, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = s, b.N, 0, b.N+1, 0.002
-				tr, err := engine.NewTrainer(be, m, d, nil, cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.ResetTimer()
-				res, err := tr.Train(context.Background())
-				if err != nil {
-					b.Fatal(err)
-				}
-				f := res.Final
+				f := trainN(b, be, m, d, s).Final
 				b.ReportMetric(float64(b.N)/f.TrainSeconds, "iters/s")
 				b.ReportMetric((f.TrainSeconds-f.RehashSeconds)/float64(b.N)*1e6, "step-µs")
 			})
