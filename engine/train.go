@@ -436,7 +436,11 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		maxW = math.Max(maxW, itMax)
 		t.maxWeightSeen = math.Max(t.maxWeightSeen, itMax)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) || !t.finite(t.grad) || !t.finite(t.m.Params) {
+		// One pass over the weights finds a non-finite gradient too: the
+		// step adds −lr·dir to every weight, and NaN or ±Inf in dir makes
+		// the weight NaN or ±Inf even at lr = 0 (0·Inf is NaN). With a
+		// device stepper the host weights are stale; its loss is checked.
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || t.Device == nil && !t.finite(t.m.Params) {
 			return res, &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Loss: loss, MaxWeight: itMax, MaxWeightSeen: t.maxWeightSeen}
 		}
 		if t.OnIter != nil {

@@ -89,3 +89,31 @@ func TestFinite(t *testing.T) {
 		t.Fatal("empty vector reported as not finite")
 	}
 }
+
+// TestNonFiniteDirectionReachesWeights: the divergence check reads only the
+// weights, which relies on a NaN or ±Inf in the step direction turning the
+// weight it touches non-finite, at every step size including 0.
+func TestNonFiniteDirectionReachesWeights(t *testing.T) {
+	ds := smallTeacher(50, 4, 1, 3)
+	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
+	tr, err := NewTrainer(testBackend, m, ds, nil, testConfig(SamplerUniform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for _, lr := range []float32{0, 1e-3, -1} {
+			for _, i := range []int{0, 13, 40} {
+				dir := make([]float32, 41)
+				dir[i] = bad
+				w := make([]float32, 41)
+				for k := range w {
+					w[k] = float32(k) - 20
+				}
+				testBackend.Axpy(-lr, dir, w)
+				if tr.finite(w) {
+					t.Fatalf("lr %g, %v at %d: weights still finite", lr, bad, i)
+				}
+			}
+		}
+	}
+}
