@@ -172,8 +172,9 @@ func (t *Trainer) Rehash() error { return t.rehash() }
 
 // linearizedCosines returns, for the drawn points, the cosine between the
 // query and each hashed data vector (after the Simple-LSH transform when on):
-// q·v_i / (|q|·|v_i|), or q·v_i / (|q|·M) with MIPS, in qv (len(idx)).
-func (t *Trainer) linearizedCosines(idx []int, qv []float64) []float64 {
+// q·v_i / (|q|·|v_i|), or q·v_i / (|q|·M) with MIPS, into qv[k] for
+// i = idx[k] (len(qv) ≥ len(idx)).
+func (t *Trainer) linearizedCosines(idx []int, qv []float64) {
 	qv = qv[:len(idx)]
 	t.runPass(passLinearized, idx, qv)
 	qn := t.hasher.QueryNorm(t.m.Params, t.lin.W0)
@@ -189,5 +190,4 @@ func (t *Trainer) linearizedCosines(idx []int, qv []float64) []float64 {
 		}
 		qv[k] /= qn * den
 	}
-	return qv
 }

@@ -236,8 +236,8 @@ func (s *lshSampler) draw(t *Trainer, idx []int, w []float64) error {
 	// of the draw.
 	eps := t.cfg.Eps
 	B := len(idx)
-	s.lgdBucket = resizeInts(s.lgdBucket, B)
-	s.lgdProbes = resizeInts(s.lgdProbes, B)
+	s.lgdBucket = resize(s.lgdBucket, B)
+	s.lgdProbes = resize(s.lgdProbes, B)
 	for k := range idx {
 		if t.rng.Float64() < eps {
 			idx[k], s.lgdBucket[k], s.lgdProbes[k] = t.rng.IntN(t.n), 0, 0
@@ -245,8 +245,9 @@ func (s *lshSampler) draw(t *Trainer, idx []int, w []float64) error {
 		}
 		idx[k], s.lgdBucket[k], s.lgdProbes[k] = s.prep.DrawLGD(t.rng)
 	}
-	s.lgdCos = resizeFloats(s.lgdCos, B)
-	cos := t.linearizedCosines(idx, s.lgdCos)
+	s.lgdCos = resize(s.lgdCos, B)
+	cos := s.lgdCos
+	t.linearizedCosines(idx, cos)
 	K := float64(t.hasher.Cfg.K)
 	for k, i := range idx {
 		var p float64
@@ -286,9 +287,11 @@ func (s *lshSampler) probs(t *Trainer, subset []int, out []float64) bool {
 	return true
 }
 
-func resizeInts(v []int, n int) []int {
+// resize returns v with length n, reallocating only when its capacity is
+// short (the contents are not kept then).
+func resize[T any](v []T, n int) []T {
 	if cap(v) < n {
-		return make([]int, n)
+		return make([]T, n)
 	}
 	return v[:n]
 }
@@ -327,7 +330,7 @@ func (s *upperBoundSampler) draw(t *Trainer, idx []int, w []float64) error {
 		return nil
 	}
 	s.active = true
-	s.pre = resizeInts(s.pre, kb)
+	s.pre = resize(s.pre, kb)
 	for j := range s.pre {
 		s.pre[j] = t.rng.IntN(t.n)
 	}
@@ -383,10 +386,3 @@ func (s *upperBoundSampler) updateTau(t *Trainer, pts []int) float64 {
 }
 
 func (s *upperBoundSampler) probs(*Trainer, []int, []float64) bool { return false }
-
-func resizeFloats(v []float64, n int) []float64 {
-	if cap(v) < n {
-		return make([]float64, n)
-	}
-	return v[:n]
-}

@@ -382,8 +382,12 @@ func writeConvergenceSummary(env Env, c ConvergenceConfig, res *ConvergenceResul
 		for _, v := range res.SeedTarget {
 			ts = append(ts, v)
 		}
-		lo, hi := minMax(ts)
-		fmt.Fprintf(&b, "Target train loss per seed: 1.05 × the lowest train loss uniform reached on that seed (%.4g to %.4g). ", lo, hi)
+		if len(ts) == 0 {
+			b.WriteString("No target: uniform diverged on every seed (or was not run), so nothing is compared with it. ")
+		} else {
+			lo, hi := minMax(ts)
+			fmt.Fprintf(&b, "Target train loss per seed: 1.05 × the lowest train loss uniform reached on that seed (%.4g to %.4g). ", lo, hi)
+		}
 	}
 	b.WriteString("Times are training seconds (sampling + gradient + rehash; evaluation excluded), means over the seeds that reached the target; ratios are the geometric mean over seeds of (method ÷ uniform) on the same seed (below 1: faster).\n\n")
 	b.WriteString("| method | iters | final train loss (mean ± sd) | test loss | train s | ms/iter | reached | iters to target | s to target | iters ratio | s ratio | 2nd-moment ratio |\n")

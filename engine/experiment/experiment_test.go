@@ -312,3 +312,25 @@ func TestRunAblationSmoke(t *testing.T) {
 		t.Fatalf("summary lacks the default's regime table:\n%s", md)
 	}
 }
+
+// TestSummaryWithoutTarget: when uniform diverged on every seed there is
+// no per-seed target, and the summary says so instead of printing an
+// empty range (+Inf to -Inf).
+func TestSummaryWithoutTarget(t *testing.T) {
+	d, err := data.Teacher(data.TeacherConfig{N: 20, D: 3, Hidden: 4, O: 1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c := ConvergenceConfig{Name: "nt", Train: d, Batch: 4, Iters: 5, LR: 1, Seeds: 1}
+	if err := writeConvergenceSummary(Env{Out: dir, Backend: kernels.Generic}, c, &ConvergenceResult{SeedTarget: map[uint64]float64{}}, "m"); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "convergence_nt_summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(md); !strings.Contains(s, "No target: uniform diverged on every seed") || strings.Contains(s, "Inf") {
+		t.Errorf("summary without a target:\n%s", s)
+	}
+}
