@@ -21,3 +21,12 @@ fi
 (cd "$tmp" && chmod 777 . && apt-get download ferret-datasets >/dev/null)
 dpkg -x "$tmp"/ferret-datasets_*.deb "$tmp/x"
 $py docs/datasets/levitus.py "$tmp/x/usr/share/ferret-vis/data/levitus_climatology.cdf" "$out"
+# The CSV this project's results were made from (ferret-datasets of Debian
+# bookworm, scipy 1.10.1); another package version may legitimately differ.
+want=571a157c91a93e6d1188aa20852f3eb1044ed2fc1c5f4ca4ba319414cfb456c2
+got=$(sha256sum "$out" | cut -d' ' -f1)
+if [ "$got" = "$want" ]; then
+	echo "$out: sha256 matches the CSV of docs/RESULTS.md"
+else
+	echo "$out: sha256 $got differs from the CSV of docs/RESULTS.md ($want)" >&2
+fi
