@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,11 +11,18 @@ import (
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-func runInfo(args []string, out io.Writer) error {
+func runInfo(args []string, out, stderr io.Writer) error {
 	fs := flag.NewFlagSet("info", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	name := fs.String("kernels", "", "backend to report on (default: "+kernels.EnvVar+" or automatic)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	fmt.Fprintf(out, "cpu:        %s\n", kernels.CPUInfo())
 	fmt.Fprintf(out, "go:         %s %s/%s, GOMAXPROCS=%d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))

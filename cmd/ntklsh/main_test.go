@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -135,7 +136,7 @@ func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func TestInfo(t *testing.T) {
 	var out bytes.Buffer
-	if err := runInfo(nil, &out); err != nil {
+	if err := runInfo(nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"cpu:", "backends:", "in use:"} {
@@ -143,7 +144,7 @@ func TestInfo(t *testing.T) {
 			t.Errorf("info lacks %q:\n%s", s, out.String())
 		}
 	}
-	if err := runInfo([]string{"--kernels", "nope"}, &out); err == nil {
+	if err := runInfo([]string{"--kernels", "nope"}, &out, io.Discard); err == nil {
 		t.Error("unknown backend accepted")
 	}
 }

@@ -87,11 +87,20 @@ func parseHidden(s string) ([]int, error) {
 	return out, nil
 }
 
-func runTrain(args []string, stdout, stderr io.Writer) error {
-	cfg := engine.DefaultConfig()
-	var f trainFlags
-	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// trainOptions is what the train command's flags ask for, checked.
+type trainOptions struct {
+	f          trainFlags
+	cfg        engine.Config // the configuration shared by every sampler
+	hidden     []int
+	act        nn.Activation
+	samplers   []string
+	be         kernels.Backend
+	backendWhy string
+}
+
+// defineTrainFlags registers the train command's flags on fs, writing into f
+// and cfg (whose current values are the defaults).
+func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	// Data.
 	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM, optionally .gz/.bz2 (default: built-in synthetic teacher set)")
 	fs.StringVar(&f.format, "format", "", "data format: csv or libsvm (default: from the file name)")
@@ -151,102 +160,259 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
 	fs.StringVar(&f.resumeDir, "resume", "", "continue the run checkpointed in this directory (same flags as the interrupted run)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+}
+
+// parseTrain parses and checks the train command's flags.
+func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
+	o := &trainOptions{cfg: engine.DefaultConfig()}
+	f, cfg := &o.f, &o.cfg
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	defineTrainFlags(fs, f, cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return nil, flag.ErrHelp
 		}
-		return errUsage
+		return nil, errUsage
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
-		return fmt.Errorf("--log-format %q: want text or json", f.logFormat)
+		return nil, fmt.Errorf("--log-format %q: want text or json", f.logFormat)
 	}
 	if f.ckptEvery < 0 {
-		return fmt.Errorf("--checkpoint-every %d must be ≥ 0", f.ckptEvery)
+		return nil, fmt.Errorf("--checkpoint-every %d must be ≥ 0", f.ckptEvery)
 	}
 	if f.resumeDir != "" && f.ckptDir == "" {
 		f.ckptDir = f.resumeDir
 	}
 	if f.ckptEvery > 0 && f.ckptDir == "" {
-		return errors.New("--checkpoint-every needs --checkpoint DIR")
+		return nil, errors.New("--checkpoint-every needs --checkpoint DIR")
 	}
-	hidden, err := parseHidden(f.hidden)
-	if err != nil {
-		return err
+	var err error
+	if o.hidden, err = parseHidden(f.hidden); err != nil {
+		return nil, err
 	}
-	act, err := nn.ParseActivation(f.act)
-	if err != nil {
-		return err
+	if o.act, err = nn.ParseActivation(f.act); err != nil {
+		return nil, err
 	}
 	if cfg.Hash.Family, err = engine.ParseFamily(f.family); err != nil {
-		return err
+		return nil, err
 	}
 	if cfg.Hash.Query, err = engine.ParseQueryMode(f.query); err != nil {
-		return err
+		return nil, err
 	}
 	cfg.Hash.Seed = f.hashSeed
 	cfg.Seed = f.seed
-	be, why, err := selectBackend(f.kernels)
-	if err != nil {
-		return err
+	if o.be, o.backendWhy, err = selectBackend(f.kernels); err != nil {
+		return nil, err
 	}
-	samplers := strings.Split(f.samplers, ",")
-	for i := range samplers {
-		samplers[i] = strings.TrimSpace(samplers[i])
+	o.samplers = strings.Split(f.samplers, ",")
+	for i := range o.samplers {
+		o.samplers[i] = strings.TrimSpace(o.samplers[i])
 	}
-
-	if f.ckptDir != "" && len(samplers) != 1 {
-		return fmt.Errorf("--checkpoint and --resume need a single --sampler (got %q)", f.samplers)
+	if f.ckptDir != "" && len(o.samplers) != 1 {
+		return nil, fmt.Errorf("--checkpoint and --resume need a single --sampler (got %q)", f.samplers)
 	}
 	if f.ckptDir != "" && f.resumeDir == "" && hasCheckpoint(f.ckptDir) {
-		return fmt.Errorf("%s already holds a checkpoint: pass --resume %s to continue it, or choose another directory", f.ckptDir, f.ckptDir)
+		return nil, fmt.Errorf("%s already holds a checkpoint: pass --resume %s to continue it, or choose another directory", f.ckptDir, f.ckptDir)
 	}
-	rep := newReporter(stderr, f.quiet, f.logFormat == "json")
-	train, test, norm, spec, err := loadData(f, rep)
+	return o, nil
+}
+
+// trainSession is what every sampler's run shares: the data, the model's
+// configuration, the progress reporter and the metrics log.
+type trainSession struct {
+	*trainOptions
+	train, test *data.Dataset
+	norm        *data.Standardizer
+	spec        dataSpec
+	mcfg        nn.Config
+	fp          string // data fingerprint (only with checkpoints)
+	rep         *reporter
+	logw        *metricsLog
+}
+
+// buildTrain loads the data and checks the configuration of every sampler
+// against it.
+func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
+	s := &trainSession{trainOptions: o, rep: rep}
+	var err error
+	if s.train, s.test, s.norm, s.spec, err = loadData(o.f, rep); err != nil {
+		return nil, err
+	}
+	if o.f.epochs > 0 {
+		if o.f.epochs > 1e6 {
+			return nil, fmt.Errorf("--epochs %g is absurd (max 1e6)", o.f.epochs)
+		}
+		o.cfg.Iters = max(1, int(math.Round(o.f.epochs*float64(s.train.N)/float64(o.cfg.Batch))))
+	}
+	for _, name := range o.samplers {
+		c := o.cfg
+		c.Sampler = name
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed}
+	if err := s.mcfg.Validate(); err != nil {
+		return nil, err
+	}
+	if o.f.logPath != "" {
+		if s.logw, err = newMetricsLog(o.f.logPath); err != nil {
+			return nil, err
+		}
+	}
+	if o.f.ckptDir != "" {
+		s.fp = fingerprint(s.train)
+	}
+	return s, nil
+}
+
+// announce reports the data, model and backend of the session.
+func (s *trainSession) announce() {
+	train, cfg := s.train, s.cfg
+	probe, _ := nn.New(s.mcfg)
+	s.rep.event("start", map[string]any{"data": train.Name, "train_points": train.N, "test_points": testN(s.test), "features": train.D, "outputs": train.O,
+		"model": probe.String(), "backend": s.be.Name(), "backend_reason": s.backendWhy, "iters": cfg.Iters, "batch": cfg.Batch},
+		fmt.Sprintf("data: %s, %d train / %d test points, %d features, %d outputs\nmodel: %s; backend %s (%s); %d iterations of batch %d (%.2f epochs)\n",
+			train.Name, train.N, testN(s.test), train.D, train.O, probe, s.be.Name(), s.backendWhy, cfg.Iters, cfg.Batch, float64(cfg.Iters*cfg.Batch)/float64(train.N)))
+}
+
+// close flushes the metrics log.
+func (s *trainSession) close() error {
+	if s.logw != nil {
+		return s.logw.Close()
+	}
+	return nil
+}
+
+// runSampler trains a freshly initialized model (the same initialization for
+// every sampler) with one sampler. Device resources it takes are released
+// when it returns.
+func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Result, error) {
+	f, rep, logw, train := &s.f, s.rep, s.logw, s.train
+	c := s.cfg
+	c.Sampler = name
+	m, err := nn.New(s.mcfg)
+	if err != nil {
+		return nil, err
+	}
+	trainBE := s.be
+	var devRehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error)
+	if deviceRehash != nil {
+		fn, release, err := deviceRehash(s.be, m, train, max(c.RehashBatch, 8192))
+		if err != nil {
+			return nil, err
+		}
+		if fn != nil {
+			defer release()
+			devRehash = fn
+			// Rehashes run on the device; the per-iteration work stays on
+			// the best CPU backend (the device backend's per-call copies
+			// lose to it on small products).
+			trainBE = bestCPUBackend()
+		}
+	}
+	tr, err := engine.NewTrainer(trainBE, m, train, s.test, c)
+	if err != nil {
+		return nil, err
+	}
+	tr.RehashFunc = devRehash
+	if devRehash != nil && deviceStepper != nil && deviceStepSupported(c) {
+		st, release, err := deviceStepper(s.be, m, train, c.Batch)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			defer release()
+			tr.Device = st
+		}
+	}
+	rep.beginRun(c.String(), c.Iters)
+	tr.OnEval = func(e engine.Eval) {
+		rep.eval(name, e)
+		if logw != nil {
+			logw.eval(name, e)
+		}
+	}
+	tr.OnIter = func(r engine.IterRecord) {
+		rep.iter(r.Iter + 1)
+		if logw != nil {
+			logw.iter(name, r)
+		}
+	}
+	tr.OnRehashProgress = rep.rehash
+	save := func(st engine.State, finished bool) error {
+		ck, err := buildCheckpoint(s.mcfg, c, st, s.spec, s.norm, s.fp, finished)
+		if err != nil {
+			return err
+		}
+		if err := checkpoint.Write(f.ckptDir, ck); err != nil {
+			return err
+		}
+		rep.event("checkpoint", map[string]any{"dir": f.ckptDir, "iter": st.Iter}, "")
+		return nil
+	}
+	if f.ckptDir != "" {
+		tr.CheckpointEvery = f.ckptEvery
+		tr.OnCheckpoint = func(st engine.State) error { return save(st, false) }
+	}
+	if f.resumeDir != "" {
+		st, err := resumeState(f.resumeDir, s.mcfg, c, s.fp)
+		if err != nil {
+			return nil, err
+		}
+		if err := tr.Restore(st); err != nil {
+			return nil, fmt.Errorf("resuming from %s: %w", f.resumeDir, err)
+		}
+		rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": st.Iter}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, st.Iter))
+	}
+	res, err := tr.Train(ctx)
+	rep.endRun()
+	var ie *engine.InterruptedError
+	if errors.As(err, &ie) && f.ckptDir != "" {
+		if err := save(tr.State(), false); err != nil {
+			return nil, fmt.Errorf("interrupted at iteration %d, and the checkpoint failed: %w", ie.Iter, err)
+		}
+		fmt.Fprintf(rep.w, "ntklsh train: interrupted at iteration %d; checkpoint written to %s; continue with the same flags and --resume %s\n", ie.Iter, f.ckptDir, f.ckptDir)
+		return nil, errInterrupted
+	}
+	if err != nil {
+		if f.ckptDir != "" {
+			return nil, fmt.Errorf("%w (the last good checkpoint in %s is kept)", err, f.ckptDir)
+		}
+		return nil, err
+	}
+	if f.ckptDir != "" {
+		if err := save(tr.State(), true); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// runTrain is the train command: parse, build, run each sampler, report.
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	o, err := parseTrain(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if f.epochs > 0 {
-		if f.epochs > 1e6 {
-			return fmt.Errorf("--epochs %g is absurd (max 1e6)", f.epochs)
-		}
-		cfg.Iters = max(1, int(math.Round(f.epochs*float64(train.N)/float64(cfg.Batch))))
-	}
-	for _, s := range samplers {
-		c := cfg
-		c.Sampler = s
-		if err := c.Validate(); err != nil {
-			return err
-		}
-	}
-	mcfg := nn.Config{In: train.D, Out: train.O, Hidden: hidden, Activation: act, Seed: f.seed}
-	if err := mcfg.Validate(); err != nil {
+	rep := newReporter(stderr, o.f.quiet, o.f.logFormat == "json")
+	s, err := buildTrain(o, rep)
+	if err != nil {
 		return err
 	}
-	var logw *metricsLog
-	if f.logPath != "" {
-		if logw, err = newMetricsLog(f.logPath); err != nil {
-			return err
-		}
-		defer logw.Close()
-	}
+	defer s.close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fp := ""
-	if f.ckptDir != "" {
-		fp = fingerprint(train)
-	}
-
-	probe, _ := nn.New(mcfg)
-	rep.event("start", map[string]any{"data": train.Name, "train_points": train.N, "test_points": testN(test), "features": train.D, "outputs": train.O,
-		"model": probe.String(), "backend": be.Name(), "backend_reason": why, "iters": cfg.Iters, "batch": cfg.Batch},
-		fmt.Sprintf("data: %s, %d train / %d test points, %d features, %d outputs\nmodel: %s; backend %s (%s); %d iterations of batch %d (%.2f epochs)\n",
-			train.Name, train.N, testN(test), train.D, train.O, probe, be.Name(), why, cfg.Iters, cfg.Batch, float64(cfg.Iters*cfg.Batch)/float64(train.N)))
-
-	if f.cpuProf != "" {
-		pf, err := os.Create(f.cpuProf)
+	s.announce()
+	if o.f.cpuProf != "" {
+		pf, err := os.Create(o.f.cpuProf)
 		if err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
@@ -257,111 +423,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		defer pprof.StopCPUProfile()
 	}
 	var results []*engine.Result
-	for _, s := range samplers {
-		c := cfg
-		c.Sampler = s
-		m, err := nn.New(mcfg) // same initialization for every sampler
+	for _, name := range o.samplers {
+		res, err := s.runSampler(ctx, name)
 		if err != nil {
 			return err
-		}
-		trainBE := be
-		var devRehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error)
-		if deviceRehash != nil {
-			fn, release, err := deviceRehash(be, m, train, max(c.RehashBatch, 8192))
-			if err != nil {
-				return err
-			}
-			if fn != nil {
-				defer release()
-				devRehash = fn
-				// Rehashes run on the device; the per-iteration work stays on
-				// the best CPU backend (the device backend's per-call copies
-				// lose to it on small products).
-				trainBE = bestCPUBackend()
-			}
-		}
-		tr, err := engine.NewTrainer(trainBE, m, train, test, c)
-		if err != nil {
-			return err
-		}
-		tr.RehashFunc = devRehash
-		if devRehash != nil && deviceStepper != nil && deviceStepSupported(c) {
-			st, release, err := deviceStepper(be, m, train, c.Batch)
-			if err != nil {
-				return err
-			}
-			if st != nil {
-				defer release()
-				tr.Device = st
-			}
-		}
-		rep.beginRun(c.String(), c.Iters)
-		tr.OnEval = func(e engine.Eval) {
-			rep.eval(s, e)
-			if logw != nil {
-				logw.eval(s, e)
-			}
-		}
-		tr.OnIter = func(r engine.IterRecord) {
-			rep.iter(r.Iter + 1)
-			if logw != nil {
-				logw.iter(s, r)
-			}
-		}
-		tr.OnRehashProgress = rep.rehash
-		save := func(st engine.State, finished bool) error {
-			ck, err := buildCheckpoint(mcfg, c, st, spec, norm, fp, finished)
-			if err != nil {
-				return err
-			}
-			if err := checkpoint.Write(f.ckptDir, ck); err != nil {
-				return err
-			}
-			rep.event("checkpoint", map[string]any{"dir": f.ckptDir, "iter": st.Iter}, "")
-			return nil
-		}
-		if f.ckptDir != "" {
-			tr.CheckpointEvery = f.ckptEvery
-			tr.OnCheckpoint = func(st engine.State) error { return save(st, false) }
-		}
-		if f.resumeDir != "" {
-			st, err := resumeState(f.resumeDir, mcfg, c, fp)
-			if err != nil {
-				return err
-			}
-			if err := tr.Restore(st); err != nil {
-				return fmt.Errorf("resuming from %s: %w", f.resumeDir, err)
-			}
-			rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": st.Iter}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, st.Iter))
-		}
-		res, err := tr.Train(ctx)
-		rep.endRun()
-		var ie *engine.InterruptedError
-		if errors.As(err, &ie) && f.ckptDir != "" {
-			if err := save(tr.State(), false); err != nil {
-				return fmt.Errorf("interrupted at iteration %d, and the checkpoint failed: %w", ie.Iter, err)
-			}
-			fmt.Fprintf(stderr, "ntklsh train: interrupted at iteration %d; checkpoint written to %s; continue with the same flags and --resume %s\n", ie.Iter, f.ckptDir, f.ckptDir)
-			return errInterrupted
-		}
-		if err != nil {
-			if f.ckptDir != "" {
-				return fmt.Errorf("%w (the last good checkpoint in %s is kept)", err, f.ckptDir)
-			}
-			return err
-		}
-		if f.ckptDir != "" {
-			if err := save(tr.State(), true); err != nil {
-				return err
-			}
 		}
 		results = append(results, res)
 	}
-	printSummary(stdout, results, f.targetLoss)
-	if logw != nil {
-		return logw.Close()
-	}
-	return nil
+	printSummary(stdout, results, o.f.targetLoss)
+	return s.close()
 }
 
 func testN(d *data.Dataset) int {
