@@ -60,7 +60,7 @@ func TestTrainBadFlags(t *testing.T) {
 		{[]string{"--log", "x.txt"}, "must end in .csv or .jsonl"},
 		{[]string{"--data", "/no/such/file.csv"}, "/no/such/file.csv"},
 		{[]string{"--epochs", "1e9"}, "--epochs"},
-		{[]string{"--syn-n", "0"}, "sizes must be positive"},
+		{[]string{"--syn-n", "0"}, "--syn-n 0"},
 	}
 	for _, c := range cases {
 		_, _, err := run(t, append(append([]string{}, small...), c.args...)...)

@@ -190,6 +190,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 	if f.ckptEvery > 0 && f.ckptDir == "" {
 		return nil, errors.New("--checkpoint-every needs --checkpoint DIR")
 	}
+	if err := checkTrainFlags(f, cfg.RehashBatch, cfg.Workers); err != nil {
+		return nil, err
+	}
 	var err error
 	if o.hidden, err = parseHidden(f.hidden); err != nil {
 		return nil, err
@@ -218,6 +221,11 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 	if f.ckptDir != "" && f.resumeDir == "" && hasCheckpoint(f.ckptDir) {
 		return nil, fmt.Errorf("%s already holds a checkpoint: pass --resume %s to continue it, or choose another directory", f.ckptDir, f.ckptDir)
 	}
+	if f.ckptDir != "" {
+		if err := probeCheckpointDir(f.ckptDir); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
 
@@ -242,10 +250,10 @@ func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
 	if s.train, s.test, s.norm, s.spec, err = loadData(o.f, rep); err != nil {
 		return nil, err
 	}
+	if o.cfg.Batch > s.train.N {
+		return nil, fmt.Errorf("--batch %d is larger than the %d training points", o.cfg.Batch, s.train.N)
+	}
 	if o.f.epochs > 0 {
-		if o.f.epochs > 1e6 {
-			return nil, fmt.Errorf("--epochs %g is absurd (max 1e6)", o.f.epochs)
-		}
 		o.cfg.Iters = max(1, int(math.Round(o.f.epochs*float64(s.train.N)/float64(o.cfg.Batch))))
 	}
 	for _, name := range o.samplers {
@@ -377,13 +385,17 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 			return nil, fmt.Errorf("interrupted at iteration %d, and the checkpoint failed: %w", ie.Iter, err)
 		}
 		fmt.Fprintf(rep.w, "ntklsh train: interrupted at iteration %d; checkpoint written to %s; continue with the same flags and --resume %s\n", ie.Iter, f.ckptDir, f.ckptDir)
-		return nil, errInterrupted
+		return res, fmt.Errorf("%w: %w", errInterrupted, ie)
+	}
+	if errors.As(err, &ie) {
+		fmt.Fprintf(rep.w, "ntklsh train: interrupted at iteration %d; nothing saved (no --checkpoint)\n", ie.Iter)
+		return res, fmt.Errorf("%w: %w", errInterrupted, ie)
 	}
 	if err != nil {
-		if f.ckptDir != "" {
-			return nil, fmt.Errorf("%w (the last good checkpoint in %s is kept)", err, f.ckptDir)
+		if f.ckptDir != "" && hasCheckpoint(f.ckptDir) {
+			return res, fmt.Errorf("%w (the last good checkpoint in %s is kept)", err, f.ckptDir)
 		}
-		return nil, err
+		return res, err
 	}
 	if f.ckptDir != "" {
 		if err := save(tr.State(), true); err != nil {
@@ -422,16 +434,48 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var results []*engine.Result
+	// A sampler that diverges is reported in the summary and the others
+	// still run; an interrupt ends the comparison, and the summary shows
+	// what was done until then.
+	var rows []summaryRow
+	var failed []error
 	for _, name := range o.samplers {
 		res, err := s.runSampler(ctx, name)
-		if err != nil {
-			return err
+		var de *engine.DivergedError
+		switch {
+		case err == nil:
+			rows = append(rows, summaryRow{res: res})
+			continue
+		case errors.Is(err, errInterrupted):
+			var ie *engine.InterruptedError
+			if res != nil && len(res.Evals) > 0 && errors.As(err, &ie) {
+				rows = append(rows, summaryRow{res: res, note: fmt.Sprintf("interrupted at iteration %d", ie.Iter)})
+			}
+			if len(rows) > 0 {
+				printSummary(stdout, rows, o.f.targetLoss)
+			}
+			return errInterrupted
+		case errors.As(err, &de) && len(o.samplers) > 1:
+			fmt.Fprintf(stderr, "ntklsh train: %v\n", err)
+			if res != nil && len(res.Evals) > 0 {
+				rows = append(rows, summaryRow{res: res, note: fmt.Sprintf("diverged at iteration %d", de.Iter)})
+			}
+			failed = append(failed, fmt.Errorf("%s diverged at iteration %d", name, de.Iter))
+			continue
 		}
-		results = append(results, res)
+		if len(rows) > 0 {
+			printSummary(stdout, rows, o.f.targetLoss)
+		}
+		return err
 	}
-	printSummary(stdout, results, o.f.targetLoss)
-	return s.close()
+	printSummary(stdout, rows, o.f.targetLoss)
+	if err := s.close(); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d samplers did not finish: %w", len(failed), len(o.samplers), errors.Join(failed...))
+	}
+	return nil
 }
 
 func testN(d *data.Dataset) int {
@@ -511,6 +555,22 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 	return train, test, norm, spec, nil
 }
 
+// summaryRow is one sampler's line of the summary; note, when set, says why
+// the run did not finish (its numbers are then those of its last
+// evaluation).
+type summaryRow struct {
+	res  *engine.Result
+	note string
+}
+
+// final is the row's last evaluation.
+func (r summaryRow) final() engine.Eval {
+	if r.note == "" || len(r.res.Evals) == 0 {
+		return r.res.Final
+	}
+	return r.res.Evals[len(r.res.Evals)-1]
+}
+
 // timeToTarget returns the training seconds and iterations of the first
 // evaluation whose train loss is at most target.
 func timeToTarget(r *engine.Result, target float64) (float64, int, bool) {
@@ -539,10 +599,21 @@ func median(v []float64) float64 {
 	return (w[len(w)/2-1] + w[len(w)/2]) / 2
 }
 
-func printSummary(w io.Writer, results []*engine.Result, target float64) {
+// cell formats v, or "–" when it is not a number (the summary says why
+// below the table).
+func cell(format string, v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func printSummary(w io.Writer, rows []summaryRow, target float64) {
 	if target <= 0 {
-		for _, r := range results {
-			target = math.Max(target, r.Final.TrainLoss)
+		for _, r := range rows {
+			if l := r.final().TrainLoss; !math.IsNaN(l) && !math.IsInf(l, 0) {
+				target = math.Max(target, l)
+			}
 		}
 		target *= 1.05
 	}
@@ -550,21 +621,49 @@ func printSummary(w io.Writer, results []*engine.Result, target float64) {
 	fmt.Fprintf(w, "2nd-moment ratio: E|ĝ|² of the one-draw estimator ÷ uniform's, median over evaluations; ideal: p ∝ true |g_i|)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "sampler\ttrain loss\ttest loss\ttrain s\twall s\titers\ts to target\titers to target\t2nd-moment ratio\tideal\t")
-	for _, r := range results {
-		var sm, id []float64
-		for _, e := range r.Evals[1:] {
-			sm = append(sm, e.SecondMoment)
-			id = append(id, e.Ideal)
+	var why []string
+	once := map[string]bool{}
+	explain := func(s string) {
+		if !once[s] {
+			once[s] = true
+			why = append(why, s)
 		}
-		tt, it, ok := timeToTarget(r, target)
+	}
+	for _, r := range rows {
+		fin := r.final()
+		var sm, id []float64
+		if len(r.res.Evals) > 1 {
+			for _, e := range r.res.Evals[1:] {
+				sm = append(sm, e.SecondMoment)
+				id = append(id, e.Ideal)
+			}
+		}
+		tt, it, ok := timeToTarget(r.res, target)
 		tts, its := "not reached", "-"
 		if ok {
 			tts, its = fmt.Sprintf("%.3f", tt), fmt.Sprint(it)
 		}
-		fmt.Fprintf(tw, "%s\t%.6g\t%.6g\t%.3f\t%.3f\t%d\t%s\t%s\t%.3f\t%.3f\t\n", r.Sampler, r.Final.TrainLoss, r.Final.TestLoss,
-			r.Final.TrainSeconds, r.Wall.Seconds(), r.Final.Iter, tts, its, median(sm), median(id))
+		msm, mid := median(sm), median(id)
+		if math.IsNaN(fin.TestLoss) {
+			explain("test loss –: no test set (--test-frac 0 and no --test)")
+		}
+		if math.IsNaN(mid) {
+			explain("2nd-moment ratio and ideal –: no diagnostics (--diag-subset 0, or no evaluation after the first)")
+		} else if math.IsNaN(msm) {
+			explain(fmt.Sprintf("2nd-moment ratio –: the %s sampler has no per-draw probability to score", r.res.Sampler))
+		}
+		wall := cell("%.3f", r.res.Wall.Seconds())
+		if r.note != "" {
+			wall = "–"
+			explain(fmt.Sprintf("%s: %s; its row shows its last evaluation", r.res.Sampler, r.note))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.res.Sampler, cell("%.6g", fin.TrainLoss), cell("%.6g", fin.TestLoss),
+			fin.TrainSeconds, wall, fin.Iter, tts, its, cell("%.3f", msm), cell("%.3f", mid))
 	}
 	tw.Flush()
+	for _, s := range why {
+		fmt.Fprintln(w, s)
+	}
 }
 
 // metricsLog writes per-iteration and evaluation rows as JSON lines or CSV.
