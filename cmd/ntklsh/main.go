@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -88,7 +89,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 	err := c.run(args[1:], stdout, stderr)
 	if err != nil && !errors.Is(err, errInterrupted) {
-		fmt.Fprintf(stderr, "ntklsh %s: %v\n", c.name, err)
+		// Several problems (errors.Join) are reported on one line.
+		fmt.Fprintf(stderr, "ntklsh %s: %s\n", c.name, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return exitCode(err)
 }
