@@ -13,11 +13,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/checkpoint"
@@ -61,6 +59,7 @@ type trainFlags struct {
 	query      string
 	kernels    string
 	logPath    string
+	plotPath   string
 	targetLoss float64
 	quiet      bool
 	cpuProf    string
@@ -153,7 +152,8 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.IntVar(&cfg.Workers, "workers", 0, "goroutines for rehash and full passes (0: GOMAXPROCS)")
 	fs.StringVar(&f.kernels, "kernels", "", "kernel backend: generic, avx2, cuda (default: $NTKLSH_KERNELS or automatic)")
 	fs.StringVar(&f.logPath, "log", "", "write per-iteration and evaluation metrics to this file (.csv or .jsonl)")
-	fs.Float64Var(&f.targetLoss, "target-loss", 0, "common target train loss for time-to-target (0: 1.05 × the worst final train loss of the compared samplers)")
+	fs.Float64Var(&f.targetLoss, "target-loss", 0, "target loss for time-to-target: a test loss (a train loss without a test set); reached at the first evaluation at or below it after which the loss stays below 1.1× it (0: 1.1 × the lowest final loss of the compared samplers)")
+	fs.StringVar(&f.plotPath, "plot", "", "draw test loss (train loss without a test set) against training seconds of every sampler into this PNG file")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
 	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
 	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
@@ -189,6 +189,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 	}
 	if f.ckptEvery > 0 && f.ckptDir == "" {
 		return nil, errors.New("--checkpoint-every needs --checkpoint DIR")
+	}
+	if f.plotPath != "" && !strings.EqualFold(filepath.Ext(f.plotPath), ".png") {
+		return nil, fmt.Errorf("--plot %s: the name must end in .png", f.plotPath)
 	}
 	if err := checkTrainFlags(f, cfg.RehashBatch, cfg.Workers); err != nil {
 		return nil, err
@@ -469,6 +472,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printSummary(stdout, rows, o.f.targetLoss)
+	if o.f.plotPath != "" && len(rows) > 0 {
+		if err := plotRuns(o.f.plotPath, rows, o.f.targetLoss); err != nil {
+			return err
+		}
+	}
 	if err := s.close(); err != nil {
 		return err
 	}
@@ -553,117 +561,6 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 		}
 	}
 	return train, test, norm, spec, nil
-}
-
-// summaryRow is one sampler's line of the summary; note, when set, says why
-// the run did not finish (its numbers are then those of its last
-// evaluation).
-type summaryRow struct {
-	res  *engine.Result
-	note string
-}
-
-// final is the row's last evaluation.
-func (r summaryRow) final() engine.Eval {
-	if r.note == "" || len(r.res.Evals) == 0 {
-		return r.res.Final
-	}
-	return r.res.Evals[len(r.res.Evals)-1]
-}
-
-// timeToTarget returns the training seconds and iterations of the first
-// evaluation whose train loss is at most target.
-func timeToTarget(r *engine.Result, target float64) (float64, int, bool) {
-	for _, e := range r.Evals {
-		if e.TrainLoss <= target {
-			return e.TrainSeconds, e.Iter, true
-		}
-	}
-	return 0, 0, false
-}
-
-func median(v []float64) float64 {
-	var w []float64
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			w = append(w, x)
-		}
-	}
-	if len(w) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(w)
-	if len(w)%2 == 1 {
-		return w[len(w)/2]
-	}
-	return (w[len(w)/2-1] + w[len(w)/2]) / 2
-}
-
-// cell formats v, or "–" when it is not a number (the summary says why
-// below the table).
-func cell(format string, v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "–"
-	}
-	return fmt.Sprintf(format, v)
-}
-
-func printSummary(w io.Writer, rows []summaryRow, target float64) {
-	if target <= 0 {
-		for _, r := range rows {
-			if l := r.final().TrainLoss; !math.IsNaN(l) && !math.IsInf(l, 0) {
-				target = math.Max(target, l)
-			}
-		}
-		target *= 1.05
-	}
-	fmt.Fprintf(w, "\nsummary (target train loss %.6g; times are training seconds: sampling + gradient + rehash, evaluation excluded;\n", target)
-	fmt.Fprintf(w, "2nd-moment ratio: E|ĝ|² of the one-draw estimator ÷ uniform's, median over evaluations; ideal: p ∝ true |g_i|)\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sampler\ttrain loss\ttest loss\ttrain s\twall s\titers\ts to target\titers to target\t2nd-moment ratio\tideal\t")
-	var why []string
-	once := map[string]bool{}
-	explain := func(s string) {
-		if !once[s] {
-			once[s] = true
-			why = append(why, s)
-		}
-	}
-	for _, r := range rows {
-		fin := r.final()
-		var sm, id []float64
-		if len(r.res.Evals) > 1 {
-			for _, e := range r.res.Evals[1:] {
-				sm = append(sm, e.SecondMoment)
-				id = append(id, e.Ideal)
-			}
-		}
-		tt, it, ok := timeToTarget(r.res, target)
-		tts, its := "not reached", "-"
-		if ok {
-			tts, its = fmt.Sprintf("%.3f", tt), fmt.Sprint(it)
-		}
-		msm, mid := median(sm), median(id)
-		if math.IsNaN(fin.TestLoss) {
-			explain("test loss –: no test set (--test-frac 0 and no --test)")
-		}
-		if math.IsNaN(mid) {
-			explain("2nd-moment ratio and ideal –: no diagnostics (--diag-subset 0, or no evaluation after the first)")
-		} else if math.IsNaN(msm) {
-			explain(fmt.Sprintf("2nd-moment ratio –: the %s sampler has no per-draw probability to score", r.res.Sampler))
-		}
-		wall := cell("%.3f", r.res.Wall.Seconds())
-		if r.note != "" {
-			wall = "–"
-			explain(fmt.Sprintf("%s: %s; its row shows its last evaluation", r.res.Sampler, r.note))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.res.Sampler, cell("%.6g", fin.TrainLoss), cell("%.6g", fin.TestLoss),
-			fin.TrainSeconds, wall, fin.Iter, tts, its, cell("%.3f", msm), cell("%.3f", mid))
-	}
-	tw.Flush()
-	for _, s := range why {
-		fmt.Fprintln(w, s)
-	}
 }
 
 // metricsLog writes per-iteration and evaluation rows as JSON lines or CSV.
