@@ -121,7 +121,8 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	if err := skipBOM(br); err != nil {
 		return nil, fmt.Errorf("%s: read: %w", name, err)
 	}
-	cr := csv.NewReader(br)
+	lim := newFieldLimiter(br, comma, MaxFeatures+nTargets)
+	cr := csv.NewReader(lim)
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
 	cr.ReuseRecord = true
@@ -154,6 +155,9 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 			break
 		}
 		if err != nil {
+			if le := (*limitError)(nil); errors.As(err, &le) {
+				return nil, &ParseError{File: name, Line: le.line, Msg: le.msg}
+			}
 			var ce *csv.ParseError
 			if errors.As(err, &ce) {
 				return nil, &ParseError{File: name, Line: ce.Line,
@@ -210,7 +214,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 		// Preallocate from the size of the first data row.
 		if !firstOffsetDone {
 			firstOffsetDone = true
-			capRows := 1024
+			capRows := max(1, min(1024, maxPreallocValues/ncols))
 			if sizeHint > 0 {
 				if rowBytes := cr.InputOffset(); rowBytes > 0 {
 					capRows = int(min(sizeHint/rowBytes*21/20+16, sizeHint/int64(2*ncols)+1))
