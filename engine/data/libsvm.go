@@ -69,26 +69,26 @@ func ReadLIBSVM(r io.Reader, name string, opt LIBSVMOptions) (*Dataset, error) {
 // unknown), used to preallocate from the size of the first row.
 func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*Dataset, error) {
 	if opt.Features < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.Features=%d is negative", name, opt.Features)
+		return nil, &OptionError{File: name, Option: "Features", Value: fmt.Sprint(opt.Features), Msg: fmt.Sprintf("the number of features %d is negative", opt.Features)}
 	}
 	if opt.OneHot < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.OneHot=%d is negative", name, opt.OneHot)
+		return nil, &OptionError{File: name, Option: "OneHot", Value: fmt.Sprint(opt.OneHot), Msg: fmt.Sprintf("the number of one-hot classes %d is negative", opt.OneHot)}
 	}
 	if opt.MaxRows < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.MaxRows=%d is negative", name, opt.MaxRows)
+		return nil, &OptionError{File: name, Option: "MaxRows", Value: fmt.Sprint(opt.MaxRows), Msg: fmt.Sprintf("the row limit %d is negative", opt.MaxRows)}
 	}
 	if opt.MaxDense < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.MaxDense=%d is negative", name, opt.MaxDense)
+		return nil, fmt.Errorf("%s: dense-size limit %d is negative", name, opt.MaxDense)
 	}
 	maxDense := opt.MaxDense
 	if maxDense == 0 {
 		maxDense = DefaultMaxDense
 	}
 	if opt.Features > MaxFeatures {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.Features=%d exceeds the limit of %d features", name, opt.Features, MaxFeatures)
+		return nil, fmt.Errorf("%s: %d features exceed the limit of %d features", name, opt.Features, MaxFeatures)
 	}
 	if int64(opt.Features) > maxDense {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.Features=%d exceeds MaxDense=%d", name, opt.Features, maxDense)
+		return nil, fmt.Errorf("%s: %d features exceed the dense-size limit of %d values", name, opt.Features, maxDense)
 	}
 
 	lr := newLineReader(r)
@@ -172,7 +172,7 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 			case idx > MaxFeatures:
 				return nil, perr(field, "", fmt.Sprintf("feature index %d exceeds the limit of %d features", idx, MaxFeatures), nil)
 			case opt.Features > 0 && idx > opt.Features:
-				return nil, perr(field, "", fmt.Sprintf("index %d exceeds Features=%d", idx, opt.Features), nil)
+				return nil, perr(field, "", fmt.Sprintf("index %d exceeds the %d features expected", idx, opt.Features), nil)
 			}
 			v, msg, err := parseValue(tok[colon+1:])
 			if msg != "" {
@@ -230,7 +230,7 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 		d = maxIdx
 	}
 	if d == 0 {
-		return nil, fmt.Errorf("%s: no features: no row has an index:value pair and LIBSVMOptions.Features is not set", name)
+		return nil, fmt.Errorf("%s: no features: no row has an index:value pair", name)
 	}
 	x := vals
 	if opt.Features == 0 && ragged {

@@ -78,7 +78,7 @@ func TestReadLIBSVMErrors(t *testing.T) {
 		{name: "repeated index", text: "1 2:1 2:1\n", line: 1, field: 3, want: "index 2 not greater than previous index 2"},
 		{name: "index too large for int", text: "1 99999999999999999999:1\n", line: 1, field: 2, want: "feature index 99999999999999999999 exceeds the limit"},
 		{name: "index too large for int32", text: "1 3000000000:1\n", line: 1, field: 2, want: "exceeds the limit of 1048576 features"},
-		{name: "index over Features", text: "1 1:1\n1 5:1\n", opt: LIBSVMOptions{Features: 4}, line: 2, field: 2, want: "index 5 exceeds Features=4"},
+		{name: "index over Features", text: "1 1:1\n1 5:1\n", opt: LIBSVMOptions{Features: 4}, line: 2, field: 2, want: "index 5 exceeds the 4 features expected"},
 		{name: "empty value", text: "1 1:\n", line: 1, field: 2, want: "feature 1: empty field"},
 		{name: "nan value", text: "1 1:nan\n", line: 1, field: 2, want: `feature 1: non-finite value "nan"`},
 		{name: "inf value", text: "1 1:-Inf\n", line: 1, field: 2, want: "non-finite"},
@@ -87,13 +87,13 @@ func TestReadLIBSVMErrors(t *testing.T) {
 		{name: "qid counts as field", text: "1 qid:1 1:z\n", line: 1, field: 3, want: "not a number"},
 		{name: "dense limit", text: "1 1:1\n1 1000:1\n", opt: LIBSVMOptions{MaxDense: 1000}, line: 2, field: 2, want: "over the limit of 1000 values"},
 		{name: "dense limit with features", text: "1 1:1\n1 1:1\n1 1:1\n", opt: LIBSVMOptions{MaxDense: 20, Features: 10}, line: 3, want: "exceed the limit of 20 values"},
-		{name: "one-hot too many", text: "1 1:1\n2 1:1\n3 1:1\n", opt: LIBSVMOptions{OneHot: 2}, line: 3, field: 1, col: "label", want: "OneHot=2 allows at most 2"},
+		{name: "one-hot too many", text: "1 1:1\n2 1:1\n3 1:1\n", opt: LIBSVMOptions{OneHot: 2}, line: 3, field: 1, col: "label", want: "only 2 one-hot classes"},
 		{name: "one-hot fractional", text: "0.5 1:1\n", opt: LIBSVMOptions{OneHot: 2}, line: 1, field: 1, col: "label", want: "not an integer"},
 		{name: "empty input", text: "", want: "t.svm: no data rows"},
 		{name: "comments only", text: "# a\n\n  # b\n", want: "t.svm: no data rows"},
 		{name: "labels only", text: "1\n2\n", want: "no features"},
-		{name: "negative features", text: "1 1:1\n", opt: LIBSVMOptions{Features: -1}, want: "Features=-1"},
-		{name: "features over limit", text: "1 1:1\n", opt: LIBSVMOptions{Features: 100, MaxDense: 10}, want: "exceeds MaxDense"},
+		{name: "negative features", text: "1 1:1\n", opt: LIBSVMOptions{Features: -1}, want: "the number of features -1 is negative"},
+		{name: "features over limit", text: "1 1:1\n", opt: LIBSVMOptions{Features: 100, MaxDense: 10}, want: "exceed the dense-size limit of 10 values"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
