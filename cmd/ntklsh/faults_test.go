@@ -140,3 +140,104 @@ func TestTargetDefault(t *testing.T) {
 		t.Errorf("no header: %v\n%s", err, stderr)
 	}
 }
+
+func predictLines(t *testing.T, ck, path string) ([]string, error) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "p.csv")
+	if err := runPredict([]string{"--model", ck, "--data", path, "--out", out}, nil); err != nil {
+		return nil, err
+	}
+	b, _ := os.ReadFile(out)
+	return strings.Split(strings.TrimSpace(string(b)), "\n"), nil
+}
+
+// TestPredictColumnsByName: reordered columns are matched by name, the
+// target column may be left out (by name or by count), and mismatches are
+// refused naming the columns.
+func TestPredictColumnsByName(t *testing.T) {
+	rows := strings.Split(strings.TrimSpace(linear(40, ",")), "\n")
+	p := writeFile(t, "xy.csv", "x1,x2,y\n"+strings.Join(rows, "\n")+"\n")
+	ck := filepath.Join(t.TempDir(), "ck")
+	if _, _, err := run(t, "--data", p, "--sampler", "uniform", "--iters", "50", "--batch", "8", "--hidden", "4", "--checkpoint", ck, "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	want, err := predictLines(t, ck, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := map[string]func(x1, x2, y string) string{
+		"y,x2,x1": func(x1, x2, y string) string { return y + "," + x2 + "," + x1 },
+		"x2,x1":   func(x1, x2, y string) string { return x2 + "," + x1 },
+		"":        func(x1, x2, y string) string { return x1 + "," + x2 }, // no header, features only
+	}
+	for head, f := range variants {
+		var b strings.Builder
+		if head != "" {
+			b.WriteString(head + "\n")
+		}
+		for _, r := range rows {
+			c := strings.Split(r, ",")
+			b.WriteString(f(c[0], c[1], c[2]) + "\n")
+		}
+		got, err := predictLines(t, ck, writeFile(t, "v.csv", b.String()))
+		if err != nil {
+			t.Errorf("header %q: %v", head, err)
+			continue
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("header %q: predictions differ from the training layout's", head)
+		}
+	}
+	bad := []struct{ text, want string }{
+		{"x1,z\n1,2\n", `the columns do not match the model's (features "x1", "x2"; target "y"): missing "x2"; extra "z"`},
+		{"1,2,3,4\n", "has 4 columns, but the model takes 2 features and 1 target column(s): want 2 columns (features only) or 3 (with the target at column 2)"},
+	}
+	for _, c := range bad {
+		if _, err := predictLines(t, ck, writeFile(t, "b.csv", c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
+		}
+	}
+	var out strings.Builder
+	noY := writeFile(t, "noy.csv", "x2,x1\n1,2\n")
+	if err := runEval([]string{"--model", ck, "--data", noY}, &out); err == nil || !strings.Contains(err.Error(), noY+" has no target column: eval needs the targets") {
+		t.Errorf("eval without targets: %v", err)
+	}
+}
+
+// TestEvalSplitReproducesTestLoss: eval --split test scores exactly the
+// held-out part of the training run's --test-frac split.
+func TestEvalSplitReproducesTestLoss(t *testing.T) {
+	p := writeFile(t, "xy.csv", "x1,x2,y\n"+linear(300, ","))
+	ck := filepath.Join(t.TempDir(), "ck")
+	stdout, _, err := run(t, "--data", p, "--sampler", "uniform", "--iters", "200", "--batch", "8", "--hidden", "4", "--test-frac", "0.25", "--seed", "7",
+		"--checkpoint", ck, "--quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var trainLoss, testLoss float64
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == "uniform" {
+			trainLoss, _ = strconv.ParseFloat(f[1], 64)
+			testLoss, _ = strconv.ParseFloat(f[2], 64)
+		}
+	}
+	for _, c := range []struct {
+		split string
+		want  float64
+		n     string
+	}{{"test", testLoss, "points: 75\n"}, {"train", trainLoss, "points: 225\n"}} {
+		var out strings.Builder
+		if err := runEval([]string{"--model", ck, "--split", c.split}, &out); err != nil {
+			t.Fatal(err)
+		}
+		var loss float64
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.HasPrefix(line, "loss: ") {
+				loss, _ = strconv.ParseFloat(strings.Fields(line)[1], 64)
+			}
+		}
+		if !strings.Contains(out.String(), c.n) || loss != c.want {
+			t.Errorf("--split %s: loss %v, the training run's %v\n%s", c.split, loss, c.want, out.String())
+		}
+	}
+}
