@@ -32,6 +32,14 @@ type dataSpec struct {
 	Features int       `json:"features"`
 	Outputs  int       `json:"outputs"`
 	Names    []string  `json:"feature_names,omitempty"`
+	// TargetNames are the target column names of a CSV header
+	// ("<column>=<class>" for one-hot targets); TargetName is the header
+	// name of the (first) target column. Target is its 0-based index.
+	TargetNames []string `json:"target_names,omitempty"`
+	TargetName  string   `json:"target_name,omitempty"`
+	MaxRows     int      `json:"max_rows,omitempty"`
+	// Split is the --test-frac split of the training run (nil when none).
+	Split *splitSpec `json:"split,omitempty"`
 }
 
 // trainingMeta is the training part of a checkpoint's metadata.

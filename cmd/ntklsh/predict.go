@@ -53,50 +53,6 @@ func loadModel(dir string) (*loadedModel, error) {
 	return lm, nil
 }
 
-// readLike reads a data file the way the model's training data was read
-// and standardizes its features; targets stay in original units, with
-// one-hot columns mapped onto the training classes.
-func (lm *loadedModel) readLike(path, format string) (*data.Dataset, error) {
-	sp := lm.spec
-	if format == "" {
-		format = sp.Format
-	}
-	hdr := data.HeaderAuto
-	switch sp.Header {
-	case "yes", "true":
-		hdr = data.HeaderYes
-	case "no", "false":
-		hdr = data.HeaderNo
-	}
-	targets := sp.Targets
-	if targets == 0 {
-		targets = 1
-	}
-	d, err := data.Load(path, format, data.CSVOptions{Target: sp.Target, Targets: targets, Header: hdr, OneHot: sp.OneHot},
-		data.LIBSVMOptions{Features: lm.m.In, OneHot: sp.OneHot})
-	if err != nil {
-		return nil, err
-	}
-	if d.D != lm.m.In {
-		return nil, fmt.Errorf("%s has %d features, the model was trained on %d", path, d.D, lm.m.In)
-	}
-	if sp.OneHot > 0 && len(sp.Classes) > 0 {
-		if err := remapClasses(d, sp.Classes, path); err != nil {
-			return nil, err
-		}
-	}
-	if d.O != lm.m.Out {
-		return nil, fmt.Errorf("%s has %d targets, the model has %d outputs", path, d.O, lm.m.Out)
-	}
-	if lm.norm != nil {
-		st := &data.Standardizer{XMean: lm.norm.XMean, XStd: lm.norm.XStd}
-		if err := st.Apply(d); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return d, nil
-}
-
 // remapClasses rewrites d's one-hot targets (over d.Classes) onto the
 // training classes.
 func remapClasses(d *data.Dataset, classes []float64, path string) error {
@@ -123,6 +79,16 @@ func remapClasses(d *data.Dataset, classes []float64, path string) error {
 
 // predictAll returns the model's outputs for d in original target units.
 func (lm *loadedModel) predictAll(d *data.Dataset) []float32 {
+	out := lm.forwardAll(d)
+	if lm.norm != nil && len(lm.norm.YMean) > 0 {
+		(&data.Standardizer{YMean: lm.norm.YMean, YStd: lm.norm.YStd}).UnapplyY(out)
+	}
+	return out
+}
+
+// forwardAll returns the model's raw outputs for d (standardized target
+// units when the targets were standardized).
+func (lm *loadedModel) forwardAll(d *data.Dataset) []float32 {
 	be, _, err := kernels.Default()
 	if err != nil {
 		be = kernels.Generic
@@ -134,9 +100,6 @@ func (lm *loadedModel) predictAll(d *data.Dataset) []float32 {
 		hi := min(lo+batch, d.N)
 		b.Forward(be, lm.m.Params, d.X[lo*d.D:hi*d.D], hi-lo)
 		copy(out[lo*lm.m.Out:], b.Output())
-	}
-	if lm.norm != nil && len(lm.norm.YMean) > 0 {
-		(&data.Standardizer{YMean: lm.norm.YMean, YStd: lm.norm.YStd}).UnapplyY(out)
 	}
 	return out
 }
@@ -156,8 +119,14 @@ func argmax(v []float32) int {
 func modelAndData(name string, args []string, extra func(*flag.FlagSet)) (*loadedModel, *data.Dataset, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	model := fs.String("model", "", "checkpoint directory written by ntklsh train --checkpoint")
-	path := fs.String("data", "", "data file laid out like the training data (with its target column)")
+	path := fs.String("data", "", "data file: CSV columns are matched to the training columns by header name when both have names, by position otherwise; "+
+		"the target column may be left out (D columns: features only; D+targets: with them) (eval --split: default the training file)")
 	format := fs.String("format", "", "csv or libsvm (default: as in training / from the name)")
+	sep := fs.String("sep", "auto", sepHelp)
+	split := "all"
+	if name == "eval" {
+		fs.StringVar(&split, "split", "all", "evaluate on the test or train part of the training run's --test-frac split (same seed and fraction), or all of the file")
+	}
 	if extra != nil {
 		extra(fs)
 	}
@@ -167,16 +136,34 @@ func modelAndData(name string, args []string, extra func(*flag.FlagSet)) (*loade
 		}
 		return nil, nil, errUsage
 	}
-	if *model == "" || *path == "" {
-		return nil, nil, errors.New("--model DIR and --data FILE are required")
+	if split != "all" && split != "test" && split != "train" {
+		return nil, nil, fmt.Errorf("--split %q: want test, train or all", split)
+	}
+	if *model == "" {
+		return nil, nil, errors.New("--model DIR is required")
 	}
 	lm, err := loadModel(*model)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := lm.readLike(*path, *format)
+	if *path == "" {
+		if split == "all" || lm.spec.Source == "" || lm.spec.Source == "synthetic" {
+			return nil, nil, errors.New("--data FILE is required")
+		}
+		*path = lm.spec.Source
+	}
+	maxRows := 0
+	if split != "all" {
+		maxRows = lm.spec.MaxRows // the split was made of the rows training read
+	}
+	d, err := lm.readLike(*path, *format, *sep, name == "eval", maxRows)
 	if err != nil {
 		return nil, nil, err
+	}
+	if split != "all" {
+		if d, err = lm.splitPart(d, *path, split); err != nil {
+			return nil, nil, err
+		}
 	}
 	return lm, d, nil
 }
@@ -259,6 +246,10 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if d.O != lm.m.Out {
+		return fmt.Errorf("%s has no target column: eval needs the targets", d.Name)
+	}
+	loss := lm.trainingLoss(d)
 	pred := lm.predictAll(d)
 	O := lm.m.Out
 	var sse float64
@@ -273,7 +264,7 @@ func runEval(args []string, stdout io.Writer) error {
 		}
 	}
 	mse := sse / float64(d.N*O)
-	fmt.Fprintf(stdout, "points: %d\nmse: %.6g\nrmse: %.6g\n", d.N, mse, math.Sqrt(mse))
+	fmt.Fprintf(stdout, "points: %d\nmse: %.6g\nrmse: %.6g\nloss: %.6g (the training objective ½|f−y|², as train's loss columns)\n", d.N, mse, math.Sqrt(mse), loss)
 	if lm.spec.OneHot > 0 {
 		fmt.Fprintf(stdout, "accuracy: %.4f\n", float64(correct)/float64(d.N))
 	}

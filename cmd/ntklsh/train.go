@@ -41,8 +41,9 @@ const defaultSamplers = "uniform,lsh,ntk-static,true"
 
 type trainFlags struct {
 	dataPath, format, testPath string
-	target, targets, oneHot    int
-	header                     string
+	target                     targetFlag
+	targets, oneHot            int
+	header, sep                string
 	maxRows                    int
 	testFrac                   float64
 	standardize                bool
@@ -104,7 +105,8 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM, optionally .gz/.bz2 (default: built-in synthetic teacher set)")
 	fs.StringVar(&f.format, "format", "", "data format: csv or libsvm (default: from the file name)")
 	fs.StringVar(&f.testPath, "test", "", "test data file (default: split --test-frac off the training data)")
-	fs.IntVar(&f.target, "target", 0, "CSV: 0-based target column, negative counts from the end (YearPredictionMSD: 0)")
+	fs.Var(&f.target, "target", targetHelp)
+	fs.StringVar(&f.sep, "sep", "auto", sepHelp)
 	fs.IntVar(&f.targets, "targets", 1, "CSV: number of consecutive target columns")
 	fs.IntVar(&f.oneHot, "onehot", 0, "classification: expand integer labels into this many one-hot outputs (multi-output MSE)")
 	fs.StringVar(&f.header, "header", "auto", "CSV header row: auto, yes or no")
@@ -491,76 +493,6 @@ func testN(d *data.Dataset) int {
 		return 0
 	}
 	return d.N
-}
-
-func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *data.Standardizer, spec dataSpec, err error) {
-	if f.maxRows < 0 {
-		return nil, nil, nil, spec, fmt.Errorf("--max-rows %d must be ≥ 0", f.maxRows)
-	}
-	if !(f.testFrac >= 0 && f.testFrac < 1) {
-		return nil, nil, nil, spec, fmt.Errorf("--test-frac %g outside [0, 1)", f.testFrac)
-	}
-	var hdr data.HeaderMode
-	switch f.header {
-	case "auto":
-		hdr = data.HeaderAuto
-	case "yes", "true":
-		hdr = data.HeaderYes
-	case "no", "false":
-		hdr = data.HeaderNo
-	default:
-		return nil, nil, nil, spec, fmt.Errorf("--header %q: want auto, yes or no", f.header)
-	}
-	csvOpt := data.CSVOptions{Target: f.target, Targets: f.targets, Header: hdr, OneHot: f.oneHot, MaxRows: f.maxRows}
-	svmOpt := data.LIBSVMOptions{OneHot: f.oneHot, MaxRows: f.maxRows}
-	var all *data.Dataset
-	if f.dataPath == "" {
-		all, err = data.Teacher(data.TeacherConfig{N: f.synN, D: f.synD, Hidden: f.synHidden, O: f.synOut, TailDOF: f.synTail, Noise: f.synNoise, Seed: f.seed})
-	} else {
-		all, err = data.LoadProgress(f.dataPath, f.format, csvOpt, svmOpt, rep.loading(f.dataPath))
-		rep.endLoading()
-	}
-	if err != nil {
-		return nil, nil, nil, spec, err
-	}
-	spec = dataSpec{Source: "synthetic", Format: f.format, Target: f.target, Targets: f.targets, Header: f.header, OneHot: f.oneHot,
-		Classes: all.Classes, Features: all.D, Outputs: all.O, Names: all.FeatureNames}
-	if f.dataPath != "" {
-		spec.Source = f.dataPath
-	}
-	if f.testPath != "" {
-		train = all
-		svmOpt.Features = all.D
-		test, err = data.LoadProgress(f.testPath, f.format, csvOpt, svmOpt, rep.loading(f.testPath))
-		rep.endLoading()
-		if err != nil {
-			return nil, nil, nil, spec, err
-		}
-		if test.D != train.D || test.O != train.O {
-			return nil, nil, nil, spec, fmt.Errorf("%s has %d features and %d targets, but %s has %d and %d", f.testPath, test.D, test.O, f.dataPath, train.D, train.O)
-		}
-	} else if f.testFrac > 0 {
-		if train, test, err = data.Split(all, f.testFrac, f.seed); err != nil {
-			return nil, nil, nil, spec, err
-		}
-	} else {
-		train = all
-	}
-	if train.N < 1 {
-		return nil, nil, nil, spec, errors.New("no training points")
-	}
-	if f.standardize {
-		norm = data.FitStandardizer(train, f.oneHot == 0)
-		if err := norm.Apply(train); err != nil {
-			return nil, nil, nil, spec, err
-		}
-		if test != nil {
-			if err := norm.Apply(test); err != nil {
-				return nil, nil, nil, spec, err
-			}
-		}
-	}
-	return train, test, norm, spec, nil
 }
 
 // metricsLog writes per-iteration and evaluation rows as JSON lines or CSV.

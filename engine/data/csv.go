@@ -63,6 +63,99 @@ type CSVOptions struct {
 	OneHot int
 	// MaxRows limits the number of data rows read; 0 = all.
 	MaxRows int
+	// TargetName, if set, chooses the (first) target column by its header
+	// name instead of Target; the file must have a header.
+	TargetName string
+	// GuessTarget, for a file with a header and no TargetName, chooses the
+	// target column by name: the one column called y, target, label or
+	// class (any case, see TargetGuesses); none or several is an error.
+	// Without a header Target is used.
+	GuessTarget bool
+	// NoTarget reads every column as a feature (O = 0, no targets).
+	NoTarget bool
+}
+
+// TargetGuesses are the column names GuessTarget recognises as the target.
+var TargetGuesses = []string{"y", "target", "label", "class"}
+
+// targetValue is the target option as given, for an OptionError.
+func (opt CSVOptions) targetValue() string {
+	if opt.TargetName != "" {
+		return opt.TargetName
+	}
+	return strconv.Itoa(opt.Target)
+}
+
+// targetColumn resolves the first target column of a file with ncols
+// columns and the given header (nil if none).
+func targetColumn(opt CSVOptions, header []string, ncols, nTargets int) (int, error) {
+	var t int
+	switch {
+	case opt.TargetName != "":
+		if header == nil {
+			return 0, fmt.Errorf("a target column named %q needs a header row, and the file has none", opt.TargetName)
+		}
+		t = slices.Index(header, opt.TargetName)
+		if t < 0 {
+			for i, h := range header {
+				if strings.EqualFold(h, opt.TargetName) {
+					t = i
+					break
+				}
+			}
+		}
+		if t < 0 {
+			return 0, fmt.Errorf("no column is named %q; the columns are %s", opt.TargetName, listNames(header))
+		}
+	case opt.GuessTarget && header != nil:
+		var found []int
+		for i, h := range header {
+			for _, g := range TargetGuesses {
+				if strings.EqualFold(h, g) {
+					found = append(found, i)
+				}
+			}
+		}
+		if len(found) != 1 {
+			what := "no column is"
+			if len(found) > 1 {
+				what = fmt.Sprintf("%d columns are", len(found))
+			}
+			return 0, fmt.Errorf("the target column must be given: the file has a header and %s named %s; the columns are %s",
+				what, strings.Join(TargetGuesses, ", "), listNames(header))
+		}
+		t = found[0]
+	default:
+		t = opt.Target
+		if t < 0 {
+			t += ncols
+		}
+	}
+	if t < 0 || t+nTargets > ncols {
+		if nTargets == 1 {
+			return 0, fmt.Errorf("column %s is outside the %d columns (0..%d, or -%d..-1 counting from the end)",
+				opt.targetValue(), ncols, ncols-1, ncols)
+		}
+		return 0, fmt.Errorf("%d target columns from column %s do not fit in the %d columns", nTargets, opt.targetValue(), ncols)
+	}
+	return t, nil
+}
+
+// listNames lists column names for a message, with their indices,
+// shortened when there are many.
+func listNames(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == 8 && len(names) > 10 {
+			fmt.Fprintf(&b, ", ... (%d more)", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", i, strconv.Quote(n))
+	}
+	return b.String()
 }
 
 // LoadCSV reads a delimited text file. Errors name the path. Compressed
@@ -100,20 +193,26 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	if comma == '\r' || comma == '\n' || comma == '"' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
 		return nil, fmt.Errorf("%s: invalid CSV delimiter %q", name, comma)
 	}
+	optErr := func(line int, option string, value any, msg string) error {
+		return &OptionError{File: name, Line: line, Option: option, Value: fmt.Sprint(value), Msg: msg}
+	}
 	if opt.Targets < 0 {
-		return nil, fmt.Errorf("%s: CSVOptions.Targets=%d is negative", name, opt.Targets)
+		return nil, optErr(0, "Targets", opt.Targets, fmt.Sprintf("the number of target columns %d is negative", opt.Targets))
 	}
 	if opt.OneHot < 0 {
-		return nil, fmt.Errorf("%s: CSVOptions.OneHot=%d is negative", name, opt.OneHot)
+		return nil, optErr(0, "OneHot", opt.OneHot, fmt.Sprintf("the number of one-hot classes %d is negative", opt.OneHot))
+	}
+	if opt.NoTarget && opt.OneHot > 0 {
+		return nil, optErr(0, "OneHot", opt.OneHot, "one-hot classes need a target column")
 	}
 	if opt.OneHot > 0 && opt.Targets > 1 {
-		return nil, fmt.Errorf("%s: CSVOptions.OneHot needs a single target column, got Targets=%d", name, opt.Targets)
+		return nil, optErr(0, "OneHot", opt.OneHot, fmt.Sprintf("one-hot classes need a single target column, not %d", opt.Targets))
 	}
 	if opt.MaxRows < 0 {
-		return nil, fmt.Errorf("%s: CSVOptions.MaxRows=%d is negative", name, opt.MaxRows)
+		return nil, optErr(0, "MaxRows", opt.MaxRows, fmt.Sprintf("the row limit %d is negative", opt.MaxRows))
 	}
 	if opt.Header < HeaderAuto || opt.Header > HeaderNo {
-		return nil, fmt.Errorf("%s: invalid CSVOptions.Header %v", name, opt.Header)
+		return nil, optErr(0, "Header", opt.Header, fmt.Sprintf("invalid header mode %v", opt.Header))
 	}
 	nTargets := max(opt.Targets, 1)
 
@@ -121,7 +220,8 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	if err := skipBOM(br); err != nil {
 		return nil, fmt.Errorf("%s: read: %w", name, err)
 	}
-	cr := csv.NewReader(br)
+	lim := newFieldLimiter(br, comma, MaxFeatures+nTargets)
+	cr := csv.NewReader(lim)
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
 	cr.ReuseRecord = true
@@ -154,6 +254,9 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 			break
 		}
 		if err != nil {
+			if le := (*limitError)(nil); errors.As(err, &le) {
+				return nil, &ParseError{File: name, Line: le.line, Msg: le.msg}
+			}
 			var ce *csv.ParseError
 			if errors.As(err, &ce) {
 				return nil, &ParseError{File: name, Line: ce.Line,
@@ -170,17 +273,10 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 		if !sawRecord {
 			sawRecord = true
 			ncols, firstLine = len(rec), line
-			tFirst = opt.Target
-			if tFirst < 0 {
-				tFirst += ncols
-			}
-			if tFirst < 0 || tFirst+nTargets > ncols {
-				return nil, fmt.Errorf("%s:%d: target columns %d..%d (CSVOptions.Target=%d, Targets=%d) out of range for %d columns",
-					name, line, tFirst, tFirst+nTargets-1, opt.Target, opt.Targets, ncols)
-			}
-			d = ncols - nTargets
-			if d == 0 {
-				return nil, fmt.Errorf("%s:%d: no feature columns: %d columns, all of them targets", name, line, ncols)
+			if ncols == 1 && !opt.NoTarget {
+				if hint := separatorHint(rec[0], comma); hint != "" {
+					return nil, optErr(line, "Comma", string(comma), fmt.Sprintf("the line is one column when split by %s, but %s", sepName(comma), hint))
+				}
 			}
 			isHeader := opt.Header == HeaderYes
 			if opt.Header == HeaderAuto {
@@ -200,6 +296,17 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 				for i, f := range rec {
 					header[i] = strings.TrimSpace(f)
 				}
+			}
+			if opt.NoTarget {
+				tFirst, nTargets = ncols, 0
+			} else if tFirst, err = targetColumn(opt, header, ncols, nTargets); err != nil {
+				return nil, optErr(line, "Target", opt.targetValue(), err.Error())
+			}
+			d = ncols - nTargets
+			if d == 0 {
+				return nil, fmt.Errorf("%s:%d: no feature columns: %d columns, all of them targets", name, line, ncols)
+			}
+			if isHeader {
 				continue
 			}
 		} else if len(rec) != ncols {
@@ -210,7 +317,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 		// Preallocate from the size of the first data row.
 		if !firstOffsetDone {
 			firstOffsetDone = true
-			capRows := 1024
+			capRows := max(1, min(1024, maxPreallocValues/ncols))
 			if sizeHint > 0 {
 				if rowBytes := cr.InputOffset(); rowBytes > 0 {
 					capRows = int(min(sizeHint/rowBytes*21/20+16, sizeHint/int64(2*ncols)+1))
@@ -268,7 +375,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	if rows == 0 {
 		return nil, fmt.Errorf("%s: no data rows after the header on line %d", name, firstLine)
 	}
-	ds := &Dataset{Name: name, N: rows, D: d, O: nTargets, X: x, Y: y}
+	ds := &Dataset{Name: name, N: rows, D: d, O: nTargets, X: x, Y: y, TargetColumn: tFirst}
 	if classes != nil {
 		ds.O = opt.OneHot
 		ds.Y, ds.Classes = classes.expand()

@@ -19,6 +19,9 @@ type Dataset struct {
 	// TargetNames are the target column names from a CSV header; nil or
 	// len O. For one-hot targets they are "<column>=<label>".
 	TargetNames []string
+	// TargetColumn is the 0-based column of the (first) target in a CSV
+	// file (D+O when there are no targets, 0 for LIBSVM's label).
+	TargetColumn int
 	// Classes, for one-hot targets, holds the original class label that
 	// each output column stands for (sorted ascending); nil or len O.
 	Classes []float64
@@ -84,6 +87,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		FeatureNames: slices.Clone(d.FeatureNames),
 		TargetNames:  slices.Clone(d.TargetNames),
 		Classes:      slices.Clone(d.Classes),
+		TargetColumn: d.TargetColumn,
 	}
 	for r, i := range idx {
 		if i < 0 || i >= d.N {

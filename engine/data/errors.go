@@ -107,3 +107,24 @@ func parseClassLabel(s string) (float64, string, error) {
 	}
 	return v, "", nil
 }
+
+// OptionError reports an option whose value does not fit the input (or is
+// invalid), e.g. a target column beyond the last column. Option is the
+// name of the CSVOptions or LIBSVMOptions field, so that a command line
+// can restate the error in terms of its own flag; Error speaks of the
+// option in words.
+type OptionError struct {
+	File   string // file path or the name given to a Read function
+	Line   int    // 1-based line; 0 if none
+	Option string // the options field: "Target", "Targets", "OneHot", "MaxRows", "Header", "Comma", "Features"
+	Value  string // its value as given
+	Msg    string // what is wrong, in words
+}
+
+// Error formats the error as "file:line: msg".
+func (e *OptionError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return e.File + ": " + e.Msg
+}

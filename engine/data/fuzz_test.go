@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,49 @@ func FuzzReadLIBSVM(f *testing.F) {
 		checkFuzzResult(t, "fuzz.svm", d, err)
 		if err == nil && opt.Features > 0 && d.D != opt.Features {
 			t.Fatalf("D=%d, want Features=%d", d.D, opt.Features)
+		}
+	})
+}
+
+// FuzzSniffSeparator: the sniffer never panics, returns one of the known
+// separators or the fallback, and on rows built with a separator from
+// fields holding none of them returns that separator.
+func FuzzSniffSeparator(f *testing.F) {
+	f.Add([]byte("a;b;c\n1;2;3\n"), uint8(0), uint8(2), uint8(3))
+	f.Add([]byte("1\t2\n\"x,y\"\t3\n4"), uint8(1), uint8(3), uint8(1))
+	f.Add([]byte("1,5;2\n"), uint8(2), uint8(1), uint8(4))
+	f.Add([]byte(""), uint8(0), uint8(0), uint8(0))
+	f.Fuzz(func(t *testing.T, head []byte, fb, cols, rows uint8) {
+		fallback := []rune{',', ';', '\t'}[int(fb)%3]
+		got := SniffSeparator(head, fallback)
+		if got != fallback && !slices.Contains(Separators, got) {
+			t.Fatalf("SniffSeparator(%q) = %q", head, got)
+		}
+		// Build a table from the fuzz bytes with a known separator.
+		field := strings.Map(func(r rune) rune {
+			if r == ',' || r == ';' || r == '\t' || r == '\n' || r == '\r' || r == '"' {
+				return -1
+			}
+			return r
+		}, string(head))
+		if strings.TrimSpace(field) == "" {
+			field += "x" // blank lines are skipped
+		}
+		nc, nr := int(cols)%6+2, int(rows)%4+1
+		for _, sep := range Separators {
+			var b strings.Builder
+			for range nr {
+				for c := range nc {
+					if c > 0 {
+						b.WriteRune(sep)
+					}
+					b.WriteString(field)
+				}
+				b.WriteByte('\n')
+			}
+			if got := SniffSeparator([]byte(b.String()), fallback); got != sep {
+				t.Fatalf("table split by %q sniffed as %q:\n%s", sep, got, b.String())
+			}
 		}
 	})
 }

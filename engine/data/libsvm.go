@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -16,9 +15,6 @@ import (
 // DefaultMaxDense is the default limit on N×D, the number of values of the
 // dense matrix a LIBSVM file expands to (2^32 values = 16 GiB of float32).
 const DefaultMaxDense = 1 << 32
-
-// maxLIBSVMIndex is the largest feature index accepted.
-const maxLIBSVMIndex = math.MaxInt32
 
 // LIBSVMOptions configure LoadLIBSVM and ReadLIBSVM.
 type LIBSVMOptions struct {
@@ -73,23 +69,26 @@ func ReadLIBSVM(r io.Reader, name string, opt LIBSVMOptions) (*Dataset, error) {
 // unknown), used to preallocate from the size of the first row.
 func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*Dataset, error) {
 	if opt.Features < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.Features=%d is negative", name, opt.Features)
+		return nil, &OptionError{File: name, Option: "Features", Value: fmt.Sprint(opt.Features), Msg: fmt.Sprintf("the number of features %d is negative", opt.Features)}
 	}
 	if opt.OneHot < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.OneHot=%d is negative", name, opt.OneHot)
+		return nil, &OptionError{File: name, Option: "OneHot", Value: fmt.Sprint(opt.OneHot), Msg: fmt.Sprintf("the number of one-hot classes %d is negative", opt.OneHot)}
 	}
 	if opt.MaxRows < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.MaxRows=%d is negative", name, opt.MaxRows)
+		return nil, &OptionError{File: name, Option: "MaxRows", Value: fmt.Sprint(opt.MaxRows), Msg: fmt.Sprintf("the row limit %d is negative", opt.MaxRows)}
 	}
 	if opt.MaxDense < 0 {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.MaxDense=%d is negative", name, opt.MaxDense)
+		return nil, fmt.Errorf("%s: dense-size limit %d is negative", name, opt.MaxDense)
 	}
 	maxDense := opt.MaxDense
 	if maxDense == 0 {
 		maxDense = DefaultMaxDense
 	}
+	if opt.Features > MaxFeatures {
+		return nil, fmt.Errorf("%s: %d features exceed the limit of %d features", name, opt.Features, MaxFeatures)
+	}
 	if int64(opt.Features) > maxDense {
-		return nil, fmt.Errorf("%s: LIBSVMOptions.Features=%d exceeds MaxDense=%d", name, opt.Features, maxDense)
+		return nil, fmt.Errorf("%s: %d features exceed the dense-size limit of %d values", name, opt.Features, maxDense)
 	}
 
 	lr := newLineReader(r)
@@ -162,16 +161,18 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 			}
 			idx, err := strconv.Atoi(tok[:colon])
 			switch {
-			case err != nil && errors.Is(err, strconv.ErrRange), err == nil && idx > maxLIBSVMIndex:
-				return nil, perr(field, "", "feature index "+quoteValue(tok[:colon])+" too large", strconv.ErrRange)
+			case err != nil && errors.Is(err, strconv.ErrRange):
+				return nil, perr(field, "", fmt.Sprintf("feature index %s exceeds the limit of %d features", tok[:min(colon, 40)], MaxFeatures), strconv.ErrRange)
 			case err != nil:
 				return nil, perr(field, "", "bad pair "+quoteValue(tok)+": index is not an integer", err)
 			case idx < 1:
 				return nil, perr(field, "", fmt.Sprintf("bad pair %s: index %d, indices are 1-based", quoteValue(tok), idx), nil)
 			case idx <= prev:
 				return nil, perr(field, "", fmt.Sprintf("index %d not greater than previous index %d (indices must ascend)", idx, prev), nil)
+			case idx > MaxFeatures:
+				return nil, perr(field, "", fmt.Sprintf("feature index %d exceeds the limit of %d features", idx, MaxFeatures), nil)
 			case opt.Features > 0 && idx > opt.Features:
-				return nil, perr(field, "", fmt.Sprintf("index %d exceeds Features=%d", idx, opt.Features), nil)
+				return nil, perr(field, "", fmt.Sprintf("index %d exceeds the %d features expected", idx, opt.Features), nil)
 			}
 			v, msg, err := parseValue(tok[colon+1:])
 			if msg != "" {
@@ -179,7 +180,7 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 			}
 			if opt.Features == 0 && idx > maxIdx {
 				if (rows+1)*int64(idx) > maxDense {
-					return nil, perr(field, "", fmt.Sprintf("index %d would make the dense matrix %d×%d, over LIBSVMOptions.MaxDense=%d values",
+					return nil, perr(field, "", fmt.Sprintf("index %d would make the dense matrix %d×%d, over the limit of %d values",
 						idx, rows+1, idx, maxDense), nil)
 				}
 				if rows > 0 {
@@ -195,10 +196,12 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 		}
 		start := rowStart[len(rowStart)-1]
 		width := len(vals) - start
+		// Every row, not only one with a new largest index, brings the
+		// dense result closer to the limit.
+		if w := max(opt.Features, maxIdx); (rows+1)*int64(w) > maxDense {
+			return nil, perr(0, "", fmt.Sprintf("%d rows of %d features exceed the limit of %d values", rows+1, w, maxDense), nil)
+		}
 		if opt.Features > 0 {
-			if (rows+1)*int64(opt.Features) > maxDense {
-				return nil, perr(0, "", fmt.Sprintf("%d rows of %d features exceed LIBSVMOptions.MaxDense=%d values", rows+1, opt.Features, maxDense), nil)
-			}
 			vals = padZeros(vals, start+opt.Features)
 		} else if width < maxIdx {
 			ragged = true
@@ -227,7 +230,7 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 		d = maxIdx
 	}
 	if d == 0 {
-		return nil, fmt.Errorf("%s: no features: no row has an index:value pair and LIBSVMOptions.Features is not set", name)
+		return nil, fmt.Errorf("%s: no features: no row has an index:value pair", name)
 	}
 	x := vals
 	if opt.Features == 0 && ragged {
@@ -302,6 +305,9 @@ func (lr *lineReader) next() ([]byte, int, error) {
 	for {
 		chunk, err := lr.br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
+			if len(lr.buf)+len(chunk) > maxLineBytes {
+				return nil, 0, fmt.Errorf("line %d longer than %d MiB (the limit for %d features)", lr.line+1, maxLineBytes>>20, MaxFeatures)
+			}
 			lr.buf = append(lr.buf, chunk...)
 			continue
 		}

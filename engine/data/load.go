@@ -17,14 +17,17 @@ import (
 // the file is called).
 //
 // format is "csv", "libsvm", or "" to choose by file name after stripping a
-// .gz/.bz2 suffix: .csv and .tsv are CSV (.tsv defaults Comma to '\t');
+// .gz/.bz2 suffix: .csv and .tsv are CSV;
 // .libsvm, .svm and .scale are LIBSVM. For .txt and any other name the
 // first data line decides: "label idx:val ..." is LIBSVM, a line with the
 // delimiter (csv.Comma, else ',', ';' or tab) is CSV. (UCI's
 // YearPredictionMSD.txt is CSV; most LIBSVM-site .txt files are LIBSVM.)
 //
+// For CSV with csv.Comma 0 the separator is sniffed from the first lines
+// (see SniffSeparator; the fallback is tab for .tsv, ',' otherwise).
+//
 // csv and svm are the options used for the respective format. Errors name
-// the path.
+// the path; a directory is refused as such.
 func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, error) {
 	return LoadProgress(path, format, csv, svm, nil)
 }
@@ -60,6 +63,8 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 	var sizeHint int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		sizeHint = st.Size()
+	} else if err == nil && st.IsDir() {
+		return nil, fmt.Errorf("%s is a directory, not a data file", path)
 	}
 
 	var src io.Reader = f
@@ -89,18 +94,18 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 		}
 	}
 
+	compressed := r != io.Reader(raw)
 	base := strings.ToLower(filepath.Base(path))
 	base = strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".bz2")
 	ext := filepath.Ext(base)
+	sepFallback := ','
+	if ext == ".tsv" {
+		sepFallback = '\t'
+	}
 	if format == "" {
 		switch ext {
-		case ".csv":
+		case ".csv", ".tsv":
 			format = "csv"
-		case ".tsv":
-			format = "csv"
-			if csv.Comma == 0 {
-				csv.Comma = '\t'
-			}
 		case ".libsvm", ".svm", ".scale":
 			format = "libsvm"
 		}
@@ -112,13 +117,24 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 		br = bufio.NewReaderSize(r, 1<<16)
 	}
 	if err := skipBOM(br); err != nil {
-		return nil, fmt.Errorf("%s: read: %w (truncated or corrupt compressed file?)", path, err)
+		if compressed {
+			return nil, fmt.Errorf("%s: read: %w (truncated or corrupt compressed file?)", path, err)
+		}
+		return nil, fmt.Errorf("%s: read: %w", path, err)
 	}
 	if format == "" {
 		format, err = sniffFormat(br, &csv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+	}
+	if format == "csv" && csv.Comma == 0 {
+		// Comma 0 means: sniff it from the first lines.
+		head, err := br.Peek(br.Size())
+		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+			return nil, fmt.Errorf("%s: read: %w", path, err)
+		}
+		csv.Comma = SniffSeparator(head, sepFallback)
 	}
 
 	var d *Dataset
@@ -135,8 +151,7 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 }
 
 // sniffFormat looks at the first non-blank, non-comment line of br (without
-// consuming it) and returns "csv" or "libsvm". For a CSV line without an
-// explicit delimiter it sets opt.Comma.
+// consuming it) and returns "csv" or "libsvm".
 func sniffFormat(br *bufio.Reader, opt *CSVOptions) (string, error) {
 	peek, err := br.Peek(br.Size())
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -158,12 +173,9 @@ func sniffFormat(br *bufio.Reader, opt *CSVOptions) (string, error) {
 		if strings.Contains(second, ":") && !strings.ContainsAny(line, ",;") {
 			return "libsvm", nil
 		}
-		for _, c := range []rune{',', ';', '\t'} {
+		for _, c := range Separators {
 			if strings.ContainsRune(line, c) {
-				if opt.Comma == 0 {
-					opt.Comma = c
-				}
-				return "csv", nil
+				return "csv", nil // the separator is sniffed by the caller
 			}
 		}
 		if second == "" { // a lone label: LIBSVM row without features

@@ -23,8 +23,8 @@ func newClassCollector(limit int) *classCollector {
 func (c *classCollector) add(label float64, line int) string {
 	if _, ok := c.firstLine[label]; !ok {
 		if len(c.firstLine) == c.limit {
-			return fmt.Sprintf("class label %s is distinct label number %d, but OneHot=%d allows at most %d classes",
-				strconv.FormatFloat(label, 'g', -1, 64), c.limit+1, c.limit, c.limit)
+			return fmt.Sprintf("class label %s is distinct label number %d, but there are only %d one-hot classes",
+				strconv.FormatFloat(label, 'g', -1, 64), c.limit+1, c.limit)
 		}
 		c.firstLine[label] = line
 	}
