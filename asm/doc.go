@@ -30,8 +30,12 @@
 //
 // Every kernel k lives in k_amd64.go (the //go:noescape declaration and the
 // dispatch, built with !noasm && gc), k_amd64.s (the assembly, same
-// constraint), k_generic.go (the pure-Go twin, always compiled) and
-// k_noasm.go (the complement, !amd64 || noasm || !gc, which calls the twin).
+// constraint), k_generic.go (the pure-Go twin, always compiled; it is the
+// one reference loop of the kernel, which the assembly's doc comment names,
+// and the public kernels' twins, DotGeneric, AxpyGeneric, RowSumSquaresGeneric,
+// RowDotsGeneric, SignPackGeneric, ReLUGeneric and ReLUMaskGeneric, are
+// exported for kernels.Generic) and k_noasm.go (the complement,
+// !amd64 || noasm || !gc, which calls the twin).
 // The public entry points with their argument checks are in kernels.go and
 // sgemm.go.
 //

@@ -2,4 +2,4 @@
 
 package asm
 
-func dot(x, y []float32) float64 { return dotGeneric(x, y) }
+func dot(x, y []float32) float64 { return DotGeneric(x, y) }

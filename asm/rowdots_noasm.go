@@ -3,5 +3,5 @@
 package asm
 
 func rowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
-	rowDotsGeneric(m, n, a, lda, b, ldb, out)
+	RowDotsGeneric(m, n, a, lda, b, ldb, out)
 }

@@ -3,5 +3,5 @@
 package asm
 
 func rowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
-	rowSumSquaresGeneric(m, n, scale, a, lda, out)
+	RowSumSquaresGeneric(m, n, scale, a, lda, out)
 }

@@ -3,5 +3,5 @@
 package asm
 
 func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
-	signPackGeneric(m, k, l, p, ldp, codes)
+	SignPackGeneric(m, k, l, p, ldp, codes)
 }

@@ -36,7 +36,7 @@ func TestDot(t *testing.T) {
 					if d := math.Abs(got - want); d > float64(n+4)*u64*abs {
 						t.Fatalf("%s Dot n=%d off=%d: got %v want %v (diff %g)", pathName(asm), n, off, got, want, d)
 					}
-					if twin := dotGeneric(x, y[:n]); math.Abs(got-twin) > 2*float64(n+4)*u64*abs {
+					if twin := DotGeneric(x, y[:n]); math.Abs(got-twin) > 2*float64(n+4)*u64*abs {
 						t.Fatalf("%s Dot n=%d: %v differs from twin %v", pathName(asm), n, got, twin)
 					}
 				}

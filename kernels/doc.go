@@ -7,7 +7,8 @@
 // calls nothing numeric in its hot loops except through a Backend.
 //
 // Implementations: Generic, in pure Go (GEMM through gonum's native BLAS,
-// which uses every core), always available; "avx2" (avx2.go), the AVX2+FMA
+// which uses every core; the vector primitives through the pure-Go twins of
+// package asm, which are the reference loops), always available; "avx2" (avx2.go), the AVX2+FMA
 // assembly kernels of package asm, registered when built for amd64 without
 // the noasm tag and usable when cpuid reports AVX2 and FMA3 with OS YMM
 // support; and "cuda" (package cuda, build tag cuda), never chosen
