@@ -29,6 +29,7 @@ func trans(t bool) blas.Transpose {
 }
 
 func (generic) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	asm.CheckSgemm("kernels", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -36,7 +37,6 @@ func (generic) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if beta == 0 {
 		// gonum reads C when beta == 0 only to multiply it by zero; clear
 		// it so that NaN in a fresh buffer never leaks through.
@@ -55,25 +55,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		for j := range row {
 			row[j] *= beta
 		}
-	}
-}
-
-// checkGemm panics with a clear message when the shapes do not fit the
-// buffers; these are programmer errors.
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < ac || ldb < bc || ldc < n {
-		panic("kernels: Sgemm leading dimension smaller than row length")
-	}
-	if len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc || len(c) < (m-1)*ldc+n {
-		panic("kernels: Sgemm buffer too short for its shape")
 	}
 }
 
