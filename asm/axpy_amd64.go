@@ -1,14 +1,10 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
 // axpyAVX2 computes y[i] += alpha·x[i] over len(x) elements (len(y) ≥ len(x))
 // with one fused multiply-add per element (vfmadd231ps), so each result is
-// rounded once. Reference loop:
-//
-//	for i, v := range x {
-//		y[i] += alpha * v
-//	}
+// rounded once. The reference is the pure-Go twin, AxpyGeneric.
 //
 //go:noescape
 func axpyAVX2(alpha float32, x, y []float32)
@@ -20,5 +16,5 @@ func axpy(alpha float32, x, y []float32) {
 		axpyAVX2(alpha, x, y)
 		return
 	}
-	axpyGeneric(alpha, x, y)
+	AxpyGeneric(alpha, x, y)
 }

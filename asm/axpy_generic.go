@@ -1,8 +1,9 @@
 package asm
 
-// axpyGeneric is the pure-Go twin of axpyAVX2: y[i] += alpha·x[i], len(y) ==
-// len(x).
-func axpyGeneric(alpha float32, x, y []float32) {
+// AxpyGeneric is the pure-Go twin of axpyAVX2 and the reference loop of
+// Axpy: y[i] += alpha·x[i] over len(x) elements; len(y) ≥ len(x). Always
+// compiled, never assembly.
+func AxpyGeneric(alpha float32, x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
 		y[i] += alpha * v

@@ -1,5 +1,5 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
-func axpy(alpha float32, x, y []float32) { axpyGeneric(alpha, x, y) }
+func axpy(alpha float32, x, y []float32) { AxpyGeneric(alpha, x, y) }

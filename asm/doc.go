@@ -19,7 +19,8 @@
 // # Dispatch
 //
 // Which path runs is decided once at start-up: the assembly is used when the
-// package was built with it (amd64, gc, no "noasm" build tag) and
+// package was built with it (amd64, gc, neither the "noasm" nor the "purego"
+// build tag, the latter as in x/crypto and blake3) and
 // github.com/klauspost/cpuid/v2 reports AVX2 and FMA3. cpuid only reports AVX2
 // when the OS has enabled YMM state (XGETBV XCR0 bits 1 and 2), so a CPU with
 // AVX2 under an OS that does not save YMM registers falls back to Go. Setting
@@ -29,9 +30,15 @@
 // # File layout
 //
 // Every kernel k lives in k_amd64.go (the //go:noescape declaration and the
-// dispatch, built with !noasm && gc), k_amd64.s (the assembly, same
-// constraint), k_generic.go (the pure-Go twin, always compiled) and
-// k_noasm.go (the complement, !amd64 || noasm || !gc, which calls the twin).
+// dispatch, built with !noasm && !purego && gc), k_amd64.s (the assembly,
+// same constraint), k_generic.go (the pure-Go twin, always compiled) and
+// k_noasm.go (the complement, !amd64 || noasm || purego || !gc, which calls
+// the twin). The twin is the kernel's one reference loop; the assembly's doc
+// comment names it rather than repeating it. The twins of the public kernels
+// (DotGeneric, AxpyGeneric, RowSumSquaresGeneric, RowDotsGeneric,
+// SignPackGeneric, ReLUGeneric, ReLUMaskGeneric) are exported, and
+// kernels.Generic runs them. buildtag*.go name the tag that left the
+// assembly out, for Supported.
 // The public entry points with their argument checks are in kernels.go and
 // sgemm.go.
 //

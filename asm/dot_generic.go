@@ -1,8 +1,10 @@
 package asm
 
-// dotGeneric is the pure-Go twin of dotAVX2: Σ x[i]·y[i] in float64 with four
-// partial sums; len(y) == len(x).
-func dotGeneric(x, y []float32) float64 {
+// DotGeneric is the pure-Go twin of dotAVX2 and the reference loop of Dot:
+// Σ x[i]·y[i] over len(x) elements in float64 with four partial sums; len(y)
+// ≥ len(x). It is always compiled and never runs assembly (kernels.Generic
+// uses it).
+func DotGeneric(x, y []float32) float64 {
 	y = y[:len(x)]
 	var s0, s1, s2, s3 float64
 	i := 0

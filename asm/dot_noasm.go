@@ -1,5 +1,5 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
-func dot(x, y []float32) float64 { return dotGeneric(x, y) }
+func dot(x, y []float32) float64 { return DotGeneric(x, y) }

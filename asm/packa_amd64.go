@@ -1,4 +1,4 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
@@ -9,13 +9,7 @@ package asm
 // stores 24 bytes apart, in increasing order so that each store overwrites
 // the two junk lanes of the one before; the junk of the last column of the
 // last eight-column block lands in panel[kb*6 : kb*6+2], which must exist.
-// Reference loop:
-//
-//	for p := 0; p < kb; p++ {
-//		for r := 0; r < 6; r++ {
-//			panel[p*6+r] = alpha * a[r*lda+p]
-//		}
-//	}
+// The reference is the pure-Go twin, packA6Generic.
 //
 //go:noescape
 func packA6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)

@@ -1,17 +1,12 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
 // packAT6AVX2 packs the transposed six-row panel of op(A) = Aᵀ: six
 // contiguous floats of each of kb rows starting at a (row stride lda
 // floats), scaled by alpha, row p to panel[p*6 : p*6+6] (one 16-byte and
-// one 8-byte load and store per row). Reference loop:
-//
-//	for p := 0; p < kb; p++ {
-//		for r := 0; r < 6; r++ {
-//			panel[p*6+r] = alpha * a[p*lda+r]
-//		}
-//	}
+// one 8-byte load and store per row). The reference is the pure-Go twin,
+// packAT6Generic.
 //
 //go:noescape
 func packAT6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)

@@ -1,4 +1,4 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
@@ -6,13 +6,7 @@ package asm
 // ldb floats) transposed into panel, element (p, j) = b[j*ldb+p] at
 // panel[p*16+j]: eight columns at a time, rows 0..7 and rows 8..15 each go
 // through an in-register 8×8 transpose (vunpcklps/vunpckhps, vshufps,
-// vperm2f128). Reference loop:
-//
-//	for p := 0; p < kb; p++ {
-//		for j := 0; j < 16; j++ {
-//			panel[p*16+j] = b[j*ldb+p]
-//		}
-//	}
+// vperm2f128). The reference is the pure-Go twin, packBT16Generic.
 //
 //go:noescape
 func packBT16AVX2(kb int, b *float32, ldb int, panel *float32)

@@ -1,26 +1,17 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
 // reluAVX2 sets y[i] = max(x[i], 0) with Go's max semantics (NaN stays NaN,
-// −0 becomes +0) over len(x) elements (len(y) == len(x)). Reference loop:
-//
-//	for i, v := range x {
-//		y[i] = max(v, 0)
-//	}
+// −0 becomes +0) over len(x) elements (len(y) == len(x)). The reference is
+// the pure-Go twin, ReLUGeneric.
 //
 //go:noescape
 func reluAVX2(x, y []float32)
 
 // reluMaskAVX2 zeroes g[i] where h[i] == 0 (either sign) and leaves it
-// elsewhere, NaN h included, over len(h) elements (len(g) == len(h)).
-// Reference loop:
-//
-//	for i, v := range h {
-//		if v == 0 {
-//			g[i] = 0
-//		}
-//	}
+// elsewhere, NaN h included, over len(h) elements (len(g) == len(h)). The
+// reference is the pure-Go twin, ReLUMaskGeneric.
 //
 //go:noescape
 func reluMaskAVX2(h, g []float32)
@@ -32,7 +23,7 @@ func relu(x, y []float32) {
 		reluAVX2(x, y)
 		return
 	}
-	reluGeneric(x, y)
+	ReLUGeneric(x, y)
 }
 
 func reluMask(h, g []float32) {
@@ -43,5 +34,5 @@ func reluMask(h, g []float32) {
 		reluMaskAVX2(h, g)
 		return
 	}
-	reluMaskGeneric(h, g)
+	ReLUMaskGeneric(h, g)
 }

@@ -1,7 +1,7 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
-func relu(x, y []float32) { reluGeneric(x, y) }
+func relu(x, y []float32) { ReLUGeneric(x, y) }
 
-func reluMask(h, g []float32) { reluMaskGeneric(h, g) }
+func reluMask(h, g []float32) { ReLUMaskGeneric(h, g) }

@@ -1,18 +1,11 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
 // rowDotsAVX2 sets out[i] = Σ_{j<n} a[i*lda+j]·b[i*ldb+j] for i < m (m ≥ 1,
 // shapes checked by the caller), multiplying in float64 and summing in
-// sixteen float64 lanes per row. Reference loop:
-//
-//	for i := 0; i < m; i++ {
-//		var s float64
-//		for j := 0; j < n; j++ {
-//			s += float64(a[i*lda+j]) * float64(b[i*ldb+j])
-//		}
-//		out[i] = s
-//	}
+// sixteen float64 lanes per row. The reference is the pure-Go twin,
+// RowDotsGeneric.
 //
 //go:noescape
 func rowDotsAVX2(m, n int, a []float32, lda int, b []float32, ldb int, out []float64)
@@ -25,5 +18,5 @@ func rowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64
 		rowDotsAVX2(m, n, a, lda, b, ldb, out)
 		return
 	}
-	rowDotsGeneric(m, n, a, lda, b, ldb, out)
+	RowDotsGeneric(m, n, a, lda, b, ldb, out)
 }

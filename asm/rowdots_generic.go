@@ -1,8 +1,10 @@
 package asm
 
-// rowDotsGeneric is the pure-Go twin of rowDotsAVX2.
-func rowDotsGeneric(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
+// RowDotsGeneric is the pure-Go twin of rowDotsAVX2 and the reference loop
+// of RowDots: out[i] = DotGeneric of row i of a and of b (n elements) for
+// i < m. Always compiled, never assembly.
+func RowDotsGeneric(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
 	for i := 0; i < m; i++ {
-		out[i] = dotGeneric(a[i*lda:i*lda+n], b[i*ldb:i*ldb+n])
+		out[i] = DotGeneric(a[i*lda:i*lda+n], b[i*ldb:i*ldb+n])
 	}
 }

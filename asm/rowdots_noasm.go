@@ -1,7 +1,7 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
 func rowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
-	rowDotsGeneric(m, n, a, lda, b, ldb, out)
+	RowDotsGeneric(m, n, a, lda, b, ldb, out)
 }

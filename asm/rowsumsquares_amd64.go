@@ -1,18 +1,11 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
 // rowSumSquaresAVX2 sets out[i] = scale·Σ_{j<n} a[i*lda+j]² for i < m
 // (m ≥ 1, shapes checked by the caller), squaring in float64 and summing in
-// sixteen float64 lanes per row. Reference loop:
-//
-//	for i := 0; i < m; i++ {
-//		var s float64
-//		for _, v := range a[i*lda : i*lda+n] {
-//			s += float64(v) * float64(v)
-//		}
-//		out[i] = scale * s
-//	}
+// sixteen float64 lanes per row. The reference is the pure-Go twin,
+// RowSumSquaresGeneric.
 //
 //go:noescape
 func rowSumSquaresAVX2(m, n int, scale float64, a []float32, lda int, out []float64)
@@ -24,5 +17,5 @@ func rowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64)
 		rowSumSquaresAVX2(m, n, scale, a, lda, out)
 		return
 	}
-	rowSumSquaresGeneric(m, n, scale, a, lda, out)
+	RowSumSquaresGeneric(m, n, scale, a, lda, out)
 }

@@ -1,7 +1,7 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
 func rowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
-	rowSumSquaresGeneric(m, n, scale, a, lda, out)
+	RowSumSquaresGeneric(m, n, scale, a, lda, out)
 }

@@ -67,17 +67,44 @@ func grow(s []float32, n int) []float32 {
 // to GOMAXPROCS goroutines (see SetMaxThreads); each goroutine owns whole
 // blocks of C and its own packing buffers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	CheckSgemm("asm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	g := gemm{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+
+	t, work := threads(), m*n*k
+	if work < parallelMinWork*2 || t < 2 {
+		g.run(0, m, 0, n)
+		return
+	}
+	g.runParallel(m, n, min(t, work/parallelMinWork))
+}
+
+// CheckSgemm panics, with a message that starts with who ("asm",
+// "kernels", "cuda"), when the shapes of an Sgemm call do not fit its
+// buffers: a negative dimension; when m and n are positive, ldc < n or a C
+// of lenC elements too short for m rows; and when k is positive too, lda or
+// ldb smaller than the row length of A or B as stored, or A (lenA elements)
+// or B (lenB) too short for its rows. With m or n zero nothing is read or
+// written and only the signs are checked. These are programmer errors. It is
+// the one GEMM argument check of every backend (asm.Sgemm, kernels.Generic,
+// cuda).
+func CheckSgemm(who string, transA, transB bool, m, n, k int, lenA, lda, lenB, ldb, lenC, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
-		panic("asm: Sgemm with negative dimension")
+		panic(who + ": Sgemm with a negative dimension")
 	}
 	if m == 0 || n == 0 {
 		return
 	}
-	if ldc < n || len(c) < (m-1)*ldc+n {
-		panic("asm: Sgemm C too short for its shape or ldc < n")
+	if ldc < n || lenC < (m-1)*ldc+n {
+		panic(who + ": Sgemm C too short for its shape or ldc < n")
 	}
-	if k == 0 || alpha == 0 {
-		scaleRows(m, n, beta, c, ldc)
+	if k == 0 {
 		return
 	}
 	ar, ac := m, k
@@ -89,19 +116,11 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		br, bc = n, k
 	}
 	if lda < ac || ldb < bc {
-		panic("asm: Sgemm leading dimension smaller than row length")
+		panic(who + ": Sgemm leading dimension smaller than row length")
 	}
-	if len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc {
-		panic("asm: Sgemm buffer too short for its shape")
+	if lenA < (ar-1)*lda+ac || lenB < (br-1)*ldb+bc {
+		panic(who + ": Sgemm buffer too short for its shape")
 	}
-	g := gemm{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
-
-	t, work := threads(), m*n*k
-	if work < parallelMinWork*2 || t < 2 {
-		g.run(0, m, 0, n)
-		return
-	}
-	g.runParallel(m, n, min(t, work/parallelMinWork))
 }
 
 // runParallel splits the product over t goroutines. Rows are split when

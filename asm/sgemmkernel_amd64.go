@@ -1,4 +1,4 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
@@ -7,21 +7,7 @@ package asm
 // b[p*16+j]) it keeps the 6×16 tile in twelve ymm accumulators, per p
 // loading two ymm of b, broadcasting six elements of a and issuing twelve
 // vfmadd231ps, and finally sets C = acc + beta·C (beta == 0 stores without
-// reading C). Reference loop:
-//
-//	for i := 0; i < 6; i++ {
-//		for j := 0; j < 16; j++ {
-//			var s float32
-//			for p := 0; p < kc; p++ {
-//				s += a[p*6+i] * b[p*16+j]
-//			}
-//			if beta == 0 {
-//				c[i*ldc+j] = s
-//			} else {
-//				c[i*ldc+j] = s + beta*c[i*ldc+j]
-//			}
-//		}
-//	}
+// reading C). The reference is the pure-Go twin, sgemmKernelGeneric.
 //
 //go:noescape
 func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, beta float32)

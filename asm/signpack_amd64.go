@@ -1,4 +1,4 @@
-//go:build !noasm && gc
+//go:build !noasm && !purego && gc
 
 package asm
 
@@ -6,20 +6,8 @@ package asm
 // shapes checked by the caller). Eight projections at a time are compared
 // with zero (vcmpps, ordered "0 < p", so NaN gives 0), their sign mask
 // (vmovmskps) is appended to a 64-bit bit queue, and every k queued bits
-// leave as one code; the tail of a row is read with a masked load. Reference
-// loop:
-//
-//	for i := 0; i < m; i++ {
-//		for t := 0; t < l; t++ {
-//			var code uint32
-//			for j := 0; j < k; j++ {
-//				if p[i*ldp+t*k+j] > 0 {
-//					code |= 1 << j
-//				}
-//			}
-//			codes[i*l+t] = code
-//		}
-//	}
+// leave as one code; the tail of a row is read with a masked load. The
+// reference is the pure-Go twin, SignPackGeneric.
 //
 //go:noescape
 func signPackAVX2(m, k, l int, p []float32, ldp int, codes []uint32)
@@ -31,5 +19,5 @@ func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
 		signPackAVX2(m, k, l, p, ldp, codes)
 		return
 	}
-	signPackGeneric(m, k, l, p, ldp, codes)
+	SignPackGeneric(m, k, l, p, ldp, codes)
 }

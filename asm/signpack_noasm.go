@@ -1,7 +1,7 @@
-//go:build !amd64 || noasm || !gc
+//go:build !amd64 || noasm || purego || !gc
 
 package asm
 
 func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
-	signPackGeneric(m, k, l, p, ldp, codes)
+	SignPackGeneric(m, k, l, p, ldp, codes)
 }

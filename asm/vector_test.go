@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -36,7 +37,7 @@ func TestDot(t *testing.T) {
 					if d := math.Abs(got - want); d > float64(n+4)*u64*abs {
 						t.Fatalf("%s Dot n=%d off=%d: got %v want %v (diff %g)", pathName(asm), n, off, got, want, d)
 					}
-					if twin := dotGeneric(x, y[:n]); math.Abs(got-twin) > 2*float64(n+4)*u64*abs {
+					if twin := DotGeneric(x, y[:n]); math.Abs(got-twin) > 2*float64(n+4)*u64*abs {
 						t.Fatalf("%s Dot n=%d: %v differs from twin %v", pathName(asm), n, got, twin)
 					}
 				}
@@ -228,6 +229,16 @@ func TestUseAsmAtStart(t *testing.T) {
 	if !useAsmAtStart(true, "") || !useAsmAtStart(true, "0") || useAsmAtStart(true, "1") || useAsmAtStart(false, "") {
 		t.Fatal("useAsmAtStart does not follow support and NTKLSH_NOASM")
 	}
+}
+
+// TestBuildTagReason checks that a build with noasm or purego has no
+// assembly and says which tag left it out.
+func TestBuildTagReason(t *testing.T) {
+	ok, why := Supported()
+	if offTag != "" && (ok || !strings.Contains(why, offTag+" build tag")) {
+		t.Fatalf("built with the %s tag but Supported() = %v, %q", offTag, ok, why)
+	}
+	t.Logf("build tag %q: %v, %s", offTag, ok, why)
 }
 
 // TestNoAsmEnv re-runs this test binary with NTKLSH_NOASM=1 and checks that

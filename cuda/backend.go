@@ -57,6 +57,7 @@ import (
 	"gorgonia.org/cu"
 	cublas "gorgonia.org/cu/blas"
 
+	"github.com/ntklsh/ntklsh/asm"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -605,24 +606,7 @@ func (be *Backend) dotDev(n int, x, y cu.DevicePtr) (float64, error) {
 var _ kernels.Backend = (*Backend)(nil)
 
 func checkGemm(transA, transB bool, m, n, k int, la, lda, lb, ldb, lc, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic("cuda: Sgemm with a negative dimension")
-	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < max(ac, 1) || ldb < max(bc, 1) || ldc < max(n, 1) {
-		panic("cuda: Sgemm leading dimension smaller than row length")
-	}
-	if (ar > 0 && ac > 0 && la < span(ar, ac, lda)) || (br > 0 && bc > 0 && lb < span(br, bc, ldb)) ||
-		(m > 0 && n > 0 && lc < span(m, n, ldc)) {
-		panic("cuda: Sgemm buffer too short for its shape")
-	}
+	asm.CheckSgemm("cuda", transA, transB, m, n, k, la, lda, lb, ldb, lc, ldc)
 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C (see kernels.Backend) with

@@ -1,4 +1,4 @@
-//go:build !noasm && gc && amd64
+//go:build !noasm && !purego && gc && amd64
 
 package kernels
 

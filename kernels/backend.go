@@ -37,9 +37,9 @@ type Backend interface {
 }
 
 // ReLUKernels is implemented by backends with vector kernels for the ReLU
-// forward and backward; package nn uses them when the backend has them and
-// its own loops, which are the reference, otherwise. Both calls are over
-// whole activation blocks (n×width), never per element.
+// forward and backward (Generic and avx2 do); package nn uses them when the
+// backend has them and Generic's, which are the reference loops, otherwise.
+// Both calls are over whole activation blocks (n×width), never per element.
 type ReLUKernels interface {
 	// ReLU sets y[i] = max(x[i], 0) for i < len(x) with Go's max
 	// semantics (NaN stays NaN, −0 becomes +0); y may alias x.

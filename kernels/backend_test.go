@@ -331,3 +331,31 @@ func TestReLUKernels(t *testing.T) {
 	}
 	t.Logf("%d backends with ReLU kernels tested", tested)
 }
+
+// TestSgemmShapePanics checks that every backend rejects shapes that do not
+// fit the buffers (the shared check, asm.CheckSgemm), alpha = 0 included.
+func TestSgemmShapePanics(t *testing.T) {
+	x := make([]float32, 16)
+	cases := []struct {
+		name string
+		f    func(b kernels.Backend)
+	}{
+		{"negative", func(b kernels.Backend) { b.Sgemm(false, false, -1, 2, 2, 1, x, 2, x, 2, 0, x, 2) }},
+		{"lda", func(b kernels.Backend) { b.Sgemm(false, false, 2, 2, 3, 1, x, 2, x, 2, 0, x, 2) }},
+		{"ldb transB", func(b kernels.Backend) { b.Sgemm(false, true, 2, 2, 3, 1, x, 3, x, 2, 0, x, 2) }},
+		{"ldc k=0", func(b kernels.Backend) { b.Sgemm(false, false, 2, 3, 0, 1, x, 2, x, 3, 0, x, 2) }},
+		{"short a alpha=0", func(b kernels.Backend) { b.Sgemm(false, false, 3, 2, 6, 0, x, 6, x, 2, 0, x, 2) }},
+	}
+	for _, b := range usable(t) {
+		for _, c := range cases {
+			func() {
+				defer func() {
+					if r := recover(); r == nil {
+						t.Errorf("%s %s: no panic", b.Name(), c.name)
+					}
+				}()
+				c.f(b)
+			}()
+		}
+	}
+}

@@ -7,11 +7,13 @@
 // calls nothing numeric in its hot loops except through a Backend.
 //
 // Implementations: Generic, in pure Go (GEMM through gonum's native BLAS,
-// which uses every core), always available; "avx2" (avx2.go), the AVX2+FMA
-// assembly kernels of package asm, registered when built for amd64 without
-// the noasm tag and usable when cpuid reports AVX2 and FMA3 with OS YMM
+// which uses every core; the vector primitives through the pure-Go twins of
+// package asm, which are the reference loops), always available; "avx2"
+// (avx2.go), the AVX2+FMA assembly kernels of package asm, registered when
+// built for amd64 with gc and without the noasm or purego tag and usable when cpuid reports AVX2 and FMA3 with OS YMM
 // support; and "cuda" (package cuda, build tag cuda), never chosen
 // automatically. Select picks a backend once at start-up by priority, unless
 // the NTKLSH_KERNELS environment variable (or --kernels) names one; the
-// assembly can also be switched off with NTKLSH_NOASM=1 or -tags noasm.
+// assembly can also be switched off with NTKLSH_NOASM=1, -tags noasm or
+// -tags purego.
 package kernels

@@ -3,11 +3,17 @@ package kernels
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/ntklsh/ntklsh/asm"
 )
 
-// Generic is the pure-Go backend. It is always available and is the
+// Generic is the pure-Go backend: GEMM through gonum's native BLAS, the
+// vector primitives and the ReLU kernels (it implements ReLUKernels) through
+// the pure-Go twins of package asm. It is always available and is the
 // reference every other backend is tested against.
 var Generic Backend = generic{}
+
+var _ ReLUKernels = generic{}
 
 type generic struct{}
 
@@ -23,6 +29,7 @@ func trans(t bool) blas.Transpose {
 }
 
 func (generic) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	asm.CheckSgemm("kernels", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -30,7 +37,6 @@ func (generic) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float3
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if beta == 0 {
 		// gonum reads C when beta == 0 only to multiply it by zero; clear
 		// it so that NaN in a fresh buffer never leaks through.
@@ -52,76 +58,29 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// checkGemm panics with a clear message when the shapes do not fit the
-// buffers; these are programmer errors.
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < ac || ldb < bc || ldc < n {
-		panic("kernels: Sgemm leading dimension smaller than row length")
-	}
-	if len(a) < (ar-1)*lda+ac || len(b) < (br-1)*ldb+bc || len(c) < (m-1)*ldc+n {
-		panic("kernels: Sgemm buffer too short for its shape")
-	}
+// The vector primitives are asm's pure-Go twins (the reference loops the
+// assembly is tested against), which never run assembly whatever the build
+// tags or NTKLSH_NOASM say.
+
+func (generic) Dot(x, y []float32) float64 { return asm.DotGeneric(x, y) }
+
+func (generic) Axpy(alpha float32, x, y []float32) { asm.AxpyGeneric(alpha, x, y) }
+
+func (generic) RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
+	asm.RowSumSquaresGeneric(m, n, scale, a, lda, out)
 }
 
-func (generic) Dot(x, y []float32) float64 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i]) * float64(y[i])
-		s1 += float64(x[i+1]) * float64(y[i+1])
-		s2 += float64(x[i+2]) * float64(y[i+2])
-		s3 += float64(x[i+3]) * float64(y[i+3])
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i]) * float64(y[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-func (generic) Axpy(alpha float32, x, y []float32) {
-	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += alpha * v
-	}
-}
-
-func (g generic) RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
-	for i := 0; i < m; i++ {
-		row := a[i*lda : i*lda+n]
-		out[i] = scale * g.Dot(row, row)
-	}
-}
-
-func (g generic) RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
-	for i := 0; i < m; i++ {
-		out[i] = g.Dot(a[i*lda:i*lda+n], b[i*ldb:i*ldb+n])
-	}
+func (generic) RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
+	asm.RowDotsGeneric(m, n, a, lda, b, ldb, out)
 }
 
 func (generic) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
 	if k < 1 || k > 32 {
 		panic("kernels: SignPack needs 1 ≤ k ≤ 32")
 	}
-	for i := 0; i < m; i++ {
-		row := p[i*ldp : i*ldp+k*l]
-		out := codes[i*l : i*l+l]
-		for t := range out {
-			var code uint32
-			for j, v := range row[t*k : t*k+k] {
-				if v > 0 {
-					code |= 1 << uint(j)
-				}
-			}
-			out[t] = code
-		}
-	}
+	asm.SignPackGeneric(m, k, l, p, ldp, codes)
 }
+
+func (generic) ReLU(x, y []float32) { asm.ReLUGeneric(x, y) }
+
+func (generic) ReLUMask(h, g []float32) { asm.ReLUMaskGeneric(h, g) }

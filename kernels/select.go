@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/ntklsh/ntklsh/asm"
 )
 
 // EnvVar names the environment variable that forces a backend by name
@@ -24,8 +26,18 @@ type candidate struct {
 
 var (
 	regMu    sync.Mutex
-	registry = map[string]candidate{"generic": {Generic, 0, func() (bool, string) { return true, "pure Go, always available" }}}
+	registry = map[string]candidate{"generic": {Generic, 0, genericUsable}}
 )
+
+// genericUsable says that Generic always runs and, when the assembly cannot,
+// why not (a build tag such as noasm or purego, the architecture, the CPU),
+// so that an automatic choice of generic gives the reason.
+func genericUsable() (bool, string) {
+	if ok, why := asm.Supported(); !ok {
+		return true, "pure Go, always available; " + why
+	}
+	return true, "pure Go, always available"
+}
 
 // Register makes a backend selectable by name. priority orders automatic
 // selection (higher first); usable reports whether the backend can run on

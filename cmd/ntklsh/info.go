@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/ntklsh/ntklsh/asm"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -32,7 +33,23 @@ func runInfo(args []string, out, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "in use:     %s (%s)\n", be.Name(), why)
+	fmt.Fprintf(out, "assembly:   %s\n", asmState())
 	return nil
+}
+
+// asmState says whether package asm runs its assembly and why not when it
+// does not: the build tag (noasm, purego), the architecture or compiler,
+// the CPU, or NTKLSH_NOASM=1.
+func asmState() string {
+	ok, why := asm.Supported()
+	switch {
+	case !ok:
+		return "off: " + why
+	case !asm.Enabled():
+		return "off: " + asm.NoAsmEnv + "=1 (" + why + ")"
+	default:
+		return "on: " + why
+	}
 }
 
 // selectBackend picks the named backend, or the process default.

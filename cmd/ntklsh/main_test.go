@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ntklsh/ntklsh/asm"
 )
 
 // small flags keep each run to well under a second.
@@ -139,7 +141,8 @@ func TestInfo(t *testing.T) {
 	if err := runInfo(nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cpu:", "backends:", "in use:"} {
+	_, asmWhy := asm.Supported()
+	for _, s := range []string{"cpu:", "backends:", "in use:", "assembly:", asmWhy} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("info lacks %q:\n%s", s, out.String())
 		}

@@ -92,19 +92,23 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 // Output returns f for the batch (N × Out), a view into Z[Layers].
 func (b *Batch) Output() []float32 { return b.Z[b.m.Layers()][:b.N*b.m.Out] }
 
-// activate sets h = σ(z), through the backend's vector ReLU when it has
-// one (kernels.ReLUKernels); the loops here are the reference.
+// reluKernels returns the backend's vector ReLU kernels, or, for a backend
+// without them (cuda), kernels.Generic's, which are the reference loops
+// (asm.ReLUGeneric and asm.ReLUMaskGeneric).
+func reluKernels(be kernels.Backend) kernels.ReLUKernels {
+	if k, ok := be.(kernels.ReLUKernels); ok {
+		return k
+	}
+	return genericReLU
+}
+
+var genericReLU = kernels.Generic.(kernels.ReLUKernels)
+
+// activate sets h = σ(z), the ReLU through reluKernels.
 func activate(be kernels.Backend, a Activation, z, h []float32) {
 	switch a {
 	case ReLU:
-		if k, ok := be.(kernels.ReLUKernels); ok {
-			k.ReLU(z, h)
-			return
-		}
-		h = h[:len(z)]
-		for i, v := range z {
-			h[i] = max(v, 0)
-		}
+		reluKernels(be).ReLU(z, h)
 	case Tanh:
 		for i, v := range z {
 			h[i] = float32(math.Tanh(float64(v)))
@@ -113,25 +117,12 @@ func activate(be kernels.Backend, a Activation, z, h []float32) {
 }
 
 // scaleByDerivative multiplies g by σ'(z) in place, reading the activation
-// h = σ(z) (tanh' = 1 − h², relu' = [h ≠ 0]), through the backend's vector
-// ReLU mask when it has one.
+// h = σ(z) (tanh' = 1 − h², relu' = [h ≠ 0]), the ReLU mask through
+// reluKernels.
 func scaleByDerivative(be kernels.Backend, a Activation, h, g []float32) {
 	switch a {
 	case ReLU:
-		if k, ok := be.(kernels.ReLUKernels); ok {
-			k.ReLUMask(h, g)
-			return
-		}
-		// Branch-free: with the sign bit cleared, h is ±0 exactly when its
-		// bits are zero; b|−b has its top bit set for every nonzero b, and
-		// the arithmetic shift spreads it into a mask. (A branch here
-		// mispredicts on half the elements.)
-		g = g[:len(h)]
-		for i, v := range h {
-			b := math.Float32bits(v) &^ (1 << 31)
-			mask := uint32(int32(b|-b) >> 31)
-			g[i] = math.Float32frombits(math.Float32bits(g[i]) & mask)
-		}
+		reluKernels(be).ReLUMask(h, g)
 	case Tanh:
 		for i, v := range h {
 			g[i] *= 1 - v*v

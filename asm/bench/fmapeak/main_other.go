@@ -1,7 +1,7 @@
-//go:build !amd64 || !gc
+//go:build !amd64 || !gc || noasm || purego
 
 package main
 
 import "fmt"
 
-func main() { fmt.Println("fmapeak measures amd64 (gc) only") }
+func main() { fmt.Println("fmapeak measures amd64 (gc, without the noasm or purego tag) only") }

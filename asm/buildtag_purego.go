@@ -1,0 +1,5 @@
+//go:build purego && !noasm
+
+package asm
+
+const offTag = "purego"
