@@ -117,17 +117,10 @@ func NewRehasher(be *Backend, m *nn.MLP, x, y []float32, n, batch int) (*Rehashe
 	L := m.Layers()
 	r := &Rehasher{be: be, sizes: append([]int(nil), m.Sizes...), act: m.Activation, n: n, cap: batch,
 		CPU: kernels.Generic, offW: make([]int, L+1), offB: make([]int, L+1)}
-	p := 0
 	for l := 1; l <= L; l++ {
-		r.offW[l] = p
-		p += m.Sizes[l] * m.Sizes[l-1]
-		r.offB[l] = p
-		p += m.Sizes[l]
+		r.offW[l], r.offB[l] = m.WeightOffset(l), m.BiasOffset(l)
 	}
-	r.numParams = p
-	if p != m.NumParams() {
-		return nil, fmt.Errorf("cuda: NewRehasher: model has %d parameters, its layout %d", m.NumParams(), p)
-	}
+	r.numParams = m.NumParams()
 	err := be.do(func() error {
 		mod, err := cu.LoadData(rehashPTX)
 		if err != nil {

@@ -150,17 +150,10 @@ func newStepper(be *Backend, m *nn.MLP, n, maxBatch int) (*Stepper, error) {
 	L := m.Layers()
 	s := &Stepper{be: be, sizes: append([]int(nil), m.Sizes...), act: m.Activation, n: n, cap: maxBatch,
 		offW: make([]int, L+1), offB: make([]int, L+1), w0Stale: true}
-	p := 0
 	for l := 1; l <= L; l++ {
-		s.offW[l] = p
-		p += m.Sizes[l] * m.Sizes[l-1]
-		s.offB[l] = p
-		p += m.Sizes[l]
+		s.offW[l], s.offB[l] = m.WeightOffset(l), m.BiasOffset(l)
 	}
-	s.numParams = p
-	if p != m.NumParams() {
-		return nil, fmt.Errorf("cuda: Stepper: model has %d parameters, its layout %d", m.NumParams(), p)
-	}
+	s.numParams = m.NumParams()
 	s.hostIn = make([]uint64, maxBatch+(maxBatch+1)/2)
 	err := be.do(func() error {
 		mod, err := cu.LoadData(stepperPTX)
