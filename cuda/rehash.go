@@ -13,6 +13,7 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -37,7 +38,7 @@ var rehashKernelNames = [numRehashKernels]string{
 	"bias_act", "fill_f32", "out_prep", "row_stats", "point_finish", "proj_acc", "finish_codes",
 }
 
-// Rehasher computes engine.Rehash on a CUDA device for one data set, which
+// Rehasher computes ntk.Rehash on a CUDA device for one data set, which
 // it uploads once (NewRehasher) and keeps on the device. Each Rehash uploads
 // the parameters (P floats), runs the Jacobian batches on the device
 // (cuBLAS forward, backward of the summed output, per-example |a_i|, a_i·w0,
@@ -46,7 +47,7 @@ var rehashKernelNames = [numRehashKernels]string{
 // on the device when they fit (N×K·L floats, at most half of the free
 // device memory), so that the Simple-LSH scale M, which needs every |v_i|
 // first, costs no second pass; otherwise a second pass recomputes them
-// batch by batch, as engine.Rehash does.
+// batch by batch, as ntk.Rehash does.
 //
 // Only the Structured projection family is supported; a Dense hasher is an
 // error. A Rehasher is not safe for concurrent use (its Backend is).
@@ -60,7 +61,7 @@ type Rehasher struct {
 	numParams int
 
 	// HostFinish makes Rehash finish the codes on the host (download the
-	// raw projections, engine.Hasher.FinishCodes on CPU) instead of with
+	// raw projections, ntk.Hasher.FinishCodes on CPU) instead of with
 	// the finish_codes kernel. Both give the same bits.
 	HostFinish bool
 	// CPU is the kernels.Backend of the host finishing (default
@@ -82,7 +83,7 @@ type Rehasher struct {
 	sq, dz, sqloss               cu.DevicePtr // Layers × cap float64
 	f0, ysum, anorm, b, gn       cu.DevicePtr // N float64
 	ahash, bhash                 cu.DevicePtr
-	hashFor                      *engine.Hasher
+	hashFor                      *ntk.Hasher
 	kl, tables                   int
 	u, vh, vb                    []cu.DevicePtr // per layer, the hasher's projections
 	c, e                         cu.DevicePtr
@@ -353,10 +354,10 @@ func (r *Rehasher) project(lo, cnt int, layers []int, out cu.DevicePtr) error {
 
 // finishDev launches finish_codes for points [lo, lo+cnt) whose raw
 // projections are at proj (cnt × KL).
-func (r *Rehasher) finishDev(h *engine.Hasher, lo, cnt int, proj cu.DevicePtr) error {
+func (r *Rehasher) finishDev(h *ntk.Hasher, lo, cnt int, proj cu.DevicePtr) error {
 	cfg := h.Cfg
 	recentred, mips := 0, 0
-	if cfg.Query == engine.QueryRecentred {
+	if cfg.Query == ntk.QueryRecentred {
 		recentred = 1
 	}
 	if cfg.MIPS {
@@ -378,7 +379,7 @@ func (r *Rehasher) finishDev(h *engine.Hasher, lo, cnt int, proj cu.DevicePtr) e
 
 // finishHost downloads the raw projections at proj (cnt × KL) and finishes
 // them with h.FinishCodes on the CPU backend.
-func (r *Rehasher) finishHost(h *engine.Hasher, lin *engine.Linearization, lo, cnt int, proj cu.DevicePtr) error {
+func (r *Rehasher) finishHost(h *ntk.Hasher, lin *ntk.Linearization, lo, cnt int, proj cu.DevicePtr) error {
 	kl := r.kl
 	if len(r.hostProj) < r.cap*kl {
 		r.hostProj = make([]float32, r.cap*kl)
@@ -396,7 +397,7 @@ func (r *Rehasher) finishHost(h *engine.Hasher, lin *engine.Linearization, lo, c
 
 // setHasher uploads h's projections (once per hasher) and sizes the hash
 // buffers. Worker only.
-func (r *Rehasher) setHasher(h *engine.Hasher) error {
+func (r *Rehasher) setHasher(h *ntk.Hasher) error {
 	kl := h.Cfg.K * h.Cfg.L
 	resident := !r.ForceRecompute
 	if resident {
@@ -496,10 +497,10 @@ func sameShape(a, b []int) bool {
 
 // Rehash linearizes m at its current parameters over the Rehasher's data
 // set and, with a hasher, computes every point's codes: the same results as
-// engine.Rehash(be, m, x, y, n, h, opt, lin) up to float32 rounding (see
+// ntk.Rehash(be, m, x, y, n, h, opt, lin) up to float32 rounding (see
 // rehash_test.go for the tolerances), including h.SetScale. lin is reused
 // when its sizes fit. It has the signature of engine.Trainer.RehashFunc.
-func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization) (*engine.Linearization, error) {
+func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*ntk.Linearization, error) {
 	if r.closed {
 		return nil, errors.New("cuda: Rehash on a closed Rehasher")
 	}
@@ -507,7 +508,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 		return nil, fmt.Errorf("cuda: Rehash: model %v (%v) is not the shape the Rehasher was made for, %v (%v)", m.Sizes, m.Activation, r.sizes, r.act)
 	}
 	if h != nil {
-		if h.Cfg.Family != engine.Structured {
+		if h.Cfg.Family != ntk.Structured {
 			return nil, fmt.Errorf("cuda: Rehash: the %v projection family is not supported on cuda yet (use structured)", h.Cfg.Family)
 		}
 		if h.Cfg.K > 32 {
@@ -521,9 +522,9 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 		r.CPU = kernels.Generic
 	}
 	n, L, out := r.n, r.layers(), r.sizes[len(r.sizes)-1]
-	// Allocation as engine.Rehash does it.
+	// Allocation as ntk.Rehash does it.
 	if lin == nil || lin.N != n {
-		lin = &engine.Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
+		lin = &ntk.Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
 			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
 	}
 	lin.W0 = append(lin.W0[:0], m.Params...)

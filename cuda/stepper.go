@@ -13,6 +13,7 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 //go:embed stepper.ptx
@@ -69,7 +70,7 @@ type Stepper struct {
 	hostLoss     [1]float64
 
 	// Query state: the hasher's projections (uploaded once per hasher).
-	hashFor    *engine.Hasher
+	hashFor    *ntk.Hasher
 	kl         int
 	layers     []int
 	qbufs      []cu.DevicePtr
@@ -311,7 +312,7 @@ func (s *Stepper) Download(params []float32) error {
 }
 
 // setHasher uploads h's projections once per hasher (worker only).
-func (s *Stepper) setHasher(h *engine.Hasher) error {
+func (s *Stepper) setHasher(h *ntk.Hasher) error {
 	if s.hashFor == h {
 		return nil
 	}
@@ -363,7 +364,7 @@ func (s *Stepper) setHasher(h *engine.Hasher) error {
 	if s.proj, err = alloc(int64(kl) * 4); err != nil {
 		return err
 	}
-	if h.Cfg.Query == engine.QueryRecentred {
+	if h.Cfg.Query == ntk.QueryRecentred {
 		if s.delta, err = alloc(int64(s.numParams) * 4); err != nil {
 			return err
 		}
@@ -385,21 +386,21 @@ func (s *Stepper) setHasher(h *engine.Hasher) error {
 // The engine's trainer changes lin.W0 only inside a rehash, which it
 // always precedes with Download. A caller that rewrites w0 in place
 // between Queries with no Upload or Download must call ForgetW0.
-func (s *Stepper) Query(h *engine.Hasher, w0 []float32, proj []float32) error {
+func (s *Stepper) Query(h *ntk.Hasher, w0 []float32, proj []float32) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
 	if h == nil {
 		return errors.New("cuda: Stepper.Query: nil hasher")
 	}
-	if h.Cfg.Family != engine.Structured {
+	if h.Cfg.Family != ntk.Structured {
 		return fmt.Errorf("cuda: Stepper.Query: the %v projection family is not supported on cuda yet (use structured)", h.Cfg.Family)
 	}
 	kl := h.Cfg.K * h.Cfg.L
 	if len(proj) < kl {
 		return fmt.Errorf("cuda: Stepper.Query: proj has %d values, want %d", len(proj), kl)
 	}
-	recentred := h.Cfg.Query == engine.QueryRecentred
+	recentred := h.Cfg.Query == ntk.QueryRecentred
 	if recentred && len(w0) != s.numParams {
 		return fmt.Errorf("cuda: Stepper.Query: w0 has %d values, want %d", len(w0), s.numParams)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -53,7 +54,7 @@ func hostStep(m *nn.MLP, b *nn.Batch, x, y []float32, idx []int, w []float64, lr
 }
 
 // refQuery computes the structured projections of v in float64.
-func refQuery(m *nn.MLP, h *engine.Hasher, v []float32) []float64 {
+func refQuery(m *nn.MLP, h *ntk.Hasher, v []float32) []float64 {
 	pr := h.Projections()
 	kl := h.Cfg.K * h.Cfg.L
 	out := make([]float64, kl)
@@ -183,9 +184,9 @@ func TestStepperMatchesHost(t *testing.T) {
 		}
 
 		// Queries at the device parameters (= dev).
-		for _, q := range []engine.QueryMode{engine.QueryPaper, engine.QueryRecentred} {
+		for _, q := range []ntk.QueryMode{ntk.QueryPaper, ntk.QueryRecentred} {
 			for _, lastOnly := range []bool{false, true} {
-				h, err := engine.NewHasher(m, engine.HashConfig{K: 2, L: 8, Family: engine.Structured, MIPS: true, Query: q,
+				h, err := ntk.NewHasher(m, ntk.HashConfig{K: 2, L: 8, Family: ntk.Structured, MIPS: true, Query: q,
 					Alpha: 0.01, SignSymmetric: true, LastLayerOnly: lastOnly, Seed: 5})
 				if err != nil {
 					t.Fatal(err)
@@ -195,7 +196,7 @@ func TestStepperMatchesHost(t *testing.T) {
 					w0[i] = dev[i] + float32(0.01*rng.NormFloat64())
 				}
 				v := dev
-				if q == engine.QueryRecentred {
+				if q == ntk.QueryRecentred {
 					v = make([]float32, len(dev))
 					for i := range v {
 						v[i] = dev[i] - w0[i]
@@ -206,7 +207,7 @@ func TestStepperMatchesHost(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkQuery(t, q.String(), proj, refQuery(m, h, v))
-				if q == engine.QueryRecentred {
+				if q == ntk.QueryRecentred {
 					// w0 changed in place: seen after an Upload (as the
 					// trainer's Download before a rehash).
 					for i := range w0 {

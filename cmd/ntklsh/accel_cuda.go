@@ -9,6 +9,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -21,7 +22,7 @@ var openRehasher struct {
 
 func init() {
 	deviceRehash = func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (
-		func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error), func() error, error) {
+		func(*nn.MLP, *ntk.Hasher, *ntk.Linearization) (*ntk.Linearization, error), func() error, error) {
 		cb, ok := be.(*cuda.Backend)
 		if !ok {
 			return nil, nil, nil

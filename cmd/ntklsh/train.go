@@ -23,20 +23,11 @@ import (
 	"github.com/ntklsh/ntklsh/engine/checkpoint"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
 var errUsage = errors.New("bad usage")
-
-// deviceRehash, set by a build with an accelerator (accel_cuda.go), returns
-// a rehash function that keeps the training data on the device, and its
-// release function; it returns a nil function when be is not its backend.
-var deviceRehash func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (
-	rehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error), release func() error, err error)
-
-// deviceStepper, set by a build with an accelerator, returns a stepper that
-// runs the per-iteration work on the device (nil when be is not its backend).
-var deviceStepper func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (engine.DeviceStepper, func() error, error)
 
 // defaultSamplers are compared when --sampler is not given.
 const defaultSamplers = "uniform,lsh,ntk-static,true"
@@ -64,6 +55,7 @@ type trainFlags struct {
 	targetLoss float64
 	quiet      bool
 	cpuProf    string
+	deviceStep bool
 	ckptDir    string
 	ckptEvery  int
 	resumeDir  string
@@ -146,6 +138,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.logPath, "log", "", "write per-iteration and evaluation metrics to this file (.csv or .jsonl)")
 	fs.Float64Var(&f.targetLoss, "target-loss", 0, "common target train loss for time-to-target (0: 1.05 × the worst final train loss of the compared samplers)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
+	fs.BoolVar(&f.deviceStep, "device-step", false, "with an accelerator backend (cuda), also run the SGD steps on the device (experimental: not yet validated on a GPU)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
 	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
@@ -180,10 +173,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cfg.Hash.Family, err = engine.ParseFamily(f.family); err != nil {
+	if cfg.Hash.Family, err = ntk.ParseFamily(f.family); err != nil {
 		return err
 	}
-	if cfg.Hash.Query, err = engine.ParseQueryMode(f.query); err != nil {
+	if cfg.Hash.Query, err = ntk.ParseQueryMode(f.query); err != nil {
 		return err
 	}
 	cfg.Hash.Seed = f.hashSeed
@@ -265,50 +258,35 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		trainBE := be
-		var devRehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error)
-		if deviceRehash != nil {
-			fn, release, err := deviceRehash(be, m, train, max(c.RehashBatch, 8192))
-			if err != nil {
-				return err
-			}
-			if fn != nil {
-				defer release()
-				devRehash = fn
-				// Rehashes run on the device; the per-iteration work stays on
-				// the best CPU backend (the device backend's per-call copies
-				// lose to it on small products).
-				trainBE = bestCPUBackend()
-			}
-		}
-		tr, err := engine.NewTrainer(trainBE, m, train, test, c)
+		acc, err := engine.OpenAccelerator(engine.AcceleratorRequest{Backend: be, Model: m, Train: train, Config: c,
+			RehashBatch: max(c.RehashBatch, 8192), DeviceStep: f.deviceStep})
 		if err != nil {
 			return err
 		}
-		tr.RehashFunc = devRehash
-		if devRehash != nil && deviceStepper != nil && deviceStepSupported(c) {
-			st, release, err := deviceStepper(be, m, train, c.Batch)
-			if err != nil {
-				return err
-			}
-			if st != nil {
-				defer release()
-				tr.Device = st
-			}
+		if acc != nil {
+			// Rehashes run on the device; the per-iteration work stays on
+			// the best CPU backend (the device backend's per-call copies
+			// lose to it on small products).
+			trainBE = bestCPUBackend()
 		}
+		tr, err := engine.NewTrainer(trainBE, m, train, test, c)
+		if err != nil {
+			acc.Close()
+			return err
+		}
+		acc.Attach(tr)
 		rep.beginRun(c.String(), c.Iters)
-		tr.OnEval = func(e engine.Eval) {
+		tr.Recorder = engine.Observers{OnEval: func(e engine.Eval) {
 			rep.eval(s, e)
 			if logw != nil {
 				logw.eval(s, e)
 			}
-		}
-		tr.OnIter = func(r engine.IterRecord) {
+		}, OnIter: func(r engine.IterRecord) {
 			rep.iter(r.Iter + 1)
 			if logw != nil {
 				logw.iter(s, r)
 			}
-		}
-		tr.OnRehashProgress = rep.rehash
+		}, OnRehashProgress: rep.rehash}
 		save := func(st engine.State, finished bool) error {
 			ck, err := buildCheckpoint(mcfg, c, st, spec, norm, fp, finished)
 			if err != nil {
@@ -327,15 +305,20 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if f.resumeDir != "" {
 			st, err := resumeState(f.resumeDir, mcfg, c, fp)
 			if err != nil {
+				acc.Close()
 				return err
 			}
 			if err := tr.Restore(st); err != nil {
+				acc.Close()
 				return fmt.Errorf("resuming from %s: %w", f.resumeDir, err)
 			}
 			rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": st.Iter}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, st.Iter))
 		}
 		res, err := tr.Train(ctx)
 		rep.endRun()
+		if cerr := acc.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
 		var ie *engine.InterruptedError
 		if errors.As(err, &ie) && f.ckptDir != "" {
 			if err := save(tr.State(), false); err != nil {
@@ -602,20 +585,4 @@ func bestCPUBackend() kernels.Backend {
 		}
 	}
 	return kernels.Generic
-}
-
-// deviceStepSupported says whether the per-iteration work can run on the
-// device for this configuration (see engine.DeviceStepper); otherwise it
-// runs on the CPU and only rehashes use the device.
-func deviceStepSupported(c engine.Config) bool {
-	switch c.Sampler {
-	case engine.SamplerUniform, engine.SamplerNTKStatic:
-	case engine.SamplerLSH:
-		if c.Prob == engine.ProbLGD {
-			return false
-		}
-	default:
-		return false
-	}
-	return c.Momentum == 0 && c.KeepStepping == 0
 }
