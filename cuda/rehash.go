@@ -11,7 +11,6 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
@@ -145,7 +144,7 @@ func NewRehasher(be *Backend, m *nn.MLP, x, y []float32, n, batch int) (*Rehashe
 		if err := upload(r.y, y, 1, n*m.Out, n*m.Out); err != nil {
 			return err
 		}
-		if r.params, err = r.alloc(int64(p) * 4); err != nil {
+		if r.params, err = r.alloc(int64(r.numParams) * 4); err != nil {
 			return err
 		}
 		r.z, r.h, r.d = make([]cu.DevicePtr, L+1), make([]cu.DevicePtr, L+1), make([]cu.DevicePtr, L+1)
@@ -354,7 +353,7 @@ func (r *Rehasher) project(lo, cnt int, layers []int, out cu.DevicePtr) error {
 
 // finishDev launches finish_codes for points [lo, lo+cnt) whose raw
 // projections are at proj (cnt × KL).
-func (r *Rehasher) finishDev(h *ntk.Hasher, lo, cnt int, proj cu.DevicePtr) error {
+func (r *Rehasher) finishDev(h *ntk.Hasher, M float64, lo, cnt int, proj cu.DevicePtr) error {
 	cfg := h.Cfg
 	recentred, mips := 0, 0
 	if cfg.Query == ntk.QueryRecentred {
@@ -370,7 +369,7 @@ func (r *Rehasher) finishDev(h *ntk.Hasher, lo, cnt int, proj cu.DevicePtr) erro
 	err := r.launch(rkFinishCodes, cnt*cfg.L, argInt(cnt), argInt(cfg.K), argInt(cfg.L), argPtr(proj),
 		argPtr(off(r.anorm, lo, 8)), argPtr(off(ahash, lo, 8)), argPtr(off(bhash, lo, 8)),
 		argPtr(off(r.f0, lo, 8)), argPtr(off(r.ysum, lo, 8)), argPtr(r.c), argPtr(r.e),
-		argF64(h.M), argInt(recentred), argF64(cfg.Alpha), argInt(mips), argPtr(off(r.codes, lo*cfg.L, 4)))
+		argF64(M), argInt(recentred), argF64(cfg.Alpha), argInt(mips), argPtr(off(r.codes, lo*cfg.L, 4)))
 	if err != nil {
 		return err
 	}
@@ -499,13 +498,24 @@ func sameShape(a, b []int) bool {
 // set and, with a hasher, computes every point's codes: the same results as
 // ntk.Rehash(be, m, x, y, n, h, opt, lin) up to float32 rounding (see
 // rehash_test.go for the tolerances), including h.SetScale. lin is reused
-// when its sizes fit. It has the signature of engine.Trainer.RehashFunc.
+// when its sizes fit.
 func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*ntk.Linearization, error) {
+	if !sameShape(m.Sizes, r.sizes) || m.Activation != r.act {
+		return nil, fmt.Errorf("cuda: Rehash: model %v (%v) is not the shape the Rehasher was made for, %v (%v)", m.Sizes, m.Activation, r.sizes, r.act)
+	}
+	return r.Linearize(m.Params, h, lin)
+}
+
+var _ ntk.Linearizer = (*Rehasher)(nil)
+
+// Linearize implements ntk.Linearizer: Rehash at parameters params of the
+// model shape the Rehasher was made for.
+func (r *Rehasher) Linearize(params []float32, h *ntk.Hasher, lin *ntk.Linearization) (*ntk.Linearization, error) {
 	if r.closed {
 		return nil, errors.New("cuda: Rehash on a closed Rehasher")
 	}
-	if !sameShape(m.Sizes, r.sizes) || m.Activation != r.act {
-		return nil, fmt.Errorf("cuda: Rehash: model %v (%v) is not the shape the Rehasher was made for, %v (%v)", m.Sizes, m.Activation, r.sizes, r.act)
+	if len(params) != r.numParams {
+		return nil, fmt.Errorf("cuda: Rehash: %d parameters, the Rehasher's model has %d", len(params), r.numParams)
 	}
 	if h != nil {
 		if h.Cfg.Family != ntk.Structured {
@@ -527,7 +537,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*nt
 		lin = &ntk.Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
 			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
 	}
-	lin.W0 = append(lin.W0[:0], m.Params...)
+	lin.W0 = append(lin.W0[:0], params...)
 	lastOnly := h != nil && h.Cfg.LastLayerOnly
 	if lastOnly {
 		if len(lin.BHash) != n || &lin.BHash[0] == &lin.B[0] {
@@ -557,7 +567,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*nt
 			}
 		}
 		resident := h != nil && r.resident
-		if err := upload(r.params, m.Params, 1, r.numParams, r.numParams); err != nil {
+		if err := upload(r.params, params, 1, r.numParams, r.numParams); err != nil {
 			return err
 		}
 		if err := r.mark(stOther); err != nil {
@@ -648,7 +658,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*nt
 						return err
 					}
 				}
-			} else if err := r.finishDev(h, 0, n, r.proj); err != nil {
+			} else if err := r.finishDev(h, lin.M, 0, n, r.proj); err != nil {
 				return err
 			}
 		} else {
@@ -670,7 +680,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*nt
 					if err := r.finishHost(h, lin, lo, cnt, r.proj); err != nil {
 						return err
 					}
-				} else if err := r.finishDev(h, lo, cnt, r.proj); err != nil {
+				} else if err := r.finishDev(h, lin.M, lo, cnt, r.proj); err != nil {
 					return err
 				}
 			}

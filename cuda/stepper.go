@@ -14,6 +14,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/engine/ntk"
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 //go:embed stepper.ptx
@@ -31,7 +32,7 @@ const (
 // defined there (ptx_test.go checks it).
 var stepperKernelNames = [numStepperKernels]string{"st_gather", "st_loss", "st_qdots"}
 
-// Stepper is an engine.DeviceStepper on a CUDA device: it keeps the data
+// Stepper is an engine.Stepper (and the lsh sampler's sample.QueryProjector) on a CUDA device: it keeps the data
 // set, the parameters and a gradient buffer on the device and runs the lsh
 // query's projections and the importance-weighted SGD step there. Per Step
 // only the B indices and weights go up (one copy) and the loss (8 bytes)
@@ -84,7 +85,31 @@ type Stepper struct {
 	stepsTaken int
 }
 
-var _ engine.DeviceStepper = (*Stepper)(nil)
+var (
+	_ engine.Stepper        = (*Stepper)(nil)
+	_ sample.QueryProjector = (*Stepper)(nil)
+)
+
+// Start implements engine.Stepper: it refuses the settings the device
+// stepper does not support (engine.DeviceStepSupported) and uploads params.
+func (s *Stepper) Start(cfg engine.Config, params []float32) error {
+	if err := engine.DeviceStepSupported(cfg); err != nil {
+		return err
+	}
+	if err := s.Upload(params); err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	return nil
+}
+
+// Sync implements engine.Stepper: it downloads the device parameters into
+// params.
+func (s *Stepper) Sync(params []float32) error {
+	if err := s.Download(params); err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	return nil
+}
 
 // NewStepper uploads the data set x (n × m.In) and y (n × m.Out) to the
 // device of be and allocates the parameters, the gradient and the buffers of
@@ -174,7 +199,7 @@ func newStepper(be *Backend, m *nn.MLP, n, maxBatch int) (*Stepper, error) {
 			return fmt.Errorf("cuda: kernel bias_act in rehash.ptx: %w", err)
 		}
 		for _, q := range []*cu.DevicePtr{&s.params, &s.grad} {
-			if *q, err = s.alloc(int64(p) * 4); err != nil {
+			if *q, err = s.alloc(int64(s.numParams) * 4); err != nil {
 				return err
 			}
 		}
@@ -465,7 +490,12 @@ func (s *Stepper) input(l int) cu.DevicePtr {
 // (1/B) Σ_b w_b ℓ_{idx_b} before the update. It matches the engine's
 // minibatchGrad and Axpy step: dOut = float32(w_b/B)·(f − y), backward,
 // W_l −= lr·δ_lᵀ h_{l−1}, b_l −= lr·Σ_b δ_l.
-func (s *Stepper) Step(idx []int, w []float64, lr float64) (float64, error) {
+func (s *Stepper) Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error) {
+	loss, err = s.step(idx, w, lr)
+	return loss, true, err
+}
+
+func (s *Stepper) step(idx []int, w []float64, lr float64) (float64, error) {
 	if err := s.usable(); err != nil {
 		return 0, err
 	}

@@ -34,7 +34,7 @@ func envInts(name string, def []int) []int {
 }
 
 // TestStepBench measures training iterations per second of engine.Trainer
-// with the per-iteration work on the GPU (Device = Stepper, RehashFunc = a
+// with the per-iteration work on the GPU (Stepper = Stepper, Linearizer = a
 // Rehasher) and on the CPU (the avx2 backend, GOMAXPROCS workers), for one
 // hidden relu layer of width w (NTKLSH_STEP_WIDTHS, default
 // 64,256,1024,4096,16384), 90 inputs, one output, N = NTKLSH_STEP_N
@@ -128,9 +128,9 @@ func TestStepBench(t *testing.T) {
 					if err != nil {
 						return 0, err
 					}
-					tr.RehashFunc = r.Rehash
+					tr.Linearizer = r
 					if onGPU {
-						tr.Device = st
+						tr.Stepper = st
 					}
 					res, err := tr.Train(context.Background())
 					if err != nil {

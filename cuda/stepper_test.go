@@ -149,7 +149,7 @@ func TestStepperMatchesHost(t *testing.T) {
 				w[k] = 0.5 + 2.5*rng.Float64()
 			}
 			want := hostStep(host, hb, x, y, idx, w, 0.05)
-			got, err := s.Step(idx, w, 0.05)
+			got, _, err := s.Step(idx, w, 0.05)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,23 +238,23 @@ func TestStepperMatchesHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Step([]int{1, 2, 3, 4, 5}, make([]float64, 5), 0.1); err == nil {
+	if _, _, err := s.Step([]int{1, 2, 3, 4, 5}, make([]float64, 5), 0.1); err == nil {
 		t.Error("minibatch over the capacity accepted")
 	}
-	if _, err := s.Step([]int{10}, []float64{1}, 0.1); err == nil {
+	if _, _, err := s.Step([]int{10}, []float64{1}, 0.1); err == nil {
 		t.Error("index out of range accepted")
 	}
 	if err := s.Upload(make([]float32, 3)); err == nil {
 		t.Error("short Upload accepted")
 	}
 	s.Close()
-	if _, err := s.Step([]int{1}, []float64{1}, 0.1); err == nil {
+	if _, _, err := s.Step([]int{1}, []float64{1}, 0.1); err == nil {
 		t.Error("Step after Close accepted")
 	}
 }
 
-// TestStepperTrains runs engine.Trainer with Device set to a Stepper (and
-// RehashFunc to a Rehasher) for the uniform, lsh and ntk-static samplers
+// TestStepperTrains runs engine.Trainer with Stepper set to a Stepper (and
+// Linearizer to a Rehasher) for the uniform, lsh and ntk-static samplers
 // and compares with the same run on the CPU: every step on the device, the
 // loss falls by 30 %, and the final loss is within 30 % of the CPU run's.
 func TestStepperTrains(t *testing.T) {
@@ -288,8 +288,8 @@ func TestStepperTrains(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer st.Close()
-					tr.RehashFunc = r.Rehash
-					tr.Device = st
+					tr.Linearizer = r
+					tr.Stepper = st
 				}
 				res, err := tr.Train(context.Background())
 				if err != nil {
