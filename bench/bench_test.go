@@ -11,6 +11,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/lsh"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -85,7 +86,7 @@ func BenchmarkRehash(b *testing.B) {
 		for _, n := range sizes {
 			d := dataset(b, n)
 			m := model(b, hidden)
-			h, err := engine.NewHasher(m, engine.DefaultConfig().Hash)
+			h, err := ntk.NewHasher(m, engine.DefaultConfig().Hash)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -98,10 +99,10 @@ func BenchmarkRehash(b *testing.B) {
 					hh = nil
 				}
 				b.Run(fmt.Sprintf("%s/%s/%s", be.Name(), kind, name(n)), func(b *testing.B) {
-					var lin *engine.Linearization
+					var lin *ntk.Linearization
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
-						lin = engine.Rehash(be, m, d.X, d.Y, n, hh, engine.RehashOptions{}, lin)
+						lin = ntk.Rehash(be, m, d.X, d.Y, n, hh, ntk.RehashOptions{}, lin)
 					}
 					s := b.Elapsed().Seconds()
 					b.ReportMetric(float64(n*b.N)/s, "points/s")
@@ -126,11 +127,11 @@ func BenchmarkDraws(b *testing.B) {
 	for _, n := range sizes {
 		d := dataset(b, n)
 		m := model(b, hidden)
-		h, err := engine.NewHasher(m, cfg.Hash)
+		h, err := ntk.NewHasher(m, cfg.Hash)
 		if err != nil {
 			b.Fatal(err)
 		}
-		lin := engine.Rehash(be, m, d.X, d.Y, n, h, engine.RehashOptions{}, nil)
+		lin := ntk.Rehash(be, m, d.X, d.Y, n, h, ntk.RehashOptions{}, nil)
 		tabs, err := lsh.Build(lin.Codes, n, cfg.Hash.K, cfg.Hash.L)
 		if err != nil {
 			b.Fatal(err)

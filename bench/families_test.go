@@ -9,6 +9,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -33,17 +34,17 @@ func BenchmarkHashFamily(b *testing.B) {
 	const n = 2048
 	d, m := wideSet(b, n)
 	for _, be := range backends(b) {
-		for _, fam := range []engine.Family{engine.Structured, engine.Dense} {
+		for _, fam := range []ntk.Family{ntk.Structured, ntk.Dense} {
 			cfg := engine.DefaultConfig().Hash
 			cfg.K, cfg.L, cfg.Family = 2, 64, fam
-			h, err := engine.NewHasher(m, cfg)
+			h, err := ntk.NewHasher(m, cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Run(fmt.Sprintf("%s/%s", be.Name(), fam), func(b *testing.B) {
-				var lin *engine.Linearization
+				var lin *ntk.Linearization
 				for i := 0; i < b.N; i++ {
-					lin = engine.Rehash(be, m, d.X, d.Y, n, h, engine.RehashOptions{}, lin)
+					lin = ntk.Rehash(be, m, d.X, d.Y, n, h, ntk.RehashOptions{}, lin)
 				}
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "points/s")
 			})
@@ -58,7 +59,7 @@ func BenchmarkRehashCores(b *testing.B) {
 	const n = 8192
 	d, m := wideSet(b, n)
 	cfg := engine.DefaultConfig().Hash
-	h, err := engine.NewHasher(m, cfg)
+	h, err := ntk.NewHasher(m, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,9 +70,9 @@ func BenchmarkRehashCores(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("%s/procs=%d", be.Name(), procs), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-				var lin *engine.Linearization
+				var lin *ntk.Linearization
 				for i := 0; i < b.N; i++ {
-					lin = engine.Rehash(be, m, d.X, d.Y, n, h, engine.RehashOptions{Workers: procs}, lin)
+					lin = ntk.Rehash(be, m, d.X, d.Y, n, h, ntk.RehashOptions{Workers: procs}, lin)
 				}
 				b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "points/s")
 			})

@@ -1,26 +1,18 @@
 package cuda
 
+import "github.com/ntklsh/ntklsh/engine/nn"
+
 // Activation selects the elementwise nonlinearity of ActivationForward and
-// ActivationBackward. The values match the kernel's "kind" argument.
-type Activation int
+// ActivationBackward: the model's own nn.Activation, whose values are the
+// kernels' "kind" argument (ReLU = 0: max(z, 0) with derivative [z > 0];
+// Tanh = 1: tanh(z) with derivative 1 − tanh(z)²).
+type Activation = nn.Activation
 
+// The activations the kernels implement.
 const (
-	// ReLU is max(z, 0); its derivative is taken as [z > 0] (0 at z = 0).
-	ReLU Activation = iota
-	// Tanh is tanh(z), with derivative 1 − tanh(z)².
-	Tanh
+	ReLU = nn.ReLU
+	Tanh = nn.Tanh
 )
-
-// String returns "relu" or "tanh".
-func (a Activation) String() string {
-	switch a {
-	case ReLU:
-		return "relu"
-	case Tanh:
-		return "tanh"
-	}
-	return "Activation(?)"
-}
 
 // kernelNames lists the kernels of kernels.cu that the backend loads from
 // kernels.ptx, in the order of the kernel IDs in backend.go.

@@ -31,10 +31,12 @@
 // and backward passes, the per-example |a_i|, b_i and exact gradient norms,
 // the layer-structured projections (kept on the device for all N when they
 // fit) and the code finishing, and downloads only the O(N) results and the
-// codes. Its Rehash method has the signature of engine.Trainer.RehashFunc;
-// `ntklsh train --kernels cuda` uses it.
+// codes. It is an ntk.Linearizer (Linearize; Rehash takes a model);
+// `ntklsh train --kernels cuda` uses it through the accelerator this
+// package registers with engine.RegisterAccelerator (accel.go).
 //
-// Stepper (stepper.go, stepper.cu) is an engine.DeviceStepper: it keeps the
+// Stepper (stepper.go, stepper.cu) is an engine.Stepper (and a
+// sample.QueryProjector), used with `ntklsh train --device-step`: it keeps the
 // parameters, a gradient buffer and the data set (its own copy, NewStepper,
 // or the Rehasher's, NewStepperWith) on the device and runs the lsh query's
 // structured projections and the importance-weighted minibatch SGD step

@@ -11,8 +11,8 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -37,7 +37,7 @@ var rehashKernelNames = [numRehashKernels]string{
 	"bias_act", "fill_f32", "out_prep", "row_stats", "point_finish", "proj_acc", "finish_codes",
 }
 
-// Rehasher computes engine.Rehash on a CUDA device for one data set, which
+// Rehasher computes ntk.Rehash on a CUDA device for one data set, which
 // it uploads once (NewRehasher) and keeps on the device. Each Rehash uploads
 // the parameters (P floats), runs the Jacobian batches on the device
 // (cuBLAS forward, backward of the summed output, per-example |a_i|, a_i·w0,
@@ -46,7 +46,7 @@ var rehashKernelNames = [numRehashKernels]string{
 // on the device when they fit (N×K·L floats, at most half of the free
 // device memory), so that the Simple-LSH scale M, which needs every |v_i|
 // first, costs no second pass; otherwise a second pass recomputes them
-// batch by batch, as engine.Rehash does.
+// batch by batch, as ntk.Rehash does.
 //
 // Only the Structured projection family is supported; a Dense hasher is an
 // error. A Rehasher is not safe for concurrent use (its Backend is).
@@ -60,7 +60,7 @@ type Rehasher struct {
 	numParams int
 
 	// HostFinish makes Rehash finish the codes on the host (download the
-	// raw projections, engine.Hasher.FinishCodes on CPU) instead of with
+	// raw projections, ntk.Hasher.FinishCodes on CPU) instead of with
 	// the finish_codes kernel. Both give the same bits.
 	HostFinish bool
 	// CPU is the kernels.Backend of the host finishing (default
@@ -82,7 +82,7 @@ type Rehasher struct {
 	sq, dz, sqloss               cu.DevicePtr // Layers × cap float64
 	f0, ysum, anorm, b, gn       cu.DevicePtr // N float64
 	ahash, bhash                 cu.DevicePtr
-	hashFor                      *engine.Hasher
+	hashFor                      *ntk.Hasher
 	kl, tables                   int
 	u, vh, vb                    []cu.DevicePtr // per layer, the hasher's projections
 	c, e                         cu.DevicePtr
@@ -117,17 +117,10 @@ func NewRehasher(be *Backend, m *nn.MLP, x, y []float32, n, batch int) (*Rehashe
 	L := m.Layers()
 	r := &Rehasher{be: be, sizes: append([]int(nil), m.Sizes...), act: m.Activation, n: n, cap: batch,
 		CPU: kernels.Generic, offW: make([]int, L+1), offB: make([]int, L+1)}
-	p := 0
 	for l := 1; l <= L; l++ {
-		r.offW[l] = p
-		p += m.Sizes[l] * m.Sizes[l-1]
-		r.offB[l] = p
-		p += m.Sizes[l]
+		r.offW[l], r.offB[l] = m.WeightOffset(l), m.BiasOffset(l)
 	}
-	r.numParams = p
-	if p != m.NumParams() {
-		return nil, fmt.Errorf("cuda: NewRehasher: model has %d parameters, its layout %d", m.NumParams(), p)
-	}
+	r.numParams = m.NumParams()
 	err := be.do(func() error {
 		mod, err := cu.LoadData(rehashPTX)
 		if err != nil {
@@ -151,7 +144,7 @@ func NewRehasher(be *Backend, m *nn.MLP, x, y []float32, n, batch int) (*Rehashe
 		if err := upload(r.y, y, 1, n*m.Out, n*m.Out); err != nil {
 			return err
 		}
-		if r.params, err = r.alloc(int64(p) * 4); err != nil {
+		if r.params, err = r.alloc(int64(r.numParams) * 4); err != nil {
 			return err
 		}
 		r.z, r.h, r.d = make([]cu.DevicePtr, L+1), make([]cu.DevicePtr, L+1), make([]cu.DevicePtr, L+1)
@@ -360,10 +353,10 @@ func (r *Rehasher) project(lo, cnt int, layers []int, out cu.DevicePtr) error {
 
 // finishDev launches finish_codes for points [lo, lo+cnt) whose raw
 // projections are at proj (cnt × KL).
-func (r *Rehasher) finishDev(h *engine.Hasher, lo, cnt int, proj cu.DevicePtr) error {
+func (r *Rehasher) finishDev(h *ntk.Hasher, M float64, lo, cnt int, proj cu.DevicePtr) error {
 	cfg := h.Cfg
 	recentred, mips := 0, 0
-	if cfg.Query == engine.QueryRecentred {
+	if cfg.Query == ntk.QueryRecentred {
 		recentred = 1
 	}
 	if cfg.MIPS {
@@ -376,7 +369,7 @@ func (r *Rehasher) finishDev(h *engine.Hasher, lo, cnt int, proj cu.DevicePtr) e
 	err := r.launch(rkFinishCodes, cnt*cfg.L, argInt(cnt), argInt(cfg.K), argInt(cfg.L), argPtr(proj),
 		argPtr(off(r.anorm, lo, 8)), argPtr(off(ahash, lo, 8)), argPtr(off(bhash, lo, 8)),
 		argPtr(off(r.f0, lo, 8)), argPtr(off(r.ysum, lo, 8)), argPtr(r.c), argPtr(r.e),
-		argF64(h.M), argInt(recentred), argF64(cfg.Alpha), argInt(mips), argPtr(off(r.codes, lo*cfg.L, 4)))
+		argF64(M), argInt(recentred), argF64(cfg.Alpha), argInt(mips), argPtr(off(r.codes, lo*cfg.L, 4)))
 	if err != nil {
 		return err
 	}
@@ -385,7 +378,7 @@ func (r *Rehasher) finishDev(h *engine.Hasher, lo, cnt int, proj cu.DevicePtr) e
 
 // finishHost downloads the raw projections at proj (cnt × KL) and finishes
 // them with h.FinishCodes on the CPU backend.
-func (r *Rehasher) finishHost(h *engine.Hasher, lin *engine.Linearization, lo, cnt int, proj cu.DevicePtr) error {
+func (r *Rehasher) finishHost(h *ntk.Hasher, lin *ntk.Linearization, lo, cnt int, proj cu.DevicePtr) error {
 	kl := r.kl
 	if len(r.hostProj) < r.cap*kl {
 		r.hostProj = make([]float32, r.cap*kl)
@@ -403,7 +396,7 @@ func (r *Rehasher) finishHost(h *engine.Hasher, lin *engine.Linearization, lo, c
 
 // setHasher uploads h's projections (once per hasher) and sizes the hash
 // buffers. Worker only.
-func (r *Rehasher) setHasher(h *engine.Hasher) error {
+func (r *Rehasher) setHasher(h *ntk.Hasher) error {
 	kl := h.Cfg.K * h.Cfg.L
 	resident := !r.ForceRecompute
 	if resident {
@@ -503,18 +496,29 @@ func sameShape(a, b []int) bool {
 
 // Rehash linearizes m at its current parameters over the Rehasher's data
 // set and, with a hasher, computes every point's codes: the same results as
-// engine.Rehash(be, m, x, y, n, h, opt, lin) up to float32 rounding (see
+// ntk.Rehash(be, m, x, y, n, h, opt, lin) up to float32 rounding (see
 // rehash_test.go for the tolerances), including h.SetScale. lin is reused
-// when its sizes fit. It has the signature of engine.Trainer.RehashFunc.
-func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization) (*engine.Linearization, error) {
-	if r.closed {
-		return nil, errors.New("cuda: Rehash on a closed Rehasher")
-	}
+// when its sizes fit.
+func (r *Rehasher) Rehash(m *nn.MLP, h *ntk.Hasher, lin *ntk.Linearization) (*ntk.Linearization, error) {
 	if !sameShape(m.Sizes, r.sizes) || m.Activation != r.act {
 		return nil, fmt.Errorf("cuda: Rehash: model %v (%v) is not the shape the Rehasher was made for, %v (%v)", m.Sizes, m.Activation, r.sizes, r.act)
 	}
+	return r.Linearize(m.Params, h, lin)
+}
+
+var _ ntk.Linearizer = (*Rehasher)(nil)
+
+// Linearize implements ntk.Linearizer: Rehash at parameters params of the
+// model shape the Rehasher was made for.
+func (r *Rehasher) Linearize(params []float32, h *ntk.Hasher, lin *ntk.Linearization) (*ntk.Linearization, error) {
+	if r.closed {
+		return nil, errors.New("cuda: Rehash on a closed Rehasher")
+	}
+	if len(params) != r.numParams {
+		return nil, fmt.Errorf("cuda: Rehash: %d parameters, the Rehasher's model has %d", len(params), r.numParams)
+	}
 	if h != nil {
-		if h.Cfg.Family != engine.Structured {
+		if h.Cfg.Family != ntk.Structured {
 			return nil, fmt.Errorf("cuda: Rehash: the %v projection family is not supported on cuda yet (use structured)", h.Cfg.Family)
 		}
 		if h.Cfg.K > 32 {
@@ -528,12 +532,12 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 		r.CPU = kernels.Generic
 	}
 	n, L, out := r.n, r.layers(), r.sizes[len(r.sizes)-1]
-	// Allocation as engine.Rehash does it.
+	// Allocation as ntk.Rehash does it.
 	if lin == nil || lin.N != n {
-		lin = &engine.Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
+		lin = &ntk.Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
 			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
 	}
-	lin.W0 = append(lin.W0[:0], m.Params...)
+	lin.W0 = append(lin.W0[:0], params...)
 	lastOnly := h != nil && h.Cfg.LastLayerOnly
 	if lastOnly {
 		if len(lin.BHash) != n || &lin.BHash[0] == &lin.B[0] {
@@ -563,7 +567,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 			}
 		}
 		resident := h != nil && r.resident
-		if err := upload(r.params, m.Params, 1, r.numParams, r.numParams); err != nil {
+		if err := upload(r.params, params, 1, r.numParams, r.numParams); err != nil {
 			return err
 		}
 		if err := r.mark(stOther); err != nil {
@@ -654,7 +658,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 						return err
 					}
 				}
-			} else if err := r.finishDev(h, 0, n, r.proj); err != nil {
+			} else if err := r.finishDev(h, lin.M, 0, n, r.proj); err != nil {
 				return err
 			}
 		} else {
@@ -676,7 +680,7 @@ func (r *Rehasher) Rehash(m *nn.MLP, h *engine.Hasher, lin *engine.Linearization
 					if err := r.finishHost(h, lin, lo, cnt, r.proj); err != nil {
 						return err
 					}
-				} else if err := r.finishDev(h, lo, cnt, r.proj); err != nil {
+				} else if err := r.finishDev(h, lin.M, lo, cnt, r.proj); err != nil {
 					return err
 				}
 			}

@@ -16,8 +16,8 @@ import (
 
 	"gorgonia.org/cu"
 
-	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -121,7 +121,7 @@ func gemmOnly(r *Rehasher, stage int, layers []int) (time.Duration, float64, err
 // 90 inputs, one output, relu, structured hashing K=2, L=64 with MIPS, on
 // N = NTKLSH_REHASH_N (default 10^6) random points: the Rehasher (device
 // finishing, host finishing, no hasher), its stage split, cuBLAS alone on
-// the same GEMMs, and engine.Rehash on the best CPU backend ("avx2" when
+// the same GEMMs, and ntk.Rehash on the best CPU backend ("avx2" when
 // available) on the first NTKLSH_REHASH_CPU_N (default 20000) points. It
 // runs only with NTKLSH_REHASH_BENCH=1. Lines starting with REHASHBENCH
 // carry the numbers.
@@ -172,9 +172,9 @@ func TestRehashBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		randBiases(m, rng)
-		hcfg := engine.HashConfig{K: 2, L: 64, Family: engine.Structured, MIPS: true, Query: engine.QueryPaper,
+		hcfg := ntk.HashConfig{K: 2, L: 64, Family: ntk.Structured, MIPS: true, Query: ntk.QueryPaper,
 			Alpha: 0.01, SignSymmetric: true, Seed: 7}
-		h, err := engine.NewHasher(m, hcfg)
+		h, err := ntk.NewHasher(m, hcfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestRehashBench(t *testing.T) {
 		}
 		fmt.Printf("REHASHBENCH w=%d upload_s=%.3f (NewRehasher: data to the device, once)\n", w, time.Since(t0).Seconds())
 		rw := row{w: w}
-		var lin *engine.Linearization
+		var lin *ntk.Linearization
 		pps := func(ds []time.Duration, pts int) float64 { return float64(pts) / median(ds).Seconds() }
 
 		// 1. GPU, hashed, codes finished on the device.
@@ -193,7 +193,7 @@ func TestRehashBench(t *testing.T) {
 		rw.gpuHash = pps(ds, n)
 		fmt.Printf("REHASHBENCH w=%d mode=gpu-hash-devfinish N=%d resident=%v median_s=%.4f pts/s=%.4g times=%s\n",
 			w, n, r.Resident(), median(ds).Seconds(), rw.gpuHash, fmtDurs(ds))
-		gpuLin := &engine.Linearization{N: n, ANorm: slices.Clone(lin.ANorm), B: slices.Clone(lin.B), F0: slices.Clone(lin.F0),
+		gpuLin := &ntk.Linearization{N: n, ANorm: slices.Clone(lin.ANorm), B: slices.Clone(lin.B), F0: slices.Clone(lin.F0),
 			GradNorm0: slices.Clone(lin.GradNorm0), Codes: slices.Clone(lin.Codes)}
 
 		// 2. Stage split (synchronizing after every stage).
@@ -249,7 +249,7 @@ func TestRehashBench(t *testing.T) {
 		}
 
 		// 5. GPU without a hasher: |a_i|, b_i, f0, exact gradient norms only.
-		var nlin *engine.Linearization
+		var nlin *ntk.Linearization
 		ds = timeReps(t, reps, func() error { var err error; nlin, err = r.Rehash(m, nil, nlin); return err })
 		rw.gpuNorm = pps(ds, n)
 		fmt.Printf("REHASHBENCH w=%d mode=gpu-norms N=%d median_s=%.4f pts/s=%.4g times=%s\n",
@@ -258,12 +258,12 @@ func TestRehashBench(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// 6. CPU: engine.Rehash on the first cpuN points.
+		// 6. CPU: ntk.Rehash on the first cpuN points.
 		cpuReps := 3
-		var clin *engine.Linearization
-		opt := engine.RehashOptions{Batch: 256, Workers: workers}
+		var clin *ntk.Linearization
+		opt := ntk.RehashOptions{Batch: 256, Workers: workers}
 		ds = timeReps(t, cpuReps, func() error {
-			clin = engine.Rehash(cpu, m, x[:cpuN*in], y[:cpuN], cpuN, h, opt, clin)
+			clin = ntk.Rehash(cpu, m, x[:cpuN*in], y[:cpuN], cpuN, h, opt, clin)
 			return nil
 		})
 		rw.cpu = pps(ds, cpuN)
@@ -278,9 +278,9 @@ func TestRehashBench(t *testing.T) {
 		if !(worst <= rehashTol) {
 			t.Errorf("w=%d: ANorm differs from the CPU's by %g relative", w, worst)
 		}
-		var nclin *engine.Linearization
+		var nclin *ntk.Linearization
 		ds = timeReps(t, cpuReps, func() error {
-			nclin = engine.Rehash(cpu, m, x[:cpuN*in], y[:cpuN], cpuN, nil, opt, nclin)
+			nclin = ntk.Rehash(cpu, m, x[:cpuN*in], y[:cpuN], cpuN, nil, opt, nclin)
 			return nil
 		})
 		rw.cpuNorm = pps(ds, cpuN)

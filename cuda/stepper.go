@@ -13,6 +13,8 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 //go:embed stepper.ptx
@@ -30,7 +32,7 @@ const (
 // defined there (ptx_test.go checks it).
 var stepperKernelNames = [numStepperKernels]string{"st_gather", "st_loss", "st_qdots"}
 
-// Stepper is an engine.DeviceStepper on a CUDA device: it keeps the data
+// Stepper is an engine.Stepper (and the lsh sampler's sample.QueryProjector) on a CUDA device: it keeps the data
 // set, the parameters and a gradient buffer on the device and runs the lsh
 // query's projections and the importance-weighted SGD step there. Per Step
 // only the B indices and weights go up (one copy) and the loss (8 bytes)
@@ -69,7 +71,7 @@ type Stepper struct {
 	hostLoss     [1]float64
 
 	// Query state: the hasher's projections (uploaded once per hasher).
-	hashFor    *engine.Hasher
+	hashFor    *ntk.Hasher
 	kl         int
 	layers     []int
 	qbufs      []cu.DevicePtr
@@ -83,7 +85,31 @@ type Stepper struct {
 	stepsTaken int
 }
 
-var _ engine.DeviceStepper = (*Stepper)(nil)
+var (
+	_ engine.Stepper        = (*Stepper)(nil)
+	_ sample.QueryProjector = (*Stepper)(nil)
+)
+
+// Start implements engine.Stepper: it refuses the settings the device
+// stepper does not support (engine.DeviceStepSupported) and uploads params.
+func (s *Stepper) Start(cfg engine.Config, params []float32) error {
+	if err := engine.DeviceStepSupported(cfg); err != nil {
+		return err
+	}
+	if err := s.Upload(params); err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	return nil
+}
+
+// Sync implements engine.Stepper: it downloads the device parameters into
+// params.
+func (s *Stepper) Sync(params []float32) error {
+	if err := s.Download(params); err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	return nil
+}
 
 // NewStepper uploads the data set x (n × m.In) and y (n × m.Out) to the
 // device of be and allocates the parameters, the gradient and the buffers of
@@ -150,17 +176,10 @@ func newStepper(be *Backend, m *nn.MLP, n, maxBatch int) (*Stepper, error) {
 	L := m.Layers()
 	s := &Stepper{be: be, sizes: append([]int(nil), m.Sizes...), act: m.Activation, n: n, cap: maxBatch,
 		offW: make([]int, L+1), offB: make([]int, L+1), w0Stale: true}
-	p := 0
 	for l := 1; l <= L; l++ {
-		s.offW[l] = p
-		p += m.Sizes[l] * m.Sizes[l-1]
-		s.offB[l] = p
-		p += m.Sizes[l]
+		s.offW[l], s.offB[l] = m.WeightOffset(l), m.BiasOffset(l)
 	}
-	s.numParams = p
-	if p != m.NumParams() {
-		return nil, fmt.Errorf("cuda: Stepper: model has %d parameters, its layout %d", m.NumParams(), p)
-	}
+	s.numParams = m.NumParams()
 	s.hostIn = make([]uint64, maxBatch+(maxBatch+1)/2)
 	err := be.do(func() error {
 		mod, err := cu.LoadData(stepperPTX)
@@ -180,7 +199,7 @@ func newStepper(be *Backend, m *nn.MLP, n, maxBatch int) (*Stepper, error) {
 			return fmt.Errorf("cuda: kernel bias_act in rehash.ptx: %w", err)
 		}
 		for _, q := range []*cu.DevicePtr{&s.params, &s.grad} {
-			if *q, err = s.alloc(int64(p) * 4); err != nil {
+			if *q, err = s.alloc(int64(s.numParams) * 4); err != nil {
 				return err
 			}
 		}
@@ -318,7 +337,7 @@ func (s *Stepper) Download(params []float32) error {
 }
 
 // setHasher uploads h's projections once per hasher (worker only).
-func (s *Stepper) setHasher(h *engine.Hasher) error {
+func (s *Stepper) setHasher(h *ntk.Hasher) error {
 	if s.hashFor == h {
 		return nil
 	}
@@ -370,7 +389,7 @@ func (s *Stepper) setHasher(h *engine.Hasher) error {
 	if s.proj, err = alloc(int64(kl) * 4); err != nil {
 		return err
 	}
-	if h.Cfg.Query == engine.QueryRecentred {
+	if h.Cfg.Query == ntk.QueryRecentred {
 		if s.delta, err = alloc(int64(s.numParams) * 4); err != nil {
 			return err
 		}
@@ -392,21 +411,21 @@ func (s *Stepper) setHasher(h *engine.Hasher) error {
 // The engine's trainer changes lin.W0 only inside a rehash, which it
 // always precedes with Download. A caller that rewrites w0 in place
 // between Queries with no Upload or Download must call ForgetW0.
-func (s *Stepper) Query(h *engine.Hasher, w0 []float32, proj []float32) error {
+func (s *Stepper) Query(h *ntk.Hasher, w0 []float32, proj []float32) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
 	if h == nil {
 		return errors.New("cuda: Stepper.Query: nil hasher")
 	}
-	if h.Cfg.Family != engine.Structured {
+	if h.Cfg.Family != ntk.Structured {
 		return fmt.Errorf("cuda: Stepper.Query: the %v projection family is not supported on cuda yet (use structured)", h.Cfg.Family)
 	}
 	kl := h.Cfg.K * h.Cfg.L
 	if len(proj) < kl {
 		return fmt.Errorf("cuda: Stepper.Query: proj has %d values, want %d", len(proj), kl)
 	}
-	recentred := h.Cfg.Query == engine.QueryRecentred
+	recentred := h.Cfg.Query == ntk.QueryRecentred
 	if recentred && len(w0) != s.numParams {
 		return fmt.Errorf("cuda: Stepper.Query: w0 has %d values, want %d", len(w0), s.numParams)
 	}
@@ -471,7 +490,12 @@ func (s *Stepper) input(l int) cu.DevicePtr {
 // (1/B) Σ_b w_b ℓ_{idx_b} before the update. It matches the engine's
 // minibatchGrad and Axpy step: dOut = float32(w_b/B)·(f − y), backward,
 // W_l −= lr·δ_lᵀ h_{l−1}, b_l −= lr·Σ_b δ_l.
-func (s *Stepper) Step(idx []int, w []float64, lr float64) (float64, error) {
+func (s *Stepper) Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error) {
+	loss, err = s.step(idx, w, lr)
+	return loss, true, err
+}
+
+func (s *Stepper) step(idx []int, w []float64, lr float64) (float64, error) {
 	if err := s.usable(); err != nil {
 		return 0, err
 	}

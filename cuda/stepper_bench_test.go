@@ -16,6 +16,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -33,7 +34,7 @@ func envInts(name string, def []int) []int {
 }
 
 // TestStepBench measures training iterations per second of engine.Trainer
-// with the per-iteration work on the GPU (Device = Stepper, RehashFunc = a
+// with the per-iteration work on the GPU (Stepper = Stepper, Linearizer = a
 // Rehasher) and on the CPU (the avx2 backend, GOMAXPROCS workers), for one
 // hidden relu layer of width w (NTKLSH_STEP_WIDTHS, default
 // 64,256,1024,4096,16384), 90 inputs, one output, N = NTKLSH_STEP_N
@@ -47,7 +48,7 @@ func envInts(name string, def []int) []int {
 // runs rehash with the GPU Rehasher, so that the CPU run does not spend
 // seconds on a CPU rehash it does not time; the rehash costs are measured
 // apart: the Rehasher on all N points (median of 3 after a warm-up) and
-// engine.Rehash on avx2 on the first NTKLSH_STEP_CPU_REHASH_N (default
+// ntk.Rehash on avx2 on the first NTKLSH_STEP_CPU_REHASH_N (default
 // 10000) points, scaled to N (linear in N). The epoch rate combines them:
 // (N/B) / ((N/B)/rate + rehash seconds). Runs only with
 // NTKLSH_STEP_BENCH=1; lines starting with STEPBENCH carry the numbers.
@@ -100,16 +101,16 @@ func TestStepBench(t *testing.T) {
 		}
 		// Rehash costs (lsh's hasher; the same for every batch size).
 		cfg0 := engine.DefaultConfig()
-		h, err := engine.NewHasher(m, cfg0.Hash)
+		h, err := ntk.NewHasher(m, cfg0.Hash)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lin *engine.Linearization
+		var lin *ntk.Linearization
 		ds3 := timeReps(t, 3, func() error { var err error; lin, err = r.Rehash(m, h, lin); return err })
 		gpuRehash := median(ds3).Seconds()
 		t0 := time.Now()
-		engine.Rehash(cpu, m, ds.X[:cpuRehashN*in], ds.Y[:cpuRehashN], cpuRehashN, h,
-			engine.RehashOptions{Batch: 256, Workers: workers}, nil)
+		ntk.Rehash(cpu, m, ds.X[:cpuRehashN*in], ds.Y[:cpuRehashN], cpuRehashN, h,
+			ntk.RehashOptions{Batch: 256, Workers: workers}, nil)
 		cpuRehash := time.Since(t0).Seconds() * float64(n) / float64(cpuRehashN)
 		fmt.Printf("STEPBENCH w=%d rehash gpu_s=%.4f (median of 3, N=%d) cpu_s=%.3f (%d points timed, scaled to N)\n",
 			w, gpuRehash, n, cpuRehash, cpuRehashN)
@@ -127,9 +128,9 @@ func TestStepBench(t *testing.T) {
 					if err != nil {
 						return 0, err
 					}
-					tr.RehashFunc = r.Rehash
+					tr.Linearizer = r
 					if onGPU {
-						tr.Device = st
+						tr.Stepper = st
 					}
 					res, err := tr.Train(context.Background())
 					if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -53,7 +54,7 @@ func hostStep(m *nn.MLP, b *nn.Batch, x, y []float32, idx []int, w []float64, lr
 }
 
 // refQuery computes the structured projections of v in float64.
-func refQuery(m *nn.MLP, h *engine.Hasher, v []float32) []float64 {
+func refQuery(m *nn.MLP, h *ntk.Hasher, v []float32) []float64 {
 	pr := h.Projections()
 	kl := h.Cfg.K * h.Cfg.L
 	out := make([]float64, kl)
@@ -148,7 +149,7 @@ func TestStepperMatchesHost(t *testing.T) {
 				w[k] = 0.5 + 2.5*rng.Float64()
 			}
 			want := hostStep(host, hb, x, y, idx, w, 0.05)
-			got, err := s.Step(idx, w, 0.05)
+			got, _, err := s.Step(idx, w, 0.05)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,9 +184,9 @@ func TestStepperMatchesHost(t *testing.T) {
 		}
 
 		// Queries at the device parameters (= dev).
-		for _, q := range []engine.QueryMode{engine.QueryPaper, engine.QueryRecentred} {
+		for _, q := range []ntk.QueryMode{ntk.QueryPaper, ntk.QueryRecentred} {
 			for _, lastOnly := range []bool{false, true} {
-				h, err := engine.NewHasher(m, engine.HashConfig{K: 2, L: 8, Family: engine.Structured, MIPS: true, Query: q,
+				h, err := ntk.NewHasher(m, ntk.HashConfig{K: 2, L: 8, Family: ntk.Structured, MIPS: true, Query: q,
 					Alpha: 0.01, SignSymmetric: true, LastLayerOnly: lastOnly, Seed: 5})
 				if err != nil {
 					t.Fatal(err)
@@ -195,7 +196,7 @@ func TestStepperMatchesHost(t *testing.T) {
 					w0[i] = dev[i] + float32(0.01*rng.NormFloat64())
 				}
 				v := dev
-				if q == engine.QueryRecentred {
+				if q == ntk.QueryRecentred {
 					v = make([]float32, len(dev))
 					for i := range v {
 						v[i] = dev[i] - w0[i]
@@ -206,7 +207,7 @@ func TestStepperMatchesHost(t *testing.T) {
 					t.Fatal(err)
 				}
 				checkQuery(t, q.String(), proj, refQuery(m, h, v))
-				if q == engine.QueryRecentred {
+				if q == ntk.QueryRecentred {
 					// w0 changed in place: seen after an Upload (as the
 					// trainer's Download before a rehash).
 					for i := range w0 {
@@ -237,23 +238,23 @@ func TestStepperMatchesHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Step([]int{1, 2, 3, 4, 5}, make([]float64, 5), 0.1); err == nil {
+	if _, _, err := s.Step([]int{1, 2, 3, 4, 5}, make([]float64, 5), 0.1); err == nil {
 		t.Error("minibatch over the capacity accepted")
 	}
-	if _, err := s.Step([]int{10}, []float64{1}, 0.1); err == nil {
+	if _, _, err := s.Step([]int{10}, []float64{1}, 0.1); err == nil {
 		t.Error("index out of range accepted")
 	}
 	if err := s.Upload(make([]float32, 3)); err == nil {
 		t.Error("short Upload accepted")
 	}
 	s.Close()
-	if _, err := s.Step([]int{1}, []float64{1}, 0.1); err == nil {
+	if _, _, err := s.Step([]int{1}, []float64{1}, 0.1); err == nil {
 		t.Error("Step after Close accepted")
 	}
 }
 
-// TestStepperTrains runs engine.Trainer with Device set to a Stepper (and
-// RehashFunc to a Rehasher) for the uniform, lsh and ntk-static samplers
+// TestStepperTrains runs engine.Trainer with Stepper set to a Stepper (and
+// Linearizer to a Rehasher) for the uniform, lsh and ntk-static samplers
 // and compares with the same run on the CPU: every step on the device, the
 // loss falls by 30 %, and the final loss is within 30 % of the CPU run's.
 func TestStepperTrains(t *testing.T) {
@@ -287,8 +288,8 @@ func TestStepperTrains(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer st.Close()
-					tr.RehashFunc = r.Rehash
-					tr.Device = st
+					tr.Linearizer = r
+					tr.Stepper = st
 				}
 				res, err := tr.Train(context.Background())
 				if err != nil {

@@ -8,45 +8,54 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// hostDevice is a DeviceStepper that keeps its own parameter copy on the
-// host and computes with the same code as the trainer: a trainer using it
-// must end with the same weights, bit for bit, as one without.
+// hostDevice is a Stepper and sample.QueryProjector that keeps its own
+// parameter copy on the host and computes with the same code as the
+// trainer: a trainer using it must end with the same weights, bit for bit,
+// as one without.
 type hostDevice struct {
 	t      *Trainer // a shadow trainer over the same data
 	params []float32
 	steps  int
 }
 
-func (d *hostDevice) Upload(p []float32) error   { d.params = append(d.params[:0], p...); return nil }
-func (d *hostDevice) Download(p []float32) error { copy(p, d.params); return nil }
-func (d *hostDevice) Query(h *Hasher, w0 []float32, proj []float32) error {
+func (d *hostDevice) Start(cfg Config, p []float32) error {
+	if err := DeviceStepSupported(cfg); err != nil {
+		return err
+	}
+	d.params = append(d.params[:0], p...)
+	return nil
+}
+func (d *hostDevice) Sync(p []float32) error { copy(p, d.params); return nil }
+func (d *hostDevice) Query(h *ntk.Hasher, w0 []float32, proj []float32) error {
 	v := d.params
-	if h.Cfg.Query == QueryRecentred {
+	if h.Cfg.Query == ntk.QueryRecentred {
 		v = make([]float32, len(d.params))
 		for i := range v {
 			v[i] = d.params[i] - w0[i]
 		}
 	}
-	h.proj.params(d.t.be, v, proj, h.newScratch(d.t.m, 1))
+	h.Project(d.t.be, v, h.NewQueryScratch(d.t.m), proj)
 	return nil
 }
-func (d *hostDevice) Step(idx []int, w []float64, lr float64) (float64, error) {
+func (d *hostDevice) Step(idx []int, w []float64, lr float64) (float64, bool, error) {
 	copy(d.t.m.Params, d.params)
-	d.t.idx, d.t.w = idx, w
-	loss, _ := d.t.minibatchGrad()
-	d.t.be.Axpy(float32(-lr), d.t.grad, d.t.m.Params)
+	hs := d.t.host
+	hs.idx, hs.w = idx, w
+	loss := hs.minibatchGrad()
+	hs.be.Axpy(float32(-lr), hs.grad, d.t.m.Params)
 	copy(d.params, d.t.m.Params)
 	d.steps++
-	return loss, nil
+	return loss, true, nil
 }
 
 func TestDeviceStepperMatchesHost(t *testing.T) {
 	ds := smallTeacher(400, 4, 1, 13)
 	for _, s := range []string{SamplerUniform, SamplerLSH, SamplerNTKStatic} {
-		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
+		for _, q := range []ntk.QueryMode{ntk.QueryPaper, ntk.QueryRecentred} {
 			cfg := testConfig(s)
 			cfg.Iters, cfg.RehashEvery, cfg.EvalEvery = 120, 40, 50
 			cfg.Hash.Query = q
@@ -64,7 +73,7 @@ func TestDeviceStepperMatchesHost(t *testing.T) {
 			}
 			tr := newT()
 			dev := &hostDevice{t: newT()}
-			tr.Device = dev
+			tr.Stepper = dev
 			res, err := tr.Train(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +95,7 @@ func TestDeviceStepperMatchesHost(t *testing.T) {
 	cfg := testConfig(SamplerTrue)
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 3})
 	tr, _ := NewTrainer(kernels.Generic, m, ds, nil, cfg)
-	tr.Device = &hostDevice{}
+	tr.Stepper = &hostDevice{}
 	if _, err := tr.Train(context.Background()); err == nil {
 		t.Error("device training accepted the true sampler")
 	}
@@ -94,7 +103,7 @@ func TestDeviceStepperMatchesHost(t *testing.T) {
 
 type failingDevice struct{ hostDevice }
 
-func (failingDevice) Query(*Hasher, []float32, []float32) error { return errors.New("device lost") }
+func (failingDevice) Query(*ntk.Hasher, []float32, []float32) error { return errors.New("device lost") }
 
 // TestDeviceErrorsAreErrors: a failing device call stops training with an
 // error naming it, not a panic.
@@ -108,7 +117,7 @@ func TestDeviceErrorsAreErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	shadow, _ := NewTrainer(testBackend, m.Clone(), ds, nil, cfg)
-	tr.Device = &failingDevice{hostDevice{t: shadow}}
+	tr.Stepper = &failingDevice{hostDevice{t: shadow}}
 	_, err = tr.Train(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "device lost") {
 		t.Fatalf("error %v", err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 // TestLinearModelIsLGD: with no hidden layer the linearization is exact
@@ -37,10 +38,15 @@ func TestLinearModelIsLGD(t *testing.T) {
 	}
 	lin := make([]float64, ds.N)
 	exact := make([]float64, ds.N)
-	if err := tr.LinearizedNorms(nil, lin); err != nil {
-		t.Fatal(err)
+	delta := make([]float32, len(m.Params))
+	for i := range delta {
+		delta[i] = m.Params[i] - tr.lin.W0[i]
 	}
-	tr.perExample(passGradNorm, exact)
+	tr.passes.Linearized(tr.lin, delta, nil, lin)
+	for i, v := range lin {
+		lin[i] = math.Abs(v)
+	}
+	tr.GradNorms(nil, exact)
 	for i := range lin {
 		if math.Abs(lin[i]-exact[i]) > 1e-4*(1+exact[i]) {
 			t.Fatalf("point %d: linearized magnitude %g, true gradient norm %g", i, lin[i], exact[i])
@@ -53,7 +59,7 @@ func TestLGDProbabilityRuns(t *testing.T) {
 	m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
 	cfg := testConfig(SamplerLSH)
 	cfg.Prob = ProbLGD
-	cfg.Hash.Query = QueryPaper // LGD's setting; its biased weights can diverge with the re-centred query
+	cfg.Hash.Query = ntk.QueryPaper // LGD's setting; its biased weights can diverge with the re-centred query
 	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 	if err != nil {
 		t.Fatal(err)

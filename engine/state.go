@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 // State is everything a run needs to continue, bit for bit, as if it had
@@ -49,16 +51,16 @@ func (t *Trainer) State() State {
 	if err != nil {
 		panic("engine: PCG state: " + err.Error())
 	}
-	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.extraSteps,
+	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.host.extraSteps,
 		Rehashes: t.rehashes, SampleSeconds: t.tSample.Seconds(), GradSeconds: t.tGrad.Seconds(), RehashSeconds: t.tRehash.Seconds()}
-	if t.vel != nil {
-		s.Velocity = append([]float32(nil), t.vel...)
+	if t.host.vel != nil {
+		s.Velocity = append([]float32(nil), t.host.vel...)
 	}
 	if t.lin != nil {
 		s.W0 = append([]float32(nil), t.lin.W0...)
 	}
-	if ub, ok := t.samp.(*upperBoundSampler); ok {
-		s.Tau = ub.tau
+	if ts, ok := t.samp.(sample.TauSampler); ok {
+		s.Tau = ts.Tau()
 	}
 	return s
 }
@@ -75,7 +77,8 @@ func (t *Trainer) Restore(s State) error {
 	if s.Iter < 0 || s.Iter > t.cfg.Iters {
 		return fmt.Errorf("state is at iteration %d, outside this run's [0, %d]", s.Iter, t.cfg.Iters)
 	}
-	if (t.vel != nil) != (s.Velocity != nil) || s.Velocity != nil && len(s.Velocity) != P {
+	vel := t.host.vel
+	if (vel != nil) != (s.Velocity != nil) || s.Velocity != nil && len(s.Velocity) != P {
 		return errors.New("state's optimizer velocity does not match this run's momentum setting")
 	}
 	if s.W0 != nil && len(s.W0) != P {
@@ -85,18 +88,18 @@ func (t *Trainer) Restore(s State) error {
 		return fmt.Errorf("state's random number generator: %w", err)
 	}
 	copy(t.m.Params, s.Params)
-	if t.vel != nil {
-		copy(t.vel, s.Velocity)
+	if vel != nil {
+		copy(vel, s.Velocity)
 	}
 	t.iter = s.Iter
-	t.extraSteps, t.rehashes = s.ExtraSteps, s.Rehashes
+	t.host.extraSteps, t.rehashes = s.ExtraSteps, s.Rehashes
 	t.tSample = time.Duration(s.SampleSeconds * float64(time.Second))
 	t.tGrad = time.Duration(s.GradSeconds * float64(time.Second))
 	t.tRehash = time.Duration(s.RehashSeconds * float64(time.Second))
-	if ub, ok := t.samp.(*upperBoundSampler); ok {
-		ub.tau = s.Tau
+	if ts, ok := t.samp.(sample.TauSampler); ok {
+		ts.SetTau(s.Tau)
 	}
-	if t.samp.needsLinearization() && s.Iter%t.rehashPeriod() != 0 && s.Iter < t.cfg.Iters {
+	if sample.NeedsLinearization(t.samp) && s.Iter%t.rehashPeriod() != 0 && s.Iter < t.cfg.Iters {
 		if s.W0 == nil {
 			return errors.New("state lacks the rehash point its sampler needs")
 		}
@@ -124,38 +127,4 @@ type DivergedError struct {
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("training diverged at iteration %d (sampler %s, lr %g): minibatch loss %v; largest importance weight %.4g in that minibatch, %.4g in the run; lower --lr, or raise --eps to bound the weights",
 		e.Iter, e.Sampler, e.LR, e.Loss, e.MaxWeight, e.MaxWeightSeen)
-}
-
-// DeviceStepper runs the per-iteration work of training on an accelerator
-// that holds the parameters: the lsh query's projections and the
-// importance-weighted minibatch SGD step. Only the sampled indices, their
-// weights and a few scalars cross to and from the device per iteration.
-type DeviceStepper interface {
-	// Upload copies the host parameters to the device.
-	Upload(params []float32) error
-	// Download copies the device parameters into params.
-	Download(params []float32) error
-	// Query sets proj (K·L) to the raw projections of the query for the
-	// device parameters w with h's projections: R·w for the paper query,
-	// R·(w − w0) for the re-centred one (Hasher.FinishQuery does the rest).
-	Query(h *Hasher, w0 []float32, proj []float32) error
-	// Step computes (1/B) Σ_b w_b ∇ℓ_{idx_b} at the device parameters and
-	// subtracts lr times it, returning the weighted minibatch loss
-	// (1/B) Σ_b w_b ℓ_{idx_b} before the update.
-	Step(idx []int, w []float64, lr float64) (loss float64, err error)
-}
-
-// checkDevice reports the settings a DeviceStepper does not support.
-func (t *Trainer) checkDevice() error {
-	switch {
-	case t.cfg.Momentum != 0:
-		return errors.New("device training does not support momentum yet")
-	case t.cfg.KeepStepping != 0:
-		return errors.New("device training does not support keep-stepping yet")
-	case t.cfg.Sampler != SamplerUniform && t.cfg.Sampler != SamplerLSH && t.cfg.Sampler != SamplerNTKStatic:
-		return fmt.Errorf("device training supports the uniform, lsh and ntk-static samplers, not %s", t.cfg.Sampler)
-	case t.cfg.Prob == ProbLGD && t.cfg.Sampler == SamplerLSH:
-		return errors.New("device training does not support --prob lgd")
-	}
-	return nil
 }

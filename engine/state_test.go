@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 // TestResumeBitExact interrupts a run mid-way (between rehashes), restores
@@ -38,11 +39,11 @@ func TestResumeBitExact(t *testing.T) {
 		}
 		a := newT()
 		ctx, cancel := context.WithCancel(context.Background())
-		a.OnIter = func(r IterRecord) {
+		a.Recorder = Observers{OnIter: func(r IterRecord) {
 			if r.Iter == 37 {
 				cancel()
 			}
-		}
+		}}
 		_, err := a.Train(ctx)
 		var ie *InterruptedError
 		if !errors.As(err, &ie) || ie.Iter != 38 {
@@ -62,7 +63,7 @@ func TestResumeBitExact(t *testing.T) {
 				t.Fatalf("%s: parameter %d differs after resume: %v vs %v", s, i, b.m.Params[i], v)
 			}
 		}
-		if res.Final.Rehashes != 4 && b.samp.needsLinearization() {
+		if res.Final.Rehashes != 4 && sample.NeedsLinearization(b.samp) {
 			t.Errorf("%s: %d rehashes after resume, want 4", s, res.Final.Rehashes)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 // TestStepAllocs: a training iteration (draw, minibatch gradient, update)
@@ -24,7 +25,7 @@ func TestStepAllocs(t *testing.T) {
 		{"lsh", func() Config { return testConfig(SamplerLSH) }},
 		{"lsh-lgd", func() Config {
 			c := testConfig(SamplerLSH)
-			c.Prob, c.Hash.Query = ProbLGD, QueryPaper
+			c.Prob, c.Hash.Query = ProbLGD, ntk.QueryPaper
 			return c
 		}},
 		{"ntk-static", func() Config { return testConfig(SamplerNTKStatic) }},
@@ -41,11 +42,14 @@ func TestStepAllocs(t *testing.T) {
 			if _, err := tr.Train(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			st := tr.stepper()
 			iter := func() {
-				if err := tr.samp.draw(tr, tr.idx, tr.w); err != nil {
+				if err := tr.samp.Draw(tr.rng, tr.m.Params, tr.idx, tr.w); err != nil {
 					t.Fatal(err)
 				}
-				tr.step(1e-4)
+				if _, _, err := st.Step(tr.idx, tr.w, 1e-4); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if a := testing.AllocsPerRun(50, iter); a != 0 {
 				t.Errorf("%g allocations per iteration", a)
@@ -72,20 +76,20 @@ func TestFinite(t *testing.T) {
 				v[i] = -math.MaxFloat32
 			}
 		}
-		if !tr.finite(v) {
+		if !tr.host.finite(v) {
 			t.Fatalf("n=%d: ±MaxFloat32 reported as not finite", n)
 		}
 		for _, bad := range []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
 			for _, i := range []int{0, n / 2, n - 1} {
 				w := append([]float32(nil), v...)
 				w[i] = bad
-				if tr.finite(w) {
+				if tr.host.finite(w) {
 					t.Fatalf("n=%d: %v at %d not found", n, bad, i)
 				}
 			}
 		}
 	}
-	if !tr.finite(nil) {
+	if !tr.host.finite(nil) {
 		t.Fatal("empty vector reported as not finite")
 	}
 }
@@ -110,7 +114,7 @@ func TestNonFiniteDirectionReachesWeights(t *testing.T) {
 					w[k] = float32(k) - 20
 				}
 				testBackend.Axpy(-lr, dir, w)
-				if tr.finite(w) {
+				if tr.host.finite(w) {
 					t.Fatalf("lr %g, %v at %d: weights still finite", lr, bad, i)
 				}
 			}

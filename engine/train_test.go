@@ -9,6 +9,8 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 // smallTeacher makes a heavy-tailed regression set labelled by a random
@@ -98,13 +100,13 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			cfg.Hash.K, cfg.Hash.L = 3, 4
 			cfg.TauThreshold = 1 // upper-bound: importance sampling on from the start
 			if recentred {
-				cfg.Hash.Query, cfg.Hash.Alpha = QueryRecentred, 0.1
+				cfg.Hash.Query, cfg.Hash.Alpha = ntk.QueryRecentred, 0.1
 			}
 			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tr.samp.needsLinearization() {
+			if sample.NeedsLinearization(tr.samp) {
 				if err := tr.rehash(); err != nil {
 					t.Fatal(err)
 				}
@@ -114,18 +116,19 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			for i := range m.Params {
 				m.Params[i] += float32(0.05 * rng.NormFloat64())
 			}
-			if ub, ok := tr.samp.(*upperBoundSampler); ok {
-				ub.tau = 10
+			if ts, ok := tr.samp.(sample.TauSampler); ok {
+				ts.SetTau(10)
 			}
+			hs := tr.host
 			P := m.NumParams()
 			// Full gradient.
 			full := make([]float64, P)
 			for i := 0; i < ds.N; i++ {
-				tr.idx = tr.idx[:1]
-				tr.w = tr.w[:1]
-				tr.idx[0], tr.w[0] = i, 1
-				tr.minibatchGrad()
-				for j, g := range tr.grad {
+				hs.idx = tr.idx[:1]
+				hs.w = tr.w[:1]
+				hs.idx[0], hs.w[0] = i, 1
+				hs.minibatchGrad()
+				for j, g := range hs.grad {
 					full[j] += float64(g) / float64(ds.N)
 				}
 			}
@@ -134,11 +137,12 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			sum := make([]float64, P)
 			sum2 := make([]float64, P)
 			for d := 0; d < draws; d++ {
-				if err := tr.samp.draw(tr, tr.idx, tr.w); err != nil {
+				if err := tr.samp.Draw(tr.rng, m.Params, tr.idx, tr.w); err != nil {
 					t.Fatal(err)
 				}
-				tr.minibatchGrad()
-				for j, g := range tr.grad {
+				hs.idx, hs.w = tr.idx, tr.w
+				hs.minibatchGrad()
+				for j, g := range hs.grad {
 					sum[j] += float64(g)
 					sum2[j] += float64(g) * float64(g)
 				}

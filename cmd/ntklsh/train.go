@@ -21,20 +21,11 @@ import (
 	"github.com/ntklsh/ntklsh/engine/checkpoint"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
 var errUsage = errors.New("bad usage")
-
-// deviceRehash, set by a build with an accelerator (accel_cuda.go), returns
-// a rehash function that keeps the training data on the device, and its
-// release function; it returns a nil function when be is not its backend.
-var deviceRehash func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (
-	rehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error), release func() error, err error)
-
-// deviceStepper, set by a build with an accelerator, returns a stepper that
-// runs the per-iteration work on the device (nil when be is not its backend).
-var deviceStepper func(be kernels.Backend, m *nn.MLP, train *data.Dataset, batch int) (engine.DeviceStepper, func() error, error)
 
 // defaultSamplers are compared when --sampler is not given.
 const defaultSamplers = "uniform,lsh,ntk-static,true"
@@ -64,6 +55,7 @@ type trainFlags struct {
 	targetLoss float64
 	quiet      bool
 	cpuProf    string
+	deviceStep bool
 	ckptDir    string
 	ckptEvery  int
 	resumeDir  string
@@ -157,6 +149,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.Float64Var(&f.targetLoss, "target-loss", 0, "target loss for time-to-target: a test loss (a train loss without a test set); reached at the first evaluation at or below it after which the loss stays below 1.1× it (0: 1.1 × the lowest final loss of the compared samplers)")
 	fs.StringVar(&f.plotPath, "plot", "", "draw test loss (train loss without a test set) against training seconds of every sampler into this PNG file")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
+	fs.BoolVar(&f.deviceStep, "device-step", false, "with an accelerator backend (cuda), also run the SGD steps on the device (experimental: not yet validated on a GPU)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
 	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
@@ -205,10 +198,10 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 	if o.act, err = nn.ParseActivation(f.act); err != nil {
 		return nil, err
 	}
-	if cfg.Hash.Family, err = engine.ParseFamily(f.family); err != nil {
+	if cfg.Hash.Family, err = ntk.ParseFamily(f.family); err != nil {
 		return nil, err
 	}
-	if cfg.Hash.Query, err = engine.ParseQueryMode(f.query); err != nil {
+	if cfg.Hash.Query, err = ntk.ParseQueryMode(f.query); err != nil {
 		return nil, err
 	}
 	cfg.Hash.Seed = f.hashSeed
@@ -313,50 +306,36 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 		return nil, err
 	}
 	trainBE := s.be
-	var devRehash func(*nn.MLP, *engine.Hasher, *engine.Linearization) (*engine.Linearization, error)
-	if deviceRehash != nil {
-		fn, release, err := deviceRehash(s.be, m, train, max(c.RehashBatch, 8192))
-		if err != nil {
-			return nil, err
-		}
-		if fn != nil {
-			defer release()
-			devRehash = fn
-			// Rehashes run on the device; the per-iteration work stays on
-			// the best CPU backend (the device backend's per-call copies
-			// lose to it on small products).
-			trainBE = bestCPUBackend()
-		}
+	acc, err := engine.OpenAccelerator(engine.AcceleratorRequest{Backend: s.be, Model: m, Train: train, Config: c,
+		RehashBatch: max(c.RehashBatch, 8192), DeviceStep: f.deviceStep})
+	if err != nil {
+		return nil, err
+	}
+	// The accelerator's resources are released when this run ends.
+	defer acc.Close()
+	if acc != nil {
+		// Rehashes run on the device; the per-iteration work stays on
+		// the best CPU backend (the device backend's per-call copies
+		// lose to it on small products).
+		trainBE = bestCPUBackend()
 	}
 	tr, err := engine.NewTrainer(trainBE, m, train, s.test, c)
 	if err != nil {
 		return nil, err
 	}
-	tr.RehashFunc = devRehash
-	if devRehash != nil && deviceStepper != nil && deviceStepSupported(c) {
-		st, release, err := deviceStepper(s.be, m, train, c.Batch)
-		if err != nil {
-			return nil, err
-		}
-		if st != nil {
-			defer release()
-			tr.Device = st
-		}
-	}
+	acc.Attach(tr)
 	rep.beginRun(c.String(), c.Iters)
-	tr.OnEval = func(e engine.Eval) {
+	tr.Recorder = engine.Observers{OnEval: func(e engine.Eval) {
 		rep.eval(name, e)
 		if logw != nil {
 			logw.eval(name, e)
 		}
-	}
-	tr.OnIter = func(r engine.IterRecord) {
+	}, OnIter: func(r engine.IterRecord) {
 		rep.iter(r.Iter + 1)
 		if logw != nil {
 			logw.iter(name, r)
 		}
-	}
-	tr.OnRehashProgress = rep.rehash
+	}, OnRehashProgress: rep.rehash}
 	save := func(st engine.State, finished bool) error {
 		ck, err := buildCheckpoint(s.mcfg, c, st, s.spec, s.norm, s.fp, finished)
 		if err != nil {
@@ -384,6 +363,9 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 	}
 	res, err := tr.Train(ctx)
 	rep.endRun()
+	if cerr := acc.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
 	var ie *engine.InterruptedError
 	if errors.As(err, &ie) && f.ckptDir != "" {
 		if err := save(tr.State(), false); err != nil {
@@ -600,20 +582,4 @@ func bestCPUBackend() kernels.Backend {
 		}
 	}
 	return kernels.Generic
-}
-
-// deviceStepSupported says whether the per-iteration work can run on the
-// device for this configuration (see engine.DeviceStepper); otherwise it
-// runs on the CPU and only rehashes use the device.
-func deviceStepSupported(c engine.Config) bool {
-	switch c.Sampler {
-	case engine.SamplerUniform, engine.SamplerNTKStatic:
-	case engine.SamplerLSH:
-		if c.Prob == engine.ProbLGD {
-			return false
-		}
-	default:
-		return false
-	}
-	return c.Momentum == 0 && c.KeepStepping == 0
 }

@@ -10,49 +10,50 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 // HashVariant is one lsh configuration of the ablation.
 type HashVariant struct {
 	Name string
-	Hash engine.HashConfig
+	Hash ntk.HashConfig
 }
 
 // AblationGrid returns the configurations the ablation sweeps around base
 // (which should be the engine default): K×L with the paper query; the
 // re-centred query over α and K; dense projections; MIPS off; last layer
 // only; sign-symmetric probing off.
-func AblationGrid(base engine.HashConfig, ks, ls []int, alphas []float64) []HashVariant {
+func AblationGrid(base ntk.HashConfig, ks, ls []int, alphas []float64) []HashVariant {
 	var out []HashVariant
-	add := func(name string, f func(*engine.HashConfig)) {
+	add := func(name string, f func(*ntk.HashConfig)) {
 		h := base
 		f(&h)
 		out = append(out, HashVariant{Name: name, Hash: h})
 	}
 	for _, k := range ks {
 		for _, l := range ls {
-			add(fmt.Sprintf("paper K%d L%d", k, l), func(h *engine.HashConfig) { h.Query, h.K, h.L = engine.QueryPaper, k, l })
+			add(fmt.Sprintf("paper K%d L%d", k, l), func(h *ntk.HashConfig) { h.Query, h.K, h.L = ntk.QueryPaper, k, l })
 		}
 	}
 	for _, a := range alphas {
 		for _, k := range []int{1, 2, 4} {
-			add(fmt.Sprintf("recentred α%g K%d L64", a, k), func(h *engine.HashConfig) { h.Query, h.Alpha, h.K, h.L = engine.QueryRecentred, a, k, 64 })
+			add(fmt.Sprintf("recentred α%g K%d L64", a, k), func(h *ntk.HashConfig) { h.Query, h.Alpha, h.K, h.L = ntk.QueryRecentred, a, k, 64 })
 		}
 	}
-	add("paper K2 L64 dense", func(h *engine.HashConfig) { h.Query, h.K, h.L, h.Family = engine.QueryPaper, 2, 64, engine.Dense })
-	add("recentred α0.01 K2 L64 dense", func(h *engine.HashConfig) {
-		h.Query, h.Alpha, h.K, h.L, h.Family = engine.QueryRecentred, 0.01, 2, 64, engine.Dense
+	add("paper K2 L64 dense", func(h *ntk.HashConfig) { h.Query, h.K, h.L, h.Family = ntk.QueryPaper, 2, 64, ntk.Dense })
+	add("recentred α0.01 K2 L64 dense", func(h *ntk.HashConfig) {
+		h.Query, h.Alpha, h.K, h.L, h.Family = ntk.QueryRecentred, 0.01, 2, 64, ntk.Dense
 	})
-	add("paper K2 L64 no-MIPS", func(h *engine.HashConfig) { h.Query, h.K, h.L, h.MIPS = engine.QueryPaper, 2, 64, false })
-	add("paper K6 L16 no-MIPS", func(h *engine.HashConfig) { h.Query, h.K, h.L, h.MIPS = engine.QueryPaper, 6, 16, false })
-	add("recentred α0.01 K2 L64 no-MIPS", func(h *engine.HashConfig) {
-		h.Query, h.Alpha, h.K, h.L, h.MIPS = engine.QueryRecentred, 0.01, 2, 64, false
+	add("paper K2 L64 no-MIPS", func(h *ntk.HashConfig) { h.Query, h.K, h.L, h.MIPS = ntk.QueryPaper, 2, 64, false })
+	add("paper K6 L16 no-MIPS", func(h *ntk.HashConfig) { h.Query, h.K, h.L, h.MIPS = ntk.QueryPaper, 6, 16, false })
+	add("recentred α0.01 K2 L64 no-MIPS", func(h *ntk.HashConfig) {
+		h.Query, h.Alpha, h.K, h.L, h.MIPS = ntk.QueryRecentred, 0.01, 2, 64, false
 	})
-	add("paper K2 L64 last-layer", func(h *engine.HashConfig) { h.Query, h.K, h.L, h.LastLayerOnly = engine.QueryPaper, 2, 64, true })
-	add("recentred α0.01 K2 L64 last-layer", func(h *engine.HashConfig) {
-		h.Query, h.Alpha, h.K, h.L, h.LastLayerOnly = engine.QueryRecentred, 0.01, 2, 64, true
+	add("paper K2 L64 last-layer", func(h *ntk.HashConfig) { h.Query, h.K, h.L, h.LastLayerOnly = ntk.QueryPaper, 2, 64, true })
+	add("recentred α0.01 K2 L64 last-layer", func(h *ntk.HashConfig) {
+		h.Query, h.Alpha, h.K, h.L, h.LastLayerOnly = ntk.QueryRecentred, 0.01, 2, 64, true
 	})
-	add("paper K2 L64 one-sided", func(h *engine.HashConfig) { h.Query, h.K, h.L, h.SignSymmetric = engine.QueryPaper, 2, 64, false })
+	add("paper K2 L64 one-sided", func(h *ntk.HashConfig) { h.Query, h.K, h.L, h.SignSymmetric = ntk.QueryPaper, 2, 64, false })
 	return out
 }
 
@@ -108,7 +109,7 @@ type VariantScore struct {
 	BeatsUniform           float64 // fraction of contexts with ratio < 1
 	BeatsStatic            float64 // fraction with ratio < ntk-static's
 	GeoKL                  float64
-	Hash                   engine.HashConfig
+	Hash                   ntk.HashConfig
 }
 
 type ctxKey struct {
@@ -137,7 +138,7 @@ func RunAblation(ctx context.Context, env Env, c AblationConfig) (*AblationResul
 		return nil, err
 	}
 	res := &AblationResult{}
-	variant := map[string]engine.HashConfig{}
+	variant := map[string]ntk.HashConfig{}
 	for _, v := range c.Variants {
 		variant[v.Name] = v.Hash
 	}
@@ -210,16 +211,17 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 		}
 	}
 	take(0)
-	tr.OnIter = func(r engine.IterRecord) { take(r.Iter + 1) }
+	tr.Recorder = engine.Observers{OnIter: func(r engine.IterRecord) { take(r.Iter + 1) }}
 	if _, err := tr.Train(ctx); err != nil {
 		return nil, err
 	}
-	shadow := func(sampler string, h engine.HashConfig) (*engine.Trainer, error) {
+	// Probes share the model: they never train; they linearize at a
+	// snapshot and report their sampler's probabilities at later ones.
+	shadow := func(sampler string, h ntk.HashConfig) (*probe, error) {
 		sc := base
-		sc.Iters = 1
 		sc.Sampler = sampler
 		sc.Hash = h
-		return engine.NewTrainer(env.Backend, m, train, nil, sc)
+		return newProbe(env.Backend, m, train, sc, tr.Passes())
 	}
 	set := func(t int) { copy(m.Params, snaps[t]) }
 	n := train.N
@@ -243,10 +245,10 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 			return nil, err
 		}
 		set(phase)
-		if err := st.Rehash(); err != nil {
+		if err := st.rehash(); err != nil {
 			return nil, err
 		}
-		if err := ex.Rehash(); err != nil {
+		if err := ex.rehash(); err != nil {
 			return nil, err
 		}
 		type ref struct {
@@ -258,9 +260,9 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 			set(phase + s)
 			r := ref{g: make([]float64, n)}
 			tr.GradNorms(nil, r.g)
-			st.SamplerProbs(nil, p)
+			st.probs(p)
 			r.static, r.ideal, r.klS = engine.SecondMomentRatio(r.g, p, n)
-			ex.SamplerProbs(nil, p)
+			ex.probs(p)
 			r.exact, _, r.klE = engine.SecondMomentRatio(r.g, p, n)
 			_, _, r.klU = engine.SecondMomentRatio(r.g, uni, n)
 			refs[k] = r
@@ -275,12 +277,12 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 					return nil, fmt.Errorf("%s: %w", v.Name, err)
 				}
 				set(phase)
-				if err := sh.Rehash(); err != nil {
+				if err := sh.rehash(); err != nil {
 					return nil, err
 				}
 				for k, s := range c.Since {
 					set(phase + s)
-					sh.SamplerProbs(nil, p)
+					sh.probs(p)
 					r := refs[k]
 					row := AblationRow{Tail: tail, Width: width, Phase: phase, Since: s, Variant: v.Name, HashSeed: h.Seed,
 						Ideal: r.ideal, Static: r.static, Exact: r.exact, KLStatic: r.klS, KLExact: r.klE, KLUnif: r.klU}
@@ -452,7 +454,7 @@ func ablationReport(env Env, c AblationConfig, res *AblationResult) error {
 	}
 	var alphas []float64
 	for _, v := range c.Variants {
-		if v.Hash.Query == engine.QueryRecentred && v.Hash.L == 64 && v.Hash.Family == engine.Structured && v.Hash.MIPS && !v.Hash.LastLayerOnly {
+		if v.Hash.Query == ntk.QueryRecentred && v.Hash.L == 64 && v.Hash.Family == ntk.Structured && v.Hash.MIPS && !v.Hash.LastLayerOnly {
 			alphas = appendUniqueF(alphas, v.Hash.Alpha)
 		}
 	}

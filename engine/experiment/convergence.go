@@ -11,6 +11,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 // Method is one training method of the convergence experiment: a sampler
@@ -26,7 +27,7 @@ type Method struct {
 
 // BestLSH is the lsh configuration the ablation found best.
 type BestLSH struct {
-	Hash        engine.HashConfig
+	Hash        ntk.HashConfig
 	RehashEvery int
 	// Source says where it came from (a file, or "engine default").
 	Source string
@@ -206,7 +207,7 @@ func RunConvergence(ctx context.Context, env Env, c ConvergenceConfig) (*Converg
 				return nil, fmt.Errorf("%s: %w", meth.Name, err)
 			}
 			done := 0
-			tr.OnIter = func(engine.IterRecord) { done++; env.Progress.Step(1) }
+			tr.Recorder = engine.Observers{OnIter: func(engine.IterRecord) { done++; env.Progress.Step(1) }}
 			r, err := tr.Train(ctx)
 			rr := RunResult{Method: meth.Name, Seed: seed, Iters: cfg.Iters}
 			if r != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
 // RehashMode is a rehash schedule: every Every iterations, or every epoch
@@ -34,7 +35,7 @@ type KLConfig struct {
 	LR float64
 	// MeasureEvery measures every so many iterations.
 	MeasureEvery int
-	Hash         engine.HashConfig
+	Hash         ntk.HashConfig
 	Eps          float64
 	// DenseMaxParams skips the dense projection family above this many
 	// parameters (its K·L·P projection matrix); 0: never skip.
@@ -133,23 +134,23 @@ func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, 
 	if err != nil {
 		return nil, err
 	}
-	// Shadow trainers share the model: they never train, they rehash when
-	// the schedule says and report the probabilities of their sampler at
-	// the current parameters.
-	shadow := func(fam engine.Family) (*engine.Trainer, error) {
+	// Probes share the model: they never train, they rehash when the
+	// schedule says and report the probabilities of their sampler at the
+	// current parameters.
+	shadow := func(fam ntk.Family) (*probe, error) {
 		sc := base
 		sc.Sampler = engine.SamplerLSH
 		sc.Hash = c.Hash
 		sc.Hash.Family = fam
-		return engine.NewTrainer(env.Backend, m, train, nil, sc)
+		return newProbe(env.Backend, m, train, sc, tr.Passes())
 	}
-	st, err := shadow(engine.Structured)
+	st, err := shadow(ntk.Structured)
 	if err != nil {
 		return nil, err
 	}
-	var dn *engine.Trainer
+	var dn *probe
 	if c.DenseMaxParams == 0 || m.NumParams() <= c.DenseMaxParams {
-		if dn, err = shadow(engine.Dense); err != nil {
+		if dn, err = shadow(ntk.Dense); err != nil {
 			return nil, err
 		}
 	}
@@ -167,22 +168,19 @@ func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, 
 	lastRehash := 0
 	rehash := func(t int) error {
 		lastRehash = t
-		if err := st.Rehash(); err != nil {
+		if err := st.rehash(); err != nil {
 			return err
 		}
 		if dn != nil {
-			return dn.Rehash()
+			return dn.rehash()
 		}
 		return nil
 	}
 	var measureErr error
 	measure := func(t int) {
 		tr.GradNorms(nil, g)
-		if err := st.LinearizedNorms(nil, ph); err != nil {
-			measureErr = err
-			return
-		}
-		st.SamplerProbs(nil, ps)
+		st.linearizedNorms(ph)
+		st.probs(ps)
 		r := KLRow{Outputs: outs, Width: width, Params: m.NumParams(), Rehash: rh.Name, Iter: t, SinceRehash: t - lastRehash,
 			TrainLoss: tr.Loss(train.X, train.Y, n), KLNTK: KL(g, ph), KLDense: math.NaN(), RatioDense: math.NaN()}
 		phe := mix(normalize(ph), c.Eps)
@@ -190,7 +188,7 @@ func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, 
 		r.RatioStructured, _, r.KLStructured = engine.SecondMomentRatio(g, ps, n)
 		_, _, r.KLUniform = engine.SecondMomentRatio(g, uni, n)
 		if dn != nil {
-			dn.SamplerProbs(nil, pd)
+			dn.probs(pd)
 			r.RatioDense, _, r.KLDense = engine.SecondMomentRatio(g, pd, n)
 		}
 		rows = append(rows, r)
@@ -199,7 +197,7 @@ func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, 
 		return nil, err
 	}
 	measure(0)
-	tr.OnIter = func(rec engine.IterRecord) {
+	tr.Recorder = engine.Observers{OnIter: func(rec engine.IterRecord) {
 		env.Progress.Step(1)
 		t := rec.Iter + 1
 		if measureErr != nil || t >= iters {
@@ -214,7 +212,7 @@ func klRun(ctx context.Context, env Env, c KLConfig, train *data.Dataset, outs, 
 		if t%c.MeasureEvery == 0 {
 			measure(t)
 		}
-	}
+	}}
 	if _, err := tr.Train(ctx); err != nil {
 		return nil, err
 	}

@@ -147,6 +147,16 @@ func (m *MLP) B(l int) []float32 { return m.Params[m.offB[l] : m.offB[l]+m.Sizes
 func (m *MLP) WOf(v []float32, l int) []float32 { return v[m.offW[l]:m.offB[l]] }
 func (m *MLP) BOf(v []float32, l int) []float32 { return v[m.offB[l] : m.offB[l]+m.Sizes[l]] }
 
+// WeightOffset returns the offset in Params (or any parameter-shaped
+// vector) of W_l, l = 1..Layers: W_l is the Sizes[l] × Sizes[l−1] row-major
+// block that starts there. BiasOffset returns that of b_l (Sizes[l] values),
+// which follows W_l. Backends that keep the parameters elsewhere (a GPU) use
+// these instead of recomputing the layout.
+func (m *MLP) WeightOffset(l int) int { return m.offW[l] }
+
+// BiasOffset returns the offset of b_l in Params (see WeightOffset).
+func (m *MLP) BiasOffset(l int) int { return m.offB[l] }
+
 // Clone returns a deep copy.
 func (m *MLP) Clone() *MLP {
 	c := Layout(m.Config)

@@ -1,4 +1,4 @@
-package engine
+package ntk
 
 import (
 	"math"
@@ -163,7 +163,7 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 								}
 							}
 							if mips {
-								pj = pj/h.M + float64(h.e[j])*math.Sqrt(math.Max(0, 1-nv*nv/(h.M*h.M)))
+								pj = pj/lin.M + float64(h.e[j])*math.Sqrt(math.Max(0, 1-nv*nv/(lin.M*lin.M)))
 							}
 							bit := lin.Codes[i*h.Cfg.L+j/h.Cfg.K]>>(j%h.Cfg.K)&1 == 1
 							total++
@@ -177,9 +177,11 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 					}
 					// Query codes.
 					codes := make([]uint32, h.Cfg.L)
-					proj := make([]float32, h.kl)
-					s := h.newScratch(m, 1)
-					h.QueryCodes(be, w, lin.W0, make([]float32, len(w)), proj, s, codes)
+					delta := make([]float32, len(w))
+					for i := range delta {
+						delta[i] = w[i] - lin.W0[i]
+					}
+					h.QueryCodes(be, w, delta, h.NewQueryScratch(m), codes)
 					for j := 0; j < h.kl; j++ {
 						pj := dot64(R[j], qv[:len(qv)-1]) + float64(h.c[j])*qv[len(qv)-1]
 						bit := codes[j/h.Cfg.K]>>(j%h.Cfg.K)&1 == 1
@@ -187,8 +189,8 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 							t.Errorf("%v/%v: query bit %d differs", fam, q, j)
 						}
 					}
-					if math.Abs(lin.MaxNorm-maxVNorm(be, m, lin, h)) > 1e-9 {
-						t.Error("MaxNorm mismatch")
+					if math.Abs(lin.M-maxVNorm(be, m, lin, h)) > 1e-9 {
+						t.Error("M mismatch")
 					}
 				}
 			}
@@ -247,8 +249,8 @@ func TestResidentProjectionsMatchTwoPasses(t *testing.T) {
 				t.Fatalf("%v: code %d differs: %d vs %d", q, i, c, two.Codes[i])
 			}
 		}
-		if one.MaxNorm != two.MaxNorm {
-			t.Errorf("MaxNorm %g vs %g", one.MaxNorm, two.MaxNorm)
+		if one.M != two.M {
+			t.Errorf("M %g vs %g", one.M, two.M)
 		}
 	}
 }

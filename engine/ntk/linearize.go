@@ -1,4 +1,4 @@
-package engine
+package ntk
 
 import (
 	"math"
@@ -34,8 +34,10 @@ type Linearization struct {
 	GradNorm0 []float64
 	// Codes holds the L hash codes of each point (N × L), nil without a hasher.
 	Codes []uint32
-	// MaxNorm is max_i |v_i| of the hashed vectors (the Simple-LSH M).
-	MaxNorm float64
+	// M is the Simple-LSH scale, set by Hasher.SetScale: max_i |v_i| of
+	// the hashed vectors (1 when that is 0 or not finite). It is the only
+	// copy of the scale: the codes of the points and the LGD cosines read it.
+	M float64
 	// rawProj keeps R·a_i of every point (N × K·L) between the two steps
 	// of a Simple-LSH rehash when it fits RehashOptions.MaxResidentBytes.
 	rawProj []float32
@@ -92,10 +94,38 @@ func forBatches(n, batch, workers int, fn func(worker, lo, hi int)) {
 	wg.Wait()
 }
 
+// Linearizer linearizes a model of fixed shape over a fixed data set at
+// given parameters: it fills a Linearization (reusing lin when its sizes
+// fit, else allocating one) exactly as Rehash does, with every point's codes
+// when h is not nil. CPU is the host implementation; an accelerator that
+// keeps the data on its device (cuda.Rehasher) is another.
+type Linearizer interface {
+	Linearize(params []float32, h *Hasher, lin *Linearization) (*Linearization, error)
+}
+
+// CPU is the Linearizer of Rehash: model Model over the data set X (N × In),
+// Y (N × Out) on Backend.
+type CPU struct {
+	Backend kernels.Backend
+	Model   *nn.MLP // its shape; its parameters are not read
+	X, Y    []float32
+	N       int
+	Options RehashOptions
+}
+
+// Linearize implements Linearizer; it does not fail.
+func (c *CPU) Linearize(params []float32, h *Hasher, lin *Linearization) (*Linearization, error) {
+	return rehash(c.Backend, c.Model, params, c.X, c.Y, c.N, h, c.Options, lin), nil
+}
+
 // Rehash linearizes model m at its current parameters over the data set
 // (x: N × In, y: N × Out), streaming it in batches, and, with a hasher,
 // computes every point's codes. lin is reused when its sizes fit.
 func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt RehashOptions, lin *Linearization) *Linearization {
+	return rehash(be, m, m.Params, x, y, n, h, opt, lin)
+}
+
+func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Hasher, opt RehashOptions, lin *Linearization) *Linearization {
 	if opt.Batch <= 0 {
 		opt.Batch = 256
 	}
@@ -106,7 +136,7 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 		lin = &Linearization{N: n, ANorm: make([]float64, n), B: make([]float64, n), F0: make([]float64, n),
 			YSum: make([]float64, n), GradNorm0: make([]float64, n)}
 	}
-	lin.W0 = append(lin.W0[:0], m.Params...)
+	lin.W0 = append(lin.W0[:0], params...)
 	lastOnly := h != nil && h.Cfg.LastLayerOnly
 	if lastOnly {
 		if len(lin.BHash) != n || n > 0 && &lin.BHash[0] == &lin.B[0] {
@@ -145,7 +175,6 @@ func Rehash(be kernels.Backend, m *nn.MLP, x, y []float32, n int, h *Hasher, opt
 	} else {
 		lin.rawProj = nil
 	}
-	params := m.Params
 	total := n
 	if h != nil && !onePass && !resident {
 		total = 2 * n

@@ -1,4 +1,4 @@
-package engine
+package ntk
 
 import (
 	"fmt"
@@ -239,9 +239,10 @@ type Hasher struct {
 	// c multiplies the residual coordinate of v (and the ∓1 of q); e the
 	// Simple-LSH extra coordinate.
 	c, e []float32
-	// M is the Simple-LSH scale: the largest |v_i| of the last rehash.
-	M float64
 }
+
+// KL returns K·L, the number of projections (the length of a raw query).
+func (h *Hasher) KL() int { return h.kl }
 
 // NewHasher draws the random projections for model m.
 func NewHasher(m *nn.MLP, cfg HashConfig) (*Hasher, error) {
@@ -311,8 +312,9 @@ func (h *Hasher) codesFromProjections(be kernels.Backend, proj []float32, lin *L
 		row := proj[i*kl : (i+1)*kl]
 		an := lin.ANorm[lo+i]
 		if h.Cfg.MIPS {
-			extra := math.Sqrt(math.Max(0, 1-norm2/(h.M*h.M)))
-			scale := an / h.M
+			M := lin.M
+			extra := math.Sqrt(math.Max(0, 1-norm2/(M*M)))
+			scale := an / M
 			for j := range row {
 				row[j] = float32(scale*(sa*float64(row[j])+float64(h.c[j])*beta) + float64(h.e[j])*extra)
 			}
@@ -325,19 +327,38 @@ func (h *Hasher) codesFromProjections(be kernels.Backend, proj []float32, lin *L
 	be.SignPack(n, h.Cfg.K, h.Cfg.L, proj, kl, codes)
 }
 
-// QueryCodes hashes the query for parameters w (linearized at w0) into
-// codes (L). proj (KL) and s are scratch.
-func (h *Hasher) QueryCodes(be kernels.Backend, w, w0 []float32, delta []float32, proj []float32, s *projScratch, codes []uint32) {
-	if h.Cfg.Query == QueryRecentred {
-		for i := range delta {
-			delta[i] = w[i] - w0[i]
-		}
-		h.proj.params(be, delta, proj, s)
-	} else {
-		h.proj.params(be, w, proj, s)
-	}
-	h.FinishQuery(be, proj, codes)
+// QueryScratch is the scratch of QueryCodes for one model.
+type QueryScratch struct {
+	proj []float32 // KL
+	s    *projScratch
 }
+
+// NewQueryScratch allocates the scratch of QueryCodes for model m.
+func (h *Hasher) NewQueryScratch(m *nn.MLP) *QueryScratch {
+	return &QueryScratch{proj: make([]float32, h.kl), s: h.newScratch(m, 1)}
+}
+
+// QueryCodes hashes the query for parameters w into codes (L). delta must
+// hold w − w0 (w0 the linearization point) for the re-centred query; the
+// paper query reads w only, and delta may then be nil.
+func (h *Hasher) QueryCodes(be kernels.Backend, w, delta []float32, qs *QueryScratch, codes []uint32) {
+	if h.Cfg.Query == QueryRecentred {
+		h.proj.params(be, delta, qs.proj, qs.s)
+	} else {
+		h.proj.params(be, w, qs.proj, qs.s)
+	}
+	h.FinishQuery(be, qs.proj, codes)
+}
+
+// Project sets proj (KL) to the raw projections R·v of a parameter-shaped
+// vector v (w for the paper query, w − w0 for the re-centred one), the
+// part of QueryCodes that FinishQuery completes; qs is scratch.
+func (h *Hasher) Project(be kernels.Backend, v []float32, qs *QueryScratch, proj []float32) {
+	h.proj.params(be, v, proj, qs.s)
+}
+
+// NeedsDelta says whether QueryCodes and QueryNorm read w − w0.
+func (h *Hasher) NeedsDelta() bool { return h.Cfg.Query == QueryRecentred }
 
 // FinishQuery turns the raw query projections proj (KL) — R·w for the
 // paper query, R·(w − w0) for the re-centred one — into the query's codes
@@ -359,12 +380,12 @@ func (h *Hasher) FinishQuery(be kernels.Backend, proj []float32, codes []uint32)
 }
 
 // QueryNorm returns |q| for parameters w: √(|w|²+1) (paper) or
-// √(|w−w0|²/α²+1) (recentred).
-func (h *Hasher) QueryNorm(w, w0 []float32) float64 {
+// √(|w−w0|²/α²+1) (recentred, from delta = w − w0).
+func (h *Hasher) QueryNorm(w, delta []float32) float64 {
 	var s float64
 	if h.Cfg.Query == QueryRecentred {
-		for i := range w {
-			d := float64(w[i] - w0[i])
+		for _, v := range delta {
+			d := float64(v)
 			s += d * d
 		}
 		s /= h.Cfg.Alpha * h.Cfg.Alpha
@@ -374,6 +395,13 @@ func (h *Hasher) QueryNorm(w, w0 []float32) float64 {
 		}
 	}
 	return math.Sqrt(s + 1)
+}
+
+// VectorNorm returns |v_i|, the norm of point i's hashed vector before the
+// Simple-LSH transform, from the linearization.
+func (h *Hasher) VectorNorm(lin *Linearization, i int) float64 {
+	_, _, n2 := h.dataVector(lin, i)
+	return math.Sqrt(n2)
 }
 
 // Projections exposes the random projections of a Hasher, for backends
@@ -403,22 +431,27 @@ func (h *Hasher) Projections() Projections {
 }
 
 // FinishCodes turns raw projections R·a_i of points lo..lo+n (proj, n × KL,
-// overwritten) into their codes, from the linearization's |a_i|, b_i, F0
-// and YSum, exactly as Rehash does. h.M must already be set (SetScale).
+// overwritten) into their codes in lin.Codes, from the linearization's
+// |a_i|, b_i, F0, YSum and, with Simple-LSH, its scale lin.M, exactly as
+// Rehash does. A backend that computes the projections elsewhere (a GPU)
+// finishes them with it; lin.M must already be set (SetScale).
 func (h *Hasher) FinishCodes(be kernels.Backend, proj []float32, lin *Linearization, lo, n int) {
 	h.codesFromProjections(be, proj, lin, lo, n, lin.Codes[lo*h.Cfg.L:(lo+n)*h.Cfg.L])
 }
 
-// SetScale sets the Simple-LSH scale M from a linearization whose ANorm,
-// AHash, BHash, F0 and YSum are filled, and records it in lin.MaxNorm.
+// SetScale sets the Simple-LSH scale lin.M of a linearization whose ANorm,
+// AHash, BHash, F0 and YSum are filled: the largest norm of the points'
+// hashed vectors under this hasher's query mode (1 when that is 0 or not
+// finite). Rehash calls it; a backend that linearizes elsewhere calls it
+// before FinishCodes.
 func (h *Hasher) SetScale(lin *Linearization) {
-	lin.MaxNorm = 0
+	M := 0.0
 	for i := 0; i < lin.N; i++ {
 		_, _, n2 := h.dataVector(lin, i)
-		lin.MaxNorm = math.Max(lin.MaxNorm, math.Sqrt(n2))
+		M = math.Max(M, math.Sqrt(n2))
 	}
-	h.M = lin.MaxNorm
-	if h.M == 0 || math.IsNaN(h.M) || math.IsInf(h.M, 0) {
-		h.M = 1
+	if M == 0 || math.IsNaN(M) || math.IsInf(M, 0) {
+		M = 1
 	}
+	lin.M = M
 }

@@ -1,0 +1,40 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"errors"
+
+	"github.com/ntklsh/ntklsh/engine"
+)
+
+// The cuda backend's accelerator: a Rehasher for the rehashes and, when
+// asked for (engine.AcceleratorRequest.DeviceStep) and the configuration
+// is supported, a Stepper that shares the Rehasher's device copy of the
+// data. Both are released by the Accelerator's Close, the Stepper first.
+func init() {
+	engine.RegisterAccelerator("cuda", openAccelerator)
+}
+
+func openAccelerator(req engine.AcceleratorRequest) (*engine.Accelerator, error) {
+	cb, ok := req.Backend.(*Backend)
+	if !ok {
+		return nil, nil
+	}
+	r, err := NewRehasher(cb, req.Model, req.Train.X, req.Train.Y, req.Train.N, req.RehashBatch)
+	if err != nil {
+		return nil, err
+	}
+	acc := &engine.Accelerator{Linearizer: r, Release: r.Close}
+	// The device Stepper has been written and type-checked but not yet run
+	// on a GPU (RESULTS.md): it is used only when asked for.
+	if req.DeviceStep && engine.DeviceStepSupported(req.Config) == nil {
+		s, err := NewStepperWith(r, req.Model, req.Config.Batch)
+		if err != nil {
+			return nil, errors.Join(err, r.Close())
+		}
+		acc.Stepper = s
+		acc.Release = func() error { return errors.Join(s.Close(), r.Close()) }
+	}
+	return acc, nil
+}

@@ -1,0 +1,154 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ntklsh/ntklsh/engine/ntk"
+	"github.com/ntklsh/ntklsh/engine/sample"
+)
+
+// Sampler names accepted by Config.Sampler (see package sample).
+const (
+	SamplerUniform    = sample.Uniform
+	SamplerLSH        = sample.LSH
+	SamplerNTKStatic  = sample.NTKStatic
+	SamplerNTKExact   = sample.NTKExact
+	SamplerTrue       = sample.True
+	SamplerUpperBound = sample.UpperBound
+	SamplerLoss       = sample.Loss
+)
+
+// SamplerHelp describes every sampler, for the CLI.
+var SamplerHelp = sample.Help
+
+// SamplerNames lists the samplers in a stable order.
+func SamplerNames() []string { return sample.Names() }
+
+// Probability formulas for the lsh sampler's importance weights.
+const (
+	ProbExact = sample.ProbExact // exact probability of the draw given tables and query: unbiased
+	ProbLGD   = sample.ProbLGD   // Chen et al. 2019's estimate: biased
+)
+
+// Config configures a training run.
+type Config struct {
+	Sampler  string
+	Batch    int     // minibatch size B
+	Iters    int     // SGD iterations
+	LR       float64 // base learning rate
+	Schedule string  // constant, linear, cosine
+	Momentum float64 // heavy-ball momentum in [0, 1)
+	// RehashEvery rehashes every R iterations; when 0, every RehashEpochs
+	// epochs (N/B iterations each).
+	RehashEvery  int
+	RehashEpochs float64
+	Eps          float64 // uniform mixing ε of the adaptive samplers
+	Prob         string  // exact or lgd (lsh only)
+	Hash         ntk.HashConfig
+	// KeepStepping enables the "more descent, less gradient" optimizer:
+	// after each SGD step, keep stepping along the same direction while a
+	// forward pass says the importance-weighted minibatch loss still falls,
+	// at most KeepStepping extra steps, each StepGrowth times the last.
+	KeepStepping int
+	StepGrowth   float64
+	// Presample is the upper-bound sampler's k (k·B points scored);
+	// TauThreshold its τ_th.
+	Presample    int
+	TauThreshold float64
+	// EvalEvery computes full train/test loss and the sampler diagnostics
+	// every so many iterations (0: about 20 times per run).
+	EvalEvery int
+	// DiagSubset is the size of the fixed random subset on which the
+	// diagnostics compute true per-sample gradient norms.
+	DiagSubset  int
+	RehashBatch int
+	Workers     int
+	Seed        uint64
+}
+
+// DefaultConfig returns the defaults of `ntklsh train`.
+func DefaultConfig() Config {
+	return Config{Sampler: SamplerLSH, Batch: 32, Iters: 1500, LR: 0.02, Schedule: "constant", RehashEpochs: 1,
+		Eps: 0.1, Prob: ProbExact, StepGrowth: 1, Presample: 3, TauThreshold: 1.5, DiagSubset: 1000, RehashBatch: 256,
+		// The best lsh configuration of `ntklsh experiment lsh-ablation`
+		// (docs/RESULTS.md): re-centred query, α = 0.01, K = 1, L = 64.
+		Hash: ntk.HashConfig{K: 1, L: 64, Family: ntk.Structured, MIPS: true, Query: ntk.QueryRecentred, Alpha: 0.01, SignSymmetric: true, Seed: 7}}
+}
+
+// Validate checks every field and says the allowed range.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(f string, a ...any) { errs = append(errs, fmt.Errorf(f, a...)) }
+	if err := sample.Check(c.Sampler); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Batch < 1 || c.Batch > 1<<20 {
+		bad("batch=%d outside [1, 1048576]", c.Batch)
+	}
+	if c.Iters < 1 || c.Iters > 1<<40 {
+		bad("iters=%d must be at least 1", c.Iters)
+	}
+	if !(c.LR > 0 && c.LR < 1e6) {
+		bad("lr=%g must be in (0, 1e6)", c.LR)
+	}
+	switch c.Schedule {
+	case "constant", "linear", "cosine":
+	default:
+		bad("schedule=%q: want constant, linear or cosine", c.Schedule)
+	}
+	if !(c.Momentum >= 0 && c.Momentum < 1) {
+		bad("momentum=%g must be in [0, 1)", c.Momentum)
+	}
+	if c.RehashEvery < 0 {
+		bad("rehash-every=%d must be ≥ 0", c.RehashEvery)
+	}
+	if c.RehashEvery == 0 && !(c.RehashEpochs > 0 && c.RehashEpochs < 1e9) {
+		bad("rehash-epochs=%g must be > 0 when rehash-every is 0", c.RehashEpochs)
+	}
+	if !(c.Eps >= 0 && c.Eps <= 1) {
+		bad("eps=%g outside [0, 1]", c.Eps)
+	}
+	if c.Prob != ProbExact && c.Prob != ProbLGD {
+		bad("prob=%q: want exact or lgd", c.Prob)
+	}
+	if c.Prob == ProbLGD && c.Eps == 0 {
+		bad("prob=lgd needs eps > 0 (its estimate can be 0)")
+	}
+	if c.Sampler == SamplerLSH {
+		if err := c.Hash.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.KeepStepping < 0 || c.KeepStepping > 1000 {
+		bad("keep-stepping=%d outside [0, 1000]", c.KeepStepping)
+	}
+	if c.KeepStepping > 0 && !(c.StepGrowth >= 1 && c.StepGrowth <= 10) {
+		bad("step-growth=%g outside [1, 10]", c.StepGrowth)
+	}
+	if c.Presample < 1 || c.Presample > 1024 {
+		bad("presample=%d outside [1, 1024]", c.Presample)
+	}
+	if !(c.TauThreshold >= 1) {
+		bad("tau-th=%g must be ≥ 1", c.TauThreshold)
+	}
+	if c.EvalEvery < 0 || c.DiagSubset < 0 || c.RehashBatch < 0 || c.Workers < 0 {
+		bad("eval-every, diag-subset, rehash-batch and workers must be ≥ 0")
+	}
+	return errors.Join(errs...)
+}
+
+// String describes the configuration briefly.
+func (c Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
+	if c.Sampler == SamplerLSH {
+		fmt.Fprintf(&b, " K=%d L=%d family=%s mips=%v query=%s", c.Hash.K, c.Hash.L, c.Hash.Family, c.Hash.MIPS, c.Hash.Query)
+		if c.Hash.Query == ntk.QueryRecentred {
+			fmt.Fprintf(&b, " alpha=%g", c.Hash.Alpha)
+		}
+		fmt.Fprintf(&b, " prob=%s", c.Prob)
+	}
+	return b.String()
+}

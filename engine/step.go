@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
+	"github.com/ntklsh/ntklsh/kernels"
+)
+
+// Stepper takes the SGD steps of a run, the last stage of the pipeline
+// (linearize → sample → step). The host stepper (the default) computes on
+// the trainer's backend and supports momentum and keep-stepping; an
+// accelerator's stepper (cuda.Stepper) holds the parameters on its device,
+// and only the sampled indices, their weights and a few scalars cross per
+// iteration. A stepper that holds the parameters elsewhere may also
+// implement sample.QueryProjector: the lsh sampler's queries then come
+// from it.
+type Stepper interface {
+	// Start prepares a run of cfg from the host parameters params (a
+	// device stepper uploads them); it fails for settings the stepper does
+	// not support.
+	Start(cfg Config, params []float32) error
+	// Step computes the importance-weighted minibatch gradient
+	// (1/B) Σ_b w_b ∇ℓ_{idx_b} at the current parameters and steps along it
+	// with learning rate lr. It returns the weighted minibatch loss
+	// (1/B) Σ_b w_b ℓ_{idx_b} before the step, and finite = false when it
+	// found a non-finite parameter after the step (a stepper that does not
+	// look reports true; the loss is checked by the caller).
+	Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error)
+	// Sync copies the current parameters into the host copy params (a
+	// no-op for the host stepper, which updates them in place).
+	Sync(params []float32) error
+}
+
+// hostStepper is the Stepper on the host: plain SGD, heavy-ball momentum
+// and the keep-stepping optimizer, updating m.Params in place.
+type hostStepper struct {
+	be        kernels.Backend
+	m         *nn.MLP
+	cfg       Config
+	x, y      []float32
+	grad, vel []float32
+	mb        *nn.Batch
+	xb, yb    []float32
+	dOut      []float32
+	idx       []int     // the minibatch of the current Step
+	w         []float64 // its weights
+	// extraSteps counts keep-stepping's extra steps (State.ExtraSteps).
+	extraSteps int
+	sumSq      [1]float64 // scratch of finite
+}
+
+func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Config) *hostStepper {
+	P := m.NumParams()
+	t := &hostStepper{be: be, m: m, cfg: cfg, x: train.X, y: train.Y, grad: make([]float32, P)}
+	if cfg.Momentum > 0 {
+		t.vel = make([]float32, P)
+	}
+	t.mb = m.NewBatch(cfg.Batch)
+	t.xb = make([]float32, cfg.Batch*m.In)
+	t.yb = make([]float32, cfg.Batch*m.Out)
+	t.dOut = make([]float32, cfg.Batch*m.Out)
+	return t
+}
+
+func (t *hostStepper) Start(Config, []float32) error { return nil }
+func (t *hostStepper) Sync([]float32) error          { return nil }
+
+// Step implements Stepper. One pass over the weights finds a non-finite
+// gradient too: the step adds −lr·dir to every weight, and NaN or ±Inf in
+// dir makes the weight NaN or ±Inf even at lr = 0 (0·Inf is NaN).
+func (t *hostStepper) Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error) {
+	t.idx, t.w = idx, w
+	loss = t.step(lr)
+	return loss, t.finite(t.m.Params), nil
+}
+
+// DeviceStepSupported reports the settings an accelerator's stepper does
+// not support yet: momentum, keep-stepping, the samplers that score every
+// point each step or presample (their work stays on the host) and lgd.
+func DeviceStepSupported(cfg Config) error {
+	switch {
+	case cfg.Momentum != 0:
+		return errors.New("device training does not support momentum yet")
+	case cfg.KeepStepping != 0:
+		return errors.New("device training does not support keep-stepping yet")
+	case cfg.Sampler != SamplerUniform && cfg.Sampler != SamplerLSH && cfg.Sampler != SamplerNTKStatic:
+		return fmt.Errorf("device training supports the uniform, lsh and ntk-static samplers, not %s", cfg.Sampler)
+	case cfg.Prob == ProbLGD && cfg.Sampler == SamplerLSH:
+		return errors.New("device training does not support --prob lgd")
+	}
+	return nil
+}
+
+// finite reports whether every element of v is finite, with one vector
+// pass on the backend: Σ v_i² accumulated in float64 stays finite for any
+// finite float32 values (each square is below 1.2e77), so it is finite
+// exactly when no element is ±Inf or NaN.
+func (t *hostStepper) finite(v []float32) bool {
+	if len(v) == 0 {
+		return true
+	}
+	t.be.RowSumSquares(1, len(v), 1, v, len(v), t.sumSq[:])
+	return !math.IsNaN(t.sumSq[0]) && !math.IsInf(t.sumSq[0], 0)
+}
+
+// step computes the minibatch gradient and takes one SGD step. It returns
+// the weighted minibatch loss.
+func (t *hostStepper) step(lr float64) (loss float64) {
+	loss = t.minibatchGrad()
+	dir := t.grad
+	if t.vel != nil {
+		mu := float32(t.cfg.Momentum)
+		for i, g := range t.grad {
+			t.vel[i] = mu*t.vel[i] + g
+		}
+		dir = t.vel
+	}
+	t.be.Axpy(float32(-lr), dir, t.m.Params)
+	if t.cfg.KeepStepping > 0 {
+		t.extraSteps += t.keepStepping(lr, dir)
+	}
+	return loss
+}
+
+// keepStepping takes up to KeepStepping further steps along dir while the
+// weighted minibatch loss falls, undoing the first step that does not
+// lower it, and returns the number of steps kept.
+func (t *hostStepper) keepStepping(lr float64, dir []float32) int {
+	prev := t.batchLoss()
+	eta := lr
+	for k := 0; k < t.cfg.KeepStepping; k++ {
+		eta *= t.cfg.StepGrowth
+		t.be.Axpy(float32(-eta), dir, t.m.Params)
+		cur := t.batchLoss()
+		if !(cur < prev) {
+			t.be.Axpy(float32(eta), dir, t.m.Params)
+			return k
+		}
+		prev = cur
+	}
+	return t.cfg.KeepStepping
+}
+
+// batchLoss is the importance-weighted loss of the current minibatch (in
+// t.xb, t.yb, t.w) at the current parameters.
+func (t *hostStepper) batchLoss() float64 {
+	B := len(t.idx)
+	out := t.m.Out
+	t.mb.Forward(t.be, t.m.Params, t.xb, B)
+	f := t.mb.Output()
+	var loss float64
+	for b := 0; b < B; b++ {
+		var l float64
+		for o := 0; o < out; o++ {
+			r := float64(f[b*out+o] - t.yb[b*out+o])
+			l += 0.5 * r * r
+		}
+		loss += t.w[b] / float64(B) * l
+	}
+	return loss
+}
+
+// minibatchGrad sets t.grad to the importance-weighted minibatch gradient
+// (1/B) Σ_b w_b ∇ℓ_{i_b} of the drawn t.idx, t.w, an unbiased estimate of
+// the full gradient (1/N) Σ_i ∇ℓ_i when w_b = 1/(N p_{i_b}).
+func (t *hostStepper) minibatchGrad() (loss float64) {
+	m := t.m
+	B := len(t.idx)
+	in, out := m.In, m.Out
+	for b, i := range t.idx {
+		copy(t.xb[b*in:(b+1)*in], t.x[i*in:(i+1)*in])
+		copy(t.yb[b*out:(b+1)*out], t.y[i*out:(i+1)*out])
+	}
+	t.mb.Forward(t.be, m.Params, t.xb, B)
+	f := t.mb.Output()
+	for b := 0; b < B; b++ {
+		s := t.w[b] / float64(B)
+		var l float64
+		for o := 0; o < out; o++ {
+			r := f[b*out+o] - t.yb[b*out+o]
+			l += 0.5 * float64(r) * float64(r)
+			t.dOut[b*out+o] = float32(s) * r
+		}
+		loss += s * l
+	}
+	t.mb.Backward(t.be, m.Params, t.dOut)
+	clear(t.grad)
+	t.mb.AccumulateGrad(t.be, t.grad)
+	return loss
+}
