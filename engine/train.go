@@ -293,6 +293,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		t0 := time.Now()
 		if err := t.samp.Draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
+			if _, ok := errors.AsType[*sample.NonFiniteScoreError](err); ok {
+				return res, t.diverged(it, t.LR(it), math.NaN(), 0, 0, err)
+			}
 			return res, fmt.Errorf("iteration %d: %w", it, err)
 		}
 		t1 := time.Now()
@@ -303,17 +306,24 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("step at iteration %d: %w", it, err)
 		}
 		*tGrad += time.Since(t1)
+		// The largest weights ignore NaN (math.Max would keep it).
 		var itMax float64
+		nNaN := 0
 		for _, w := range t.w {
-			itMax = math.Max(itMax, w)
+			if w > itMax {
+				itMax = w
+			}
+			if math.IsNaN(w) {
+				nNaN++
+			}
 			sumW += w
 			sumW2 += w * w
 			nW++
 		}
-		maxW = math.Max(maxW, itMax)
-		t.maxWeightSeen = math.Max(t.maxWeightSeen, itMax)
+		maxW = max(maxW, itMax)
+		t.maxWeightSeen = max(t.maxWeightSeen, itMax)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || !finite {
-			return res, &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Loss: loss, MaxWeight: itMax, MaxWeightSeen: t.maxWeightSeen}
+			return res, t.diverged(it, lr, loss, itMax, nNaN, nil)
 		}
 		if rec != nil {
 			rec.RecordIter(IterRecord{Iter: it, LR: lr, BatchLoss: loss, MaxWeight: itMax,
@@ -328,6 +338,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	res.Final = res.Evals[len(res.Evals)-1]
 	res.Wall = time.Since(wallStart)
 	return res, nil
+}
+
+// diverged makes the DivergedError of iteration it.
+func (t *Trainer) diverged(it int, lr, loss, itMax float64, nNaN int, err error) *DivergedError {
+	return &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Eps: t.cfg.Eps, Loss: loss, MaxWeight: itMax,
+		MaxWeightSeen: t.maxWeightSeen, NaNWeights: nNaN, Err: err}
 }
 
 // GradNorms sets out[k] to the exact per-sample gradient norm |∇_w ℓ_i| at
