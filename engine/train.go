@@ -31,9 +31,11 @@ type Eval struct {
 	TrainLoss     float64 `json:"train_loss"`
 	TestLoss      float64 `json:"test_loss"`
 	// SecondMoment is E|ĝ|² of the one-draw estimator under the sampler,
-	// divided by uniform's (below 1: the sampler lowers variance), on the
-	// diagnostics subset; Ideal is the same for p ∝ |g_i| (the best
-	// possible); KL is KL(p*‖p) with p* ∝ |g_i|.
+	// divided by uniform's (below 1: the sampler lowers variance), over the
+	// whole training set, estimated from the diagnostics subset (stratified
+	// by a proxy of the gradient norm, Horvitz–Thompson weighted: see
+	// diag.go); Ideal is the same for p ∝ |g_i| (the best possible); KL is
+	// KL(p*‖p) with p* ∝ |g_i|.
 	SecondMoment float64 `json:"second_moment_ratio"`
 	Ideal        float64 `json:"ideal_ratio"`
 	KL           float64 `json:"kl"`
@@ -87,7 +89,12 @@ type Trainer struct {
 	host   *hostStepper
 	idx    []int
 	w      []float64
-	diag   []int
+	// The diagnostics' subset (diag.go): diagSize points, drawn in part
+	// from diagPerm, a random permutation of the points fixed by the
+	// seed; diagXNorm caches √(1+|x_i|²).
+	diagSize  int
+	diagPerm  []int
+	diagXNorm []float64
 
 	maxWeightSeen float64
 	// progress of this run (restored by Restore)
@@ -158,8 +165,10 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t.host = newHostStepper(be, m, train, cfg)
 	t.idx = make([]int, cfg.Batch)
 	t.w = make([]float64, cfg.Batch)
-	ns := min(cfg.DiagSubset, t.n)
-	t.diag = rand.New(rand.NewPCG(cfg.Seed^0xd1a9, 1)).Perm(t.n)[:ns]
+	t.diagSize = min(cfg.DiagSubset, t.n)
+	if t.diagSize > 0 {
+		t.diagPerm = rand.New(rand.NewPCG(cfg.Seed^0xd1a9, 1)).Perm(t.n)
+	}
 	return t, nil
 }
 
