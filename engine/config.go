@@ -60,8 +60,10 @@ type Config struct {
 	// EvalEvery computes full train/test loss and the sampler diagnostics
 	// every so many iterations (0: about 20 times per run).
 	EvalEvery int
-	// DiagSubset is the size of the fixed random subset on which the
-	// diagnostics compute true per-sample gradient norms.
+	// DiagSubset is the number of points on which the diagnostics compute
+	// true per-sample gradient norms: the half with the largest
+	// |f_i − y_i|·√(1+|x_i|²) at each evaluation and a uniform sample of
+	// the rest, weighted to estimate whole-set sums (diag.go).
 	DiagSubset  int
 	RehashBatch int
 	Workers     int

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ntklsh/ntklsh/engine/sample"
@@ -114,17 +115,53 @@ func (t *Trainer) Restore(s State) error {
 	return nil
 }
 
-// DivergedError reports NaN or Inf in the loss, the gradient or the weights.
+// DivergedError reports NaN or Inf in the loss, the gradient or the
+// weights, or (Err) a sampler that found the model diverged on a point it
+// scored before the step.
 type DivergedError struct {
-	Iter          int
-	Sampler       string
-	LR            float64
-	Loss          float64
-	MaxWeight     float64 // largest importance weight in the failing minibatch
-	MaxWeightSeen float64 // largest importance weight of the run
+	Iter    int
+	Sampler string
+	LR      float64
+	Eps     float64 // the run's ε (used by the advice for the samplers that mix it in)
+	Loss    float64 // the minibatch's weighted loss; NaN when Err stopped the run before the step
+	// MaxWeight and MaxWeightSeen are the largest importance weights of
+	// the failing minibatch and of the run, NaN weights ignored (0 when
+	// there are none); NaNWeights counts the failing minibatch's NaN
+	// weights.
+	MaxWeight     float64
+	MaxWeightSeen float64
+	NaNWeights    int
+	// Err is the sampler's report (a *sample.NonFiniteScoreError) when it
+	// found the divergence.
+	Err error
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at iteration %d (sampler %s, lr %g): minibatch loss %v; largest importance weight %.4g in that minibatch, %.4g in the run; lower --lr, or raise --eps to bound the weights",
-		e.Iter, e.Sampler, e.LR, e.Loss, e.MaxWeight, e.MaxWeightSeen)
+	var b strings.Builder
+	fmt.Fprintf(&b, "training diverged at iteration %d (sampler %s, lr %g): ", e.Iter, e.Sampler, e.LR)
+	if e.Err != nil {
+		fmt.Fprintf(&b, "%v; largest importance weight %.4g in the run", e.Err, e.MaxWeightSeen)
+	} else {
+		fmt.Fprintf(&b, "minibatch loss %v; largest importance weight %.4g in that minibatch", e.Loss, e.MaxWeight)
+		if e.NaNWeights > 0 {
+			fmt.Fprintf(&b, " (%d of its weights NaN)", e.NaNWeights)
+		}
+		fmt.Fprintf(&b, ", %.4g in the run", e.MaxWeightSeen)
+	}
+	b.WriteString("; ")
+	b.WriteString(e.advice())
+	return b.String()
+}
+
+func (e *DivergedError) Unwrap() error { return e.Err }
+
+// advice says what to change, for the sampler's kind of weights.
+func (e *DivergedError) advice() string {
+	switch e.Sampler {
+	case sample.Uniform:
+		return "lower --lr (uniform sampling's weights are all 1)"
+	case sample.UpperBound:
+		return "lower --lr, or bound the weights by raising --tau-th (importance sampling starts later) or lowering --presample (the upper-bound sampler has no ε)"
+	}
+	return fmt.Sprintf("lower --lr, or raise --eps (now %g) to bound the weights by 1/ε", e.Eps)
 }

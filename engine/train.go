@@ -31,9 +31,11 @@ type Eval struct {
 	TrainLoss     float64 `json:"train_loss"`
 	TestLoss      float64 `json:"test_loss"`
 	// SecondMoment is E|ĝ|² of the one-draw estimator under the sampler,
-	// divided by uniform's (below 1: the sampler lowers variance), on the
-	// diagnostics subset; Ideal is the same for p ∝ |g_i| (the best
-	// possible); KL is KL(p*‖p) with p* ∝ |g_i|.
+	// divided by uniform's (below 1: the sampler lowers variance), over the
+	// whole training set, estimated from the diagnostics subset (stratified
+	// by a proxy of the gradient norm, Horvitz–Thompson weighted: see
+	// diag.go); Ideal is the same for p ∝ |g_i| (the best possible); KL is
+	// KL(p*‖p) with p* ∝ |g_i|.
 	SecondMoment float64 `json:"second_moment_ratio"`
 	Ideal        float64 `json:"ideal_ratio"`
 	KL           float64 `json:"kl"`
@@ -87,7 +89,12 @@ type Trainer struct {
 	host   *hostStepper
 	idx    []int
 	w      []float64
-	diag   []int
+	// The diagnostics' subset (diag.go): diagSize points, drawn in part
+	// from diagPerm, a random permutation of the points fixed by the
+	// seed; diagXNorm caches √(1+|x_i|²).
+	diagSize  int
+	diagPerm  []int
+	diagXNorm []float64
 
 	maxWeightSeen float64
 	// progress of this run (restored by Restore)
@@ -158,8 +165,10 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t.host = newHostStepper(be, m, train, cfg)
 	t.idx = make([]int, cfg.Batch)
 	t.w = make([]float64, cfg.Batch)
-	ns := min(cfg.DiagSubset, t.n)
-	t.diag = rand.New(rand.NewPCG(cfg.Seed^0xd1a9, 1)).Perm(t.n)[:ns]
+	t.diagSize = min(cfg.DiagSubset, t.n)
+	if t.diagSize > 0 {
+		t.diagPerm = rand.New(rand.NewPCG(cfg.Seed^0xd1a9, 1)).Perm(t.n)
+	}
 	return t, nil
 }
 
@@ -293,6 +302,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		t0 := time.Now()
 		if err := t.samp.Draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
+			if _, ok := errors.AsType[*sample.NonFiniteScoreError](err); ok {
+				return res, t.diverged(it, t.LR(it), math.NaN(), 0, 0, err)
+			}
 			return res, fmt.Errorf("iteration %d: %w", it, err)
 		}
 		t1 := time.Now()
@@ -303,17 +315,24 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("step at iteration %d: %w", it, err)
 		}
 		*tGrad += time.Since(t1)
+		// The largest weights ignore NaN (math.Max would keep it).
 		var itMax float64
+		nNaN := 0
 		for _, w := range t.w {
-			itMax = math.Max(itMax, w)
+			if w > itMax {
+				itMax = w
+			}
+			if math.IsNaN(w) {
+				nNaN++
+			}
 			sumW += w
 			sumW2 += w * w
 			nW++
 		}
-		maxW = math.Max(maxW, itMax)
-		t.maxWeightSeen = math.Max(t.maxWeightSeen, itMax)
+		maxW = max(maxW, itMax)
+		t.maxWeightSeen = max(t.maxWeightSeen, itMax)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || !finite {
-			return res, &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Loss: loss, MaxWeight: itMax, MaxWeightSeen: t.maxWeightSeen}
+			return res, t.diverged(it, lr, loss, itMax, nNaN, nil)
 		}
 		if rec != nil {
 			rec.RecordIter(IterRecord{Iter: it, LR: lr, BatchLoss: loss, MaxWeight: itMax,
@@ -328,6 +347,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	res.Final = res.Evals[len(res.Evals)-1]
 	res.Wall = time.Since(wallStart)
 	return res, nil
+}
+
+// diverged makes the DivergedError of iteration it.
+func (t *Trainer) diverged(it int, lr, loss, itMax float64, nNaN int, err error) *DivergedError {
+	return &DivergedError{Iter: it, Sampler: t.cfg.Sampler, LR: lr, Eps: t.cfg.Eps, Loss: loss, MaxWeight: itMax,
+		MaxWeightSeen: t.maxWeightSeen, NaNWeights: nNaN, Err: err}
 }
 
 // GradNorms sets out[k] to the exact per-sample gradient norm |∇_w ℓ_i| at
