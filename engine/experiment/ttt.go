@@ -750,14 +750,14 @@ func tttMarkdown(env Env, c TTTConfig, res *TTTResult, model string) string {
 		tuneN = c.TuneTrain.N
 	}
 	fmt.Fprintf(&b, "### Time to target: `%s`\n\n", c.Name)
-	fmt.Fprintf(&b, "Data %s: %d train / %d validation (carved from train, for tuning only) / %d test points, %d features; model %s; batch %d; budget %g epochs (%d iterations; tuning runs on %d points, %d iterations); %d evaluations per run; backend %s; %s.\n\n",
+	fmt.Fprintf(&b, "Data %s: %d train / %d validation (carved from train, for tuning only) / %d test points, %d features; model %s; batch %d; budget %g epochs (%d iterations; tuning runs on %d points, %d iterations); %d evaluations per run; %s.\n\n",
 		c.Train.Name, c.Train.N, c.Val.N, c.Test.N, c.Train.D, model, c.Batch, c.Epochs, res.Iters, tuneN, itersFor(tuneN, c.Batch, c.Epochs), c.Evals,
-		env.Backend.Name(), env.Machine())
+		env.Machine())
 	var lrs []string
 	for _, l := range c.LRs {
 		lrs = append(lrs, fmt.Sprintf("%.3g", l))
 	}
-	fmt.Fprintf(&b, "Tuning: learning rates {%s} (× 0.1 for momentum 0.9; up to %d more per edge while the best sits there) × schedules {%s}, %d tuning seeds, chosen by the median final validation loss (diverged: +Inf). Final: %d other seeds on the test set.\n\n",
+	fmt.Fprintf(&b, "Tuning: learning rates {%s} (× 0.1 for momentum 0.9; up to %d more per edge while the best sits there) × schedules {%s}, %d tuning seed(s), chosen by the median final validation loss (diverged: +Inf). Final: %d other seeds on the test set.\n\n",
 		strings.Join(lrs, ", "), c.Extend, strings.Join(c.Schedules, ", "), c.TuneSeeds, c.Seeds)
 	if c.Note != "" {
 		fmt.Fprintf(&b, "%s\n\n", c.Note)
