@@ -99,7 +99,7 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 		}
 		for _, w := range []int{32, 256} {
 			sets = append(sets, tttSetting{name: fmt.Sprintf("paper-w%d", w), train: tr, val: va, test: te, hidden: []int{w}, batch: 10,
-				epochs: 10, evals: 40, lrs: experiment.LogGrid(scaledLR(0.05, w), third, 7), extend: 2, tuneSeeds: 3, seeds: 5})
+				epochs: 10, evals: 40, lrs: experiment.LogGrid(scaledLR(0.05, w), third, 7), extend: 2, tuneSeeds: 3, seeds: 10})
 		}
 	case "large":
 		// ≥100k training points at width 1024 (and one narrow width), 5

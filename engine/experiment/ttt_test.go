@@ -41,21 +41,23 @@ func TestStableTimeToTarget(t *testing.T) {
 }
 
 func TestTTTHelpers(t *testing.T) {
-	if r := pairRatio(2, 4); r != 0.5 {
-		t.Errorf("pairRatio(2, 4) = %g", r)
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{2, 2, 4}, []float64{4, 1, 8}, 0.5},
+		{[]float64{inf, inf, 1}, []float64{inf, inf, 2}, math.NaN()},
+		{[]float64{1, 1, inf}, []float64{inf, inf, 2}, 0},
+		{[]float64{inf, inf, 1}, []float64{2, 2, inf}, inf},
+	} {
+		if got := medianRatio(c.a, c.b); !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("medianRatio(%v, %v) = %g, want %g", c.a, c.b, got, c.want)
+		}
 	}
-	if r := pairRatio(math.Inf(1), math.Inf(1)); !math.IsNaN(r) {
-		t.Errorf("both not reached: %g, want NaN", r)
-	}
-	if r := pairRatio(1, math.Inf(1)); r != 0 {
-		t.Errorf("only the baseline not reached: %g, want 0", r)
-	}
-	if r := pairRatio(math.Inf(1), 2); !math.IsInf(r, 1) {
-		t.Errorf("only the method not reached: %g, want +Inf", r)
-	}
-	m, lo, hi := bootMedian([]float64{1, 2, 3, 4, 5, math.NaN()}, 1000, 0.05, 1)
-	if m != 3 || !(lo >= 1 && lo <= 3 && hi >= 3 && hi <= 5 && lo < hi) {
-		t.Errorf("bootMedian: %g [%g, %g]", m, lo, hi)
+	r, lo, hi := bootRatio([]float64{1, 2, 3, 4, 5}, []float64{2, 2, 2, 2, 2}, 1000, 0.05, 1)
+	if r != 1.5 || !(lo >= 0.5 && lo <= 1.5 && hi >= 1.5 && hi <= 2.5 && lo < hi) {
+		t.Errorf("bootRatio: %g [%g, %g]", r, lo, hi)
 	}
 	g := []GridPoint{{LR: 0.01, Schedule: "c"}, {LR: 0.02, Schedule: "c", Diverged: 1}, {LR: 0.04, Schedule: "c"},
 		{LR: 0.08, Schedule: "c"}, {LR: 0.16, Schedule: "c"}, {LR: 0.32, Schedule: "c", Diverged: 2}, {LR: 0.01, Schedule: "d", Diverged: 1}}
@@ -130,7 +132,7 @@ func TestRunTimeToTargetPlanted(t *testing.T) {
 			t.Errorf("%s: %+v", m, s)
 		}
 	}
-	if u := by["uniform"]; u.Reached == 0 || u.SecRatio != 1 || u.IterRatio != 1 {
+	if u := by["uniform"]; u.Reached == 0 || u.SecRatio != 1 && !math.IsInf(u.Seconds, 1) || u.IterRatio != 1 && !math.IsInf(u.ItersTo, 1) {
 		t.Errorf("uniform against itself: reached %d, ratios %g %g", u.Reached, u.SecRatio, u.IterRatio)
 	}
 	// Some runs of the planted method stopped at a recorded iteration.
