@@ -72,10 +72,31 @@ func TestTTTHelpers(t *testing.T) {
 	if math.Abs(lr[2]-0.1) > 1e-12 || math.Abs(lr[4]/lr[0]-16) > 1e-9 {
 		t.Errorf("LogGrid %v", lr)
 	}
-	if got := targetOf([]TTTRun{{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 1, 0.9})},
-		{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 3, 0.9})},
-		{Iters: 100, Diverged: true, Evals: evalsAt([]int{0, 50}, []float64{5, 2})}}, 0.9); got != 3 {
-		t.Errorf("target %g, want 3 (median of 1, 3, +Inf)", got)
+	// Stable levels by 90 of 100 iterations: 0.9 (a later 0.95 < 1.1·0.9),
+	// 1.2/1.1 (the spike to 1.2 after 0.5 bounds the level), +Inf
+	// (diverged); the 0.5-quantile is the second, the 0.3-quantile the first.
+	runs := []TTTRun{{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 0.9, 0.95})},
+		{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 0.5, 1.2, 0.9})},
+		{Iters: 100, Diverged: true, Evals: evalsAt([]int{0, 50}, []float64{5, 2})}}
+	if got := targetOf(runs, 0.9, 1.1, 0.5); math.Abs(got-1.2/1.1) > 1e-6 {
+		t.Errorf("median target %g, want %g", got, 1.2/1.1)
+	}
+	if got := targetOf(runs, 0.9, 1.1, 0.3); got != 0.9 {
+		t.Errorf("0.3 target %g, want 0.9", got)
+	}
+	if got := targetOf(runs, 0.9, 1.1, 1); !math.IsNaN(got) {
+		t.Errorf("max target %g, want NaN (a diverged seed)", got)
+	}
+	// Every run reaches its own stable level by the rule.
+	for i, r := range runs[:2] {
+		lv := stableLevel(r, 0.9, 1.1)
+		var loss []float64
+		for _, e := range r.Evals {
+			loss = append(loss, e.TestLoss)
+		}
+		if k := StableTimeToTarget(loss, lv, 1.1); k < 0 || r.Evals[k].Iter > 90 {
+			t.Errorf("run %d: level %g reached at %d", i, lv, k)
+		}
 	}
 }
 
