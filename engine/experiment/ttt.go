@@ -769,6 +769,11 @@ func (s TTTSummary) chosen() string {
 		return "all diverged"
 	}
 	str := fmt.Sprintf("%.3g %s", s.LR, s.Schedule)
+	for _, g := range s.Grid {
+		if g.LR == s.LR && g.Schedule == s.Schedule && g.Diverged > 0 {
+			str += fmt.Sprintf(" (%d/%d tuning seeds diverged here)", g.Diverged, g.Seeds)
+		}
+	}
 	if s.EdgeLow {
 		str += " (lowest lr tried: grid edge)"
 	}
