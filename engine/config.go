@@ -40,6 +40,11 @@ type Config struct {
 	LR       float64 // base learning rate
 	Schedule string  // constant, linear, cosine
 	Momentum float64 // heavy-ball momentum in [0, 1)
+	// ClipNorm, when positive, clips the importance-weighted minibatch
+	// gradient to Euclidean norm at most ClipNorm before the step (and
+	// before momentum accumulates it); 0 turns clipping off. Only the host
+	// stepper supports it.
+	ClipNorm float64
 	// RehashEvery rehashes every R iterations; when 0, every RehashEpochs
 	// epochs (N/B iterations each).
 	RehashEvery  int
@@ -103,6 +108,9 @@ func (c Config) Validate() error {
 	if !(c.Momentum >= 0 && c.Momentum < 1) {
 		bad("momentum=%g must be in [0, 1)", c.Momentum)
 	}
+	if !(c.ClipNorm >= 0 && c.ClipNorm < 1e9) {
+		bad("clip-norm=%g must be in [0, 1e9) (0: off)", c.ClipNorm)
+	}
 	if c.RehashEvery < 0 {
 		bad("rehash-every=%d must be ≥ 0", c.RehashEvery)
 	}
@@ -145,6 +153,9 @@ func (c Config) Validate() error {
 func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
+	if c.ClipNorm > 0 {
+		fmt.Fprintf(&b, " clip-norm=%g", c.ClipNorm)
+	}
 	if c.Sampler == SamplerLSH {
 		fmt.Fprintf(&b, " K=%d L=%d family=%s mips=%v query=%s", c.Hash.K, c.Hash.L, c.Hash.Family, c.Hash.MIPS, c.Hash.Query)
 		if c.Hash.Query == ntk.QueryRecentred {

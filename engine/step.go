@@ -79,12 +79,14 @@ func (t *hostStepper) Step(idx []int, w []float64, lr float64) (loss float64, fi
 }
 
 // DeviceStepSupported reports the settings an accelerator's stepper does
-// not support yet: momentum, keep-stepping, the samplers that score every
+// not support yet: momentum, gradient clipping, keep-stepping, the samplers that score every
 // point each step or presample (their work stays on the host) and lgd.
 func DeviceStepSupported(cfg Config) error {
 	switch {
 	case cfg.Momentum != 0:
 		return errors.New("device training does not support momentum yet")
+	case cfg.ClipNorm != 0:
+		return errors.New("device training does not support gradient clipping (clip-norm) yet")
 	case cfg.KeepStepping != 0:
 		return errors.New("device training does not support keep-stepping yet")
 	case cfg.Sampler != SamplerUniform && cfg.Sampler != SamplerLSH && cfg.Sampler != SamplerNTKStatic:
@@ -111,6 +113,9 @@ func (t *hostStepper) finite(v []float32) bool {
 // the weighted minibatch loss.
 func (t *hostStepper) step(lr float64) (loss float64) {
 	loss = t.minibatchGrad()
+	if t.cfg.ClipNorm > 0 {
+		t.clip(t.cfg.ClipNorm)
+	}
 	dir := t.grad
 	if t.vel != nil {
 		mu := float32(t.cfg.Momentum)
@@ -124,6 +129,21 @@ func (t *hostStepper) step(lr float64) (loss float64) {
 		t.extraSteps += t.keepStepping(lr, dir)
 	}
 	return loss
+}
+
+// clip scales t.grad to Euclidean norm c when its norm exceeds c (the
+// norm accumulated in float64). A non-finite norm leaves the gradient as
+// it is, so that the divergence check still sees it.
+func (t *hostStepper) clip(c float64) {
+	t.be.RowSumSquares(1, len(t.grad), 1, t.grad, len(t.grad), t.sumSq[:])
+	norm := math.Sqrt(t.sumSq[0])
+	if !(norm > c) || math.IsInf(norm, 0) {
+		return
+	}
+	s := float32(c / norm)
+	for i := range t.grad {
+		t.grad[i] *= s
+	}
 }
 
 // keepStepping takes up to KeepStepping further steps along dir while the

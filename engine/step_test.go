@@ -121,3 +121,103 @@ func TestNonFiniteDirectionReachesWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestClipNorm: with ClipNorm c the host stepper steps along the minibatch
+// gradient scaled to norm c when it is longer (checked against the clipped
+// step computed in float64 from the unclipped gradient), leaves a shorter
+// one bit for bit as it is, feeds the clipped gradient to momentum, and
+// Validate and DeviceStepSupported refuse what they should.
+func TestClipNorm(t *testing.T) {
+	ds := smallTeacher(64, 4, 1, 3)
+	idx := []int{3, 9, 17, 20, 41, 5, 60, 33}
+	w := []float64{1, 0.5, 2, 1, 1, 3, 0.25, 1}
+	const lr = 0.05
+	// run takes one step (two with momentum) with clip-norm c from the
+	// same initialization and returns the parameters before and after and
+	// the unclipped gradient of the first step.
+	run := func(c, mom float64, steps int) (p0, p1 []float32, g []float64) {
+		m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})
+		cfg := testConfig(SamplerUniform)
+		cfg.ClipNorm, cfg.Momentum = c, mom
+		tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p0 = append([]float32(nil), m.Params...)
+		hs := tr.host
+		hs.idx, hs.w = idx, w
+		hs.minibatchGrad()
+		for _, v := range hs.grad {
+			g = append(g, float64(v))
+		}
+		for k := 0; k < steps; k++ {
+			if _, finite, err := hs.Step(idx, w, lr); err != nil || !finite {
+				t.Fatal(err, finite)
+			}
+		}
+		return p0, append([]float32(nil), m.Params...), g
+	}
+	_, ref, g := run(0, 0, 1)
+	var n2 float64
+	for _, v := range g {
+		n2 += v * v
+	}
+	norm := math.Sqrt(n2)
+	if norm == 0 {
+		t.Fatal("zero gradient")
+	}
+	// A clip above the norm changes nothing.
+	if _, p1, _ := run(2*norm, 0, 1); !equal32(p1, ref) {
+		t.Error("clip-norm above the gradient norm changed the step")
+	}
+	for _, frac := range []float64{0.5, 0.01} {
+		c := frac * norm
+		p0, p1, _ := run(c, 0, 1)
+		var stepNorm2, maxErr float64
+		for i := range p0 {
+			want := float64(p0[i]) - lr*g[i]*c/norm
+			maxErr = math.Max(maxErr, math.Abs(float64(p1[i])-want)/(1e-3+math.Abs(want)))
+			d := float64(p0[i]) - float64(p1[i])
+			stepNorm2 += d * d
+		}
+		if maxErr > 1e-5 {
+			t.Errorf("c = %g·|g|: relative error %g against the float64 clipped step", frac, maxErr)
+		}
+		if got := math.Sqrt(stepNorm2); math.Abs(got-lr*c)/(lr*c) > 1e-3 {
+			t.Errorf("c = %g·|g|: step length %g, want lr·c = %g", frac, got, lr*c)
+		}
+	}
+	// With momentum the velocity accumulates the clipped gradient: the
+	// first step (zero velocity) equals the plain clipped step.
+	_, a, _ := run(0.5*norm, 0.9, 1)
+	_, b, _ := run(0.5*norm, 0, 1)
+	if !equal32(a, b) {
+		t.Error("the first momentum step differs from the plain clipped step")
+	}
+	bad := testConfig(SamplerUniform)
+	for _, c := range []float64{-1, math.NaN(), math.Inf(1)} {
+		bad.ClipNorm = c
+		if bad.Validate() == nil {
+			t.Errorf("clip-norm %g accepted", c)
+		}
+	}
+	bad.ClipNorm = 1
+	if bad.Validate() != nil {
+		t.Errorf("clip-norm 1 refused: %v", bad.Validate())
+	}
+	if DeviceStepSupported(bad) == nil {
+		t.Error("a device stepper would accept clip-norm")
+	}
+}
+
+func equal32(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -21,7 +21,7 @@ import (
 	"github.com/ntklsh/ntklsh/engine/nn"
 )
 
-const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|all> [flags]
+const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|time-to-target|all> [flags]
 
   kl            KL(p*‖p̂), KL(p*‖p_lsh) (structured and dense projections) and
                 KL(p*‖uniform) along a training run, widths 8..8192, rehash
@@ -31,7 +31,14 @@ const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|a
                 since rehash; writes the best configuration to ablation_best.json
   convergence   train loss against iterations and seconds for every sampler,
                 several seeds, time-to-target ratios against uniform
-  all           lsh-ablation, then kl, then convergence (with the ablation's best)
+  time-to-target
+                which sampler reaches a test-loss target first, in training
+                seconds: every method's lr (log grid, extended at its edges) and
+                schedule tuned on a validation split, target = tuned uniform's
+                test loss at 90% of a multi-epoch budget, median ratio over
+                seeds with bootstrap 90% intervals, divergences recorded
+  all           lsh-ablation, then kl, then convergence (with the ablation's
+                best), then time-to-target
 
 --scale smoke (seconds, for CI), paper (the paper's sizes, default) or large
 (the paper's future work: ≥100k points, width ≥1024; hours on 2 cores).
@@ -49,6 +56,9 @@ type expFlags struct {
 	iters, capIters                    int
 	lr                                 float64
 	schedule                           string
+	clipNorm                           float64
+	oracles, keepSet                   bool
+	tuneSeeds                          int
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -62,7 +72,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	}
 	sub := args[0]
 	switch sub {
-	case "kl", "lsh-ablation", "convergence", "all":
+	case "kl", "lsh-ablation", "convergence", "time-to-target", "all":
 	default:
 		fmt.Fprintf(stderr, "ntklsh experiment: unknown experiment %q\n", sub)
 		fmt.Fprint(stderr, experimentUsage)
@@ -74,11 +84,11 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.out, "out", "results", "output directory (CSV, PNG, Markdown)")
 	fs.StringVar(&f.scale, "scale", "paper", "smoke (CI seconds), paper (the paper's sizes) or large (≥100k points, width ≥1024)")
 	fs.StringVar(&f.kernels, "kernels", "", "kernel backend: generic, avx2, cuda (default: $NTKLSH_KERNELS or automatic)")
-	fs.IntVar(&f.seeds, "seeds", 0, "convergence: seeds (0: the scale's default)")
+	fs.IntVar(&f.seeds, "seeds", 0, "convergence, time-to-target: seeds (0: the scale's default)")
 	fs.IntVar(&f.workers, "workers", 0, "goroutines for rehash and full passes (0: GOMAXPROCS)")
 	fs.StringVar(&f.best, "best", "", "convergence: lsh-best configuration file (default: OUT/ablation_best.json when present, else the engine default)")
-	fs.StringVar(&f.methods, "methods", "", "convergence: comma-separated subset of the methods (default: all)")
-	fs.IntVar(&f.keep, "keep-stepping", 4, "convergence: extra steps of the keep-stepping optimizer in the +ks methods (0: leave them out)")
+	fs.StringVar(&f.methods, "methods", "", "convergence, time-to-target: comma-separated subset of the methods (default: all)")
+	fs.IntVar(&f.keep, "keep-stepping", 4, "convergence (default 4), time-to-target (default 0): extra steps of the keep-stepping optimizer in the +ks methods (0: leave them out)")
 	fs.Float64Var(&f.growth, "step-growth", 1.5, "convergence: step growth of the keep-stepping optimizer, in [1, 10]")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (it is shown only on a terminal anyway)")
 	fs.StringVar(&f.dataPath, "data", "", "convergence --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets")
@@ -90,11 +100,23 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.lr, "lr", 0, "convergence: learning rate of every method (0: the scale's default)")
 	fs.StringVar(&f.schedule, "schedule", "", "convergence: learning-rate schedule constant, linear or cosine (empty: the scale's default)")
 	fs.IntVar(&f.capIters, "expensive-iters", -1, "convergence: cap on the iterations of the O(N·P) samplers true, ntk-exact, loss (-1: the scale's default, 0: no cap)")
+	fs.Float64Var(&f.clipNorm, "clip-norm", 1, "time-to-target: gradient-norm clip of the uniform-clip method")
+	fs.BoolVar(&f.oracles, "oracles", false, "time-to-target: also the O(N·P) oracles true, ntk-exact, loss (reported in iterations only)")
+	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return errUsage
+	}
+	// time-to-target runs the +ks methods only when --keep-stepping is
+	// given (they double its cost); convergence always does.
+	fs.Visit(func(fl *flag.Flag) { f.keepSet = f.keepSet || fl.Name == "keep-stepping" })
+	if !(f.clipNorm > 0 && f.clipNorm < 1e9) {
+		return fmt.Errorf("--clip-norm %g outside (0, 1e9)", f.clipNorm)
+	}
+	if f.tuneSeeds < 0 || f.tuneSeeds > 1000 {
+		return fmt.Errorf("--tune-seeds %d outside [0, 1000]", f.tuneSeeds)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -158,6 +180,11 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	}
 	if sub == "convergence" || sub == "all" {
 		if err := run("convergence", func() error { return expConvergence(ctx, env, f, stdout) }); err != nil {
+			return err
+		}
+	}
+	if sub == "time-to-target" || sub == "all" {
+		if err := run("time-to-target", func() error { return expTimeToTarget(ctx, env, f, stdout) }); err != nil {
 			return err
 		}
 	}

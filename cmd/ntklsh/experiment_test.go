@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// TestExperimentAllSmoke runs every experiment at the smoke scale and
+// TestExperimentAllSmoke runs every experiment (time-to-target included)
+// at the smoke scale and
 // checks that each writes its CSV, Markdown and PNG outputs, that the
 // convergence run picks up the ablation's best configuration, and that
 // nothing is printed on stderr when it is not a terminal.
@@ -26,7 +27,9 @@ func TestExperimentAllSmoke(t *testing.T) {
 	for _, f := range []string{"ablation.csv", "ablation_summary.md", "ablation_best.json", "ablation_ratio_vs_K.png",
 		"kl.csv", "kl_summary.md", "kl_vs_width_o1_epoch.png", "kl_o3_w8_r10.png",
 		"convergence_smoke.csv", "convergence_smoke_summary.csv", "convergence_smoke_summary.md",
-		"convergence_smoke_iters.png", "convergence_smoke_seconds.png", "convergence_smoke_iters_ks.png"} {
+		"convergence_smoke_iters.png", "convergence_smoke_seconds.png", "convergence_smoke_iters_ks.png",
+		"ttt_smoke_runs.csv", "ttt_smoke_grid.csv", "ttt_smoke_summary.csv", "ttt_smoke_summary.md", "ttt_summary.md",
+		"ttt_smoke_seconds.png", "ttt_smoke_iters.png", "ttt_smoke_ratio.png"} {
 		st, err := os.Stat(filepath.Join(d, f))
 		if err != nil || st.Size() == 0 {
 			t.Errorf("%s: missing or empty (%v)", f, err)
@@ -64,6 +67,9 @@ func TestExperimentBadUsage(t *testing.T) {
 		{[]string{"convergence", "--lr", "NaN"}, "--lr NaN outside [0, 100]"},
 		{[]string{"convergence", "--schedule", "step"}, `--schedule "step": want constant, linear or cosine`},
 		{[]string{"convergence", "--scale", "smoke", "--best", "/nonexistent/best.json", "--out", "OUT"}, "no such file"},
+		{[]string{"time-to-target", "--scale", "smoke", "--methods", "lsh-epoch", "--out", "OUT"}, `unknown method "lsh-epoch"`},
+		{[]string{"time-to-target", "--clip-norm", "0"}, "--clip-norm 0 outside"},
+		{[]string{"time-to-target", "--tune-seeds", "-1"}, "--tune-seeds -1 outside"},
 	} {
 		for i, a := range c.args {
 			if a == "OUT" {
@@ -104,5 +110,30 @@ func TestExperimentLRScheduleFlags(t *testing.T) {
 	}
 	if !strings.Contains(string(md), "lr 0.0123 (cosine schedule)") {
 		t.Errorf("summary does not report the flags' lr and schedule:\n%s", md)
+	}
+}
+
+// TestExperimentTimeToTargetSmoke runs the time-to-target smoke preset
+// alone with a subset of methods and keep-stepping asked for: the +ks
+// variants appear, uniform is kept as the baseline, and the Markdown
+// table names the chosen learning rate and schedule of every method.
+func TestExperimentTimeToTargetSmoke(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := []string{"time-to-target", "--scale", "smoke", "--out", dir, "--methods", "ntk-static,lsh-paper+ks,uniform-clip", "--keep-stepping", "2"}
+	if err := runExperiment(args, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "smoke", "ttt_summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"uniform", "uniform-clip", "ntk-static", "lsh-paper+ks"} {
+		if !strings.Contains(string(md), "| "+m+" | ") {
+			t.Errorf("summary lacks %s:\n%s", m, md)
+		}
+	}
+	if strings.Contains(string(md), "| lsh | ") || !strings.Contains(string(md), "Target test loss") {
+		t.Errorf("summary:\n%s", md)
 	}
 }

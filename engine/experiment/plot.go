@@ -143,3 +143,101 @@ func (lp LinePlot) Save(path string) error {
 	}
 	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
 }
+
+// Bar is one bar of a BarPlot: Value with an interval [Lo, Hi] drawn as an
+// error bar when both are finite.
+type Bar struct {
+	Name          string
+	Value, Lo, Hi float64
+	ColorSlot     int
+}
+
+// BarPlot describes a bar chart with error bars and an optional
+// horizontal reference line (RefLine, when not 0). A bar whose value is
+// not finite is drawn empty and its label says why ("∞": not reached).
+type BarPlot struct {
+	Title, YLabel string
+	Bars          []Bar
+	RefLine       float64
+}
+
+// Save draws the chart into a PNG file of 7×4.5 inches.
+func (bp BarPlot) Save(path string) error {
+	p := plot.New()
+	p.Title.Text = bp.Title
+	p.Y.Label.Text = bp.YLabel
+	p.Add(plotter.NewGrid())
+	// The y range: every finite value and interval end, and the line.
+	top := bp.RefLine
+	for _, b := range bp.Bars {
+		for _, v := range []float64{b.Value, b.Lo, b.Hi} {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				top = math.Max(top, v)
+			}
+		}
+	}
+	if !(top > 0) {
+		top = 1
+	}
+	w := vg.Points(min(40, 360/float64(max(1, len(bp.Bars)))))
+	var names []string
+	for i, b := range bp.Bars {
+		name := b.Name
+		v := b.Value
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if math.IsInf(v, 1) {
+				name += " (∞)"
+			} else {
+				name += " (–)"
+			}
+			v = 0
+		}
+		names = append(names, name)
+		bc, err := plotter.NewBarChart(plotter.Values{v}, w)
+		if err != nil {
+			return err
+		}
+		bc.XMin = float64(i)
+		bc.Color = paletteColor(b.ColorSlot)
+		bc.LineStyle.Width = vg.Points(0.5)
+		p.Add(bc)
+		lo, hi := b.Lo, b.Hi
+		if !math.IsNaN(lo) && !math.IsNaN(hi) && !math.IsInf(lo, 0) {
+			if math.IsInf(hi, 1) {
+				hi = 1.05 * top // open-ended: drawn to the top
+			}
+			l, err := plotter.NewLine(plotter.XYs{{X: float64(i), Y: lo}, {X: float64(i), Y: hi}})
+			if err != nil {
+				return err
+			}
+			l.Width = vg.Points(1.5)
+			p.Add(l)
+			for _, y := range []float64{lo, hi} {
+				c, err := plotter.NewLine(plotter.XYs{{X: float64(i) - 0.15, Y: y}, {X: float64(i) + 0.15, Y: y}})
+				if err != nil {
+					return err
+				}
+				c.Width = vg.Points(1.5)
+				p.Add(c)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("plot %s: no bars", path)
+	}
+	p.NominalX(names...)
+	p.X.Tick.Label.Rotation = math.Pi / 6
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.X.Tick.Label.YAlign = draw.YCenter
+	p.Y.Min, p.Y.Max = 0, 1.1*top
+	if bp.RefLine != 0 {
+		l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: bp.RefLine}, {X: float64(len(names)) - 0.5, Y: bp.RefLine}})
+		if err != nil {
+			return err
+		}
+		l.Color = color.Gray{Y: 90}
+		l.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+		p.Add(l)
+	}
+	return p.Save(7*vg.Inch, 4.5*vg.Inch, path)
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/experiment"
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// tttSetting is one setting of the time-to-target presets.
+type tttSetting struct {
+	name             string
+	train, val, test *data.Dataset
+	tuneTrain        *data.Dataset
+	hidden           []int
+	batch, evals     int
+	epochs           float64
+	lrs              []float64
+	extend           int
+	tuneSeeds, seeds int
+	note             string
+}
+
+// tttSplit splits off testFrac for the test set (standardizing on the
+// rest, as `ntklsh train` does) and valFrac of the rest for validation.
+func tttSplit(all *data.Dataset, testFrac, valFrac float64, seed uint64) (train, val, test *data.Dataset, err error) {
+	rest, test, err := experiment.Prepare(all, testFrac, seed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	train, val, err = data.Split(rest, valFrac, seed+1)
+	return train, val, test, err
+}
+
+// subsample returns a random fraction of d (at least one point).
+func subsample(d *data.Dataset, frac float64, seed uint64) *data.Dataset {
+	n := max(1, int(math.Round(frac*float64(d.N))))
+	perm := rand.New(rand.NewPCG(seed, 0x5ab5)).Perm(d.N)[:n]
+	s := d.Subset(perm)
+	s.Name = d.Name
+	return s
+}
+
+// scaledLR is experiment's rule: base up to width 32, base·32/width above
+// (the NTK grows with the width under the standard parametrization).
+func scaledLR(base float64, width int) float64 {
+	if width <= 32 {
+		return base
+	}
+	return base * 32 / float64(width)
+}
+
+func tttSettings(f expFlags) ([]tttSetting, error) {
+	teacher := func(n, d int, tail float64) (*data.Dataset, error) {
+		all, err := data.Teacher(data.TeacherConfig{N: n, D: d, Hidden: 32, O: 1, TailDOF: tail, Noise: 0.1, Seed: 1})
+		if err != nil {
+			return nil, err
+		}
+		all.Name = fmt.Sprintf("teacher-t%g", tail)
+		if tail <= 0 {
+			all.Name = "teacher-gaussian"
+		}
+		return all, nil
+	}
+	third := math.Cbrt(10) // three grid points per decade
+	var sets []tttSetting
+	switch f.scale {
+	case "smoke":
+		all, err := teacher(400, 8, 3)
+		if err != nil {
+			return nil, err
+		}
+		tr, va, te, err := tttSplit(all, 0.2, 0.2, 1)
+		if err != nil {
+			return nil, err
+		}
+		sets = append(sets, tttSetting{name: "smoke", train: tr, val: va, test: te, hidden: []int{8}, batch: 8, epochs: 3, evals: 12,
+			lrs: experiment.LogGrid(0.05, 3, 5), extend: 1, tuneSeeds: 1, seeds: 2})
+	case "paper":
+		// The synthetic Student-t(3) teacher of the convergence
+		// experiment (1000 training points before the validation split),
+		// 10 epochs, at width 32 and 256.
+		all, err := teacher(1250, 16, 3)
+		if err != nil {
+			return nil, err
+		}
+		tr, va, te, err := tttSplit(all, 0.2, 0.2, 1)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range []int{32, 256} {
+			sets = append(sets, tttSetting{name: fmt.Sprintf("paper-w%d", w), train: tr, val: va, test: te, hidden: []int{w}, batch: 10,
+				epochs: 10, evals: 40, lrs: experiment.LogGrid(scaledLR(0.05, w), third, 7), extend: 2, tuneSeeds: 3, seeds: 10})
+		}
+	case "large":
+		// ≥100k training points at width 1024 (and one narrow width), 5
+		// epochs. To fit 2 cores, the grid is subsampled: 5 learning
+		// rates half a decade apart, one tuning seed, and the tuning
+		// runs train on a random 20% of the training set for the same 5
+		// epochs; the final runs use all of it.
+		note := "Large scale, grid subsampled to fit 2 cores: 5 learning rates half a decade apart, 1 tuning seed, tuning runs on a random 20% of the training set for the same number of epochs (a fifth of the iterations); the final runs train on all of it."
+		var alls []*data.Dataset
+		for _, t := range strings.Split(f.teachers, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			v, err := strconv.ParseFloat(t, 64)
+			if err != nil || v < 0 || v > 1e6 || v > 0 && v < 1 {
+				return nil, fmt.Errorf("--teachers %q: each must be 0 (Gaussian) or a number of degrees of freedom ≥ 1", f.teachers)
+			}
+			all, err := teacher(160000, 16, v)
+			if err != nil {
+				return nil, err
+			}
+			alls = append(alls, all)
+		}
+		if f.dataPath != "" {
+			all, err := data.Load(f.dataPath, f.format, data.CSVOptions{Target: f.target, Targets: 1, Header: data.HeaderAuto, MaxRows: f.maxRows},
+				data.LIBSVMOptions{MaxRows: f.maxRows})
+			if err != nil {
+				return nil, err
+			}
+			all.Name = sanitize(all.Name)
+			alls = append(alls, all)
+		}
+		for i, all := range alls {
+			tr, va, te, err := tttSplit(all, 0.2, 0.1, 1)
+			if err != nil {
+				return nil, err
+			}
+			widths := []int{1024}
+			if i == 0 {
+				widths = append(widths, 64)
+			}
+			for _, w := range widths {
+				sets = append(sets, tttSetting{name: fmt.Sprintf("large-%s-w%d", all.Name, w), train: tr, val: va, test: te,
+					tuneTrain: subsample(tr, 0.2, 7), hidden: []int{w}, batch: 32, epochs: 5, evals: 25,
+					lrs: experiment.LogGrid(scaledLR(0.16, w), math.Sqrt(10), 5), extend: 1, tuneSeeds: 1, seeds: 5, note: note})
+			}
+		}
+	}
+	return sets, nil
+}
+
+func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout io.Writer) error {
+	sets, err := tttSettings(f)
+	if err != nil {
+		return err
+	}
+	keep := 0
+	if f.keepSet {
+		keep = f.keep
+	}
+	ms, err := experiment.SelectTTTMethods(experiment.TTTMethods(keep, f.growth, f.clipNorm, f.oracles), f.methods)
+	if err != nil {
+		return err
+	}
+	var md strings.Builder
+	for _, s := range sets {
+		if f.seeds > 0 {
+			s.seeds = f.seeds
+		}
+		if f.tuneSeeds > 0 {
+			s.tuneSeeds = f.tuneSeeds
+		}
+		res, err := experiment.RunTimeToTarget(ctx, env, experiment.TTTConfig{Name: s.name, Train: s.train, Val: s.val, Test: s.test,
+			TuneTrain: s.tuneTrain, Hidden: s.hidden, Act: nn.ReLU, Batch: s.batch, Epochs: s.epochs, Evals: s.evals, LRs: s.lrs,
+			Schedules: []string{"constant", "cosine"}, Extend: s.extend, TuneSeeds: s.tuneSeeds, Seeds: s.seeds, SeedBase: 1, Methods: ms,
+			Note: s.note})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\ntime-to-target %s (target test loss %.5g):\n%s", s.name, res.Target, res.TTTSummaryTable())
+		md.WriteString(res.Markdown)
+		md.WriteString("\n")
+	}
+	return os.WriteFile(filepath.Join(env.Out, "ttt_summary.md"), []byte(md.String()), 0o644)
+}

@@ -1,0 +1,202 @@
+package experiment
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
+)
+
+// TestStableTimeToTarget: the time to target is the first evaluation at or
+// below the target after which the loss stays below stay × target; a
+// method that reaches the target and then spikes is counted only at its
+// later, lasting crossing (or not at all).
+func TestStableTimeToTarget(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	for _, c := range []struct {
+		name string
+		loss []float64
+		want int
+	}{
+		{"monotone", []float64{5, 3, 1.5, 0.9, 0.8}, 3},
+		{"planted spike after first crossing", []float64{5, 0.9, 2, 1.2, 0.95, 1.05}, 4},
+		{"small wobble inside the band", []float64{5, 0.99, 1.05, 0.97}, 1},
+		{"spike at the end", []float64{5, 0.9, 0.8, 3}, -1},
+		{"never", []float64{5, 3, 2}, -1},
+		{"NaN after crossing", []float64{5, 0.9, nan}, -1},
+		{"Inf after crossing", []float64{5, 0.9, inf, 0.9}, 3},
+		{"exactly at target", []float64{2, 1}, 1},
+		{"empty", nil, -1},
+	} {
+		if got := StableTimeToTarget(c.loss, 1, 1.1); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+func TestTTTHelpers(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		a, b []float64
+		want float64
+	}{
+		{[]float64{2, 2, 4}, []float64{4, 1, 8}, 0.5},
+		{[]float64{inf, inf, 1}, []float64{inf, inf, 2}, math.NaN()},
+		{[]float64{1, 1, inf}, []float64{inf, inf, 2}, 0},
+		{[]float64{inf, inf, 1}, []float64{2, 2, inf}, inf},
+	} {
+		if got := medianRatio(c.a, c.b); !(got == c.want || math.IsNaN(got) && math.IsNaN(c.want)) {
+			t.Errorf("medianRatio(%v, %v) = %g, want %g", c.a, c.b, got, c.want)
+		}
+	}
+	r, lo, hi := bootRatio([]float64{1, 2, 3, 4, 5}, []float64{2, 2, 2, 2, 2}, 1000, 0.05, 1)
+	if r != 1.5 || !(lo >= 0.5 && lo <= 1.5 && hi >= 1.5 && hi <= 2.5 && lo < hi) {
+		t.Errorf("bootRatio: %g [%g, %g]", r, lo, hi)
+	}
+	g := []GridPoint{{LR: 0.01, Schedule: "c"}, {LR: 0.02, Schedule: "c", Diverged: 1}, {LR: 0.04, Schedule: "c"},
+		{LR: 0.08, Schedule: "c"}, {LR: 0.16, Schedule: "c"}, {LR: 0.32, Schedule: "c", Diverged: 2}, {LR: 0.01, Schedule: "d", Diverged: 1}}
+	st := stableRanges(g)
+	if st["c"] != [2]float64{0.04, 0.16} || st["d"] != [2]float64{} {
+		t.Errorf("stable ranges %v", st)
+	}
+	if b := choose([]GridPoint{{LR: 1, ValLoss: math.Inf(1)}, {LR: 2, ValLoss: 0.5}, {LR: 3, ValLoss: 0.7}}); b.LR != 2 {
+		t.Errorf("choose picked %v", b)
+	}
+	lr := LogGrid(0.1, 2, 5)
+	if math.Abs(lr[2]-0.1) > 1e-12 || math.Abs(lr[4]/lr[0]-16) > 1e-9 {
+		t.Errorf("LogGrid %v", lr)
+	}
+	// Stable levels by 90 of 100 iterations: 0.9 (a later 0.95 < 1.1·0.9),
+	// 1.2/1.1 (the spike to 1.2 after 0.5 bounds the level), +Inf
+	// (diverged); the 0.5-quantile is the second, the 0.3-quantile the first.
+	runs := []TTTRun{{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 0.9, 0.95})},
+		{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 0.5, 1.2, 0.9})},
+		{Iters: 100, Diverged: true, Evals: evalsAt([]int{0, 50}, []float64{5, 2})}}
+	if got := targetOf(runs, 0.9, 1.1, 0.5); math.Abs(got-1.2/1.1) > 1e-6 {
+		t.Errorf("median target %g, want %g", got, 1.2/1.1)
+	}
+	if got := targetOf(runs, 0.9, 1.1, 0.3); got != 0.9 {
+		t.Errorf("0.3 target %g, want 0.9", got)
+	}
+	if got := targetOf(runs, 0.9, 1.1, 1); !math.IsNaN(got) {
+		t.Errorf("max target %g, want NaN (a diverged seed)", got)
+	}
+	// Every run reaches its own stable level by the rule.
+	for i, r := range runs[:2] {
+		lv := stableLevel(r, 0.9, 1.1)
+		var loss []float64
+		for _, e := range r.Evals {
+			loss = append(loss, e.TestLoss)
+		}
+		if k := StableTimeToTarget(loss, lv, 1.1); k < 0 || r.Evals[k].Iter > 90 {
+			t.Errorf("run %d: level %g reached at %d", i, lv, k)
+		}
+	}
+}
+
+// TestRunTimeToTargetPlanted: a planted method that diverges at every
+// learning rate, and one whose large rates blow up, do not stop the
+// experiment: their runs are recorded as diverged (with the iteration) and
+// the other methods are tuned, run and compared.
+func TestRunTimeToTargetPlanted(t *testing.T) {
+	env := testEnv(t)
+	all, err := data.Teacher(data.TeacherConfig{N: 300, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := Prepare(all, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := data.Split(train, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "ntk-static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted := ms[0]
+	planted.Name, planted.LRMult = "planted-diverging", 1e5
+	ms = append(ms, planted)
+	c := TTTConfig{Name: "planted", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 10,
+		LRs: LogGrid(0.03, 3, 5), Schedules: []string{"constant", "cosine"}, Extend: 1, TuneSeeds: 1, Seeds: 2, SeedBase: 1, Methods: ms, Bootstrap: 200}
+	res, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(res.Target) || res.Target <= 0 {
+		t.Fatalf("no target: %v", res.Target)
+	}
+	by := map[string]TTTSummary{}
+	for _, s := range res.Summary {
+		by[s.Method] = s
+	}
+	if p := by["planted-diverging"]; !math.IsInf(p.ValLoss, 1) || p.Seeds != 0 || len(p.Grid) != 10 {
+		t.Errorf("planted: val %g, %d final seeds, %d grid points", p.ValLoss, p.Seeds, len(p.Grid))
+	} else {
+		for _, g := range p.Grid {
+			if g.Diverged != 1 {
+				t.Errorf("planted lr %g %s: %d diverged", g.LR, g.Schedule, g.Diverged)
+			}
+		}
+	}
+	for _, m := range []string{"uniform", "ntk-static"} {
+		s := by[m]
+		if s.Seeds != 2 || math.IsInf(s.ValLoss, 1) || s.LR == 0 {
+			t.Errorf("%s: %+v", m, s)
+		}
+	}
+	if u := by["uniform"]; u.Reached == 0 || u.SecRatio != 1 && !math.IsInf(u.Seconds, 1) || u.IterRatio != 1 && !math.IsInf(u.ItersTo, 1) {
+		t.Errorf("uniform against itself: reached %d, ratios %g %g", u.Reached, u.SecRatio, u.IterRatio)
+	}
+	// Some runs of the planted method stopped at a recorded iteration.
+	var div int
+	for _, r := range res.Runs {
+		if r.Method == "planted-diverging" {
+			if !r.Diverged || r.Why == "" || r.DivergedIter < 0 || r.DivergedIter > r.Iters {
+				t.Errorf("planted run %+v", r)
+			}
+			div++
+		}
+	}
+	if div != 10 {
+		t.Errorf("%d planted runs", div)
+	}
+	rows := readCSV(t, filepath.Join(env.Out, "ttt_planted_runs.csv"))
+	var sawDiv bool
+	for _, r := range rows[1:] {
+		if r[4] == "planted-diverging" && r[11] == "true" && r[12] != "-1" {
+			sawDiv = true
+		}
+	}
+	if !sawDiv {
+		t.Error("runs CSV lacks the planted divergence")
+	}
+	md, _ := os.ReadFile(filepath.Join(env.Out, "ttt_planted_summary.md"))
+	if !strings.Contains(string(md), "| planted-diverging | all diverged |") || !strings.Contains(string(md), "Target test loss") {
+		t.Errorf("summary:\n%s", md)
+	}
+	for _, f := range []string{"ttt_planted_seconds.png", "ttt_planted_iters.png", "ttt_planted_ratio.png"} {
+		checkPNG(t, filepath.Join(env.Out, f))
+	}
+	for _, f := range []string{"ttt_planted_grid.csv", "ttt_planted_summary.csv"} {
+		if len(readCSV(t, filepath.Join(env.Out, f))) < 2 {
+			t.Errorf("%s empty", f)
+		}
+	}
+}
+
+func evalsAt(iters []int, loss []float64) []engine.Eval {
+	out := make([]engine.Eval, len(iters))
+	for i := range iters {
+		out[i] = engine.Eval{Iter: iters[i], TestLoss: loss[i]}
+	}
+	return out
+}
