@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/ntklsh/ntklsh/engine/ntk"
@@ -73,6 +74,20 @@ type Config struct {
 	RehashBatch int
 	Workers     int
 	Seed        uint64
+}
+
+// LRAt returns the learning rate of iteration it (0-based) under the
+// schedule: a function of it/Iters, so changing Iters (extending a run)
+// stretches the schedule.
+func (c Config) LRAt(it int) float64 {
+	frac := float64(it) / float64(c.Iters)
+	switch c.Schedule {
+	case "linear":
+		return c.LR * (1 - frac)
+	case "cosine":
+		return c.LR * 0.5 * (1 + math.Cos(math.Pi*frac))
+	}
+	return c.LR
 }
 
 // DefaultConfig returns the defaults of `ntklsh train`.

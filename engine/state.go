@@ -27,6 +27,11 @@ type State struct {
 	SampleSeconds float64 `json:"sample_s"`
 	GradSeconds   float64 `json:"grad_s"`
 	RehashSeconds float64 `json:"rehash_s"`
+	// WallSeconds is the wall time of training so far, evaluation
+	// included; Evals the evaluation rows so far, so that a resumed run
+	// reports the whole run, not its last segment.
+	WallSeconds float64 `json:"wall_s"`
+	Evals       []Eval  `json:"evals,omitempty"`
 }
 
 // InterruptedError is returned by Train when its context is cancelled; the
@@ -53,7 +58,13 @@ func (t *Trainer) State() State {
 		panic("engine: PCG state: " + err.Error())
 	}
 	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.host.extraSteps,
-		Rehashes: t.rehashes, SampleSeconds: t.tSample.Seconds(), GradSeconds: t.tGrad.Seconds(), RehashSeconds: t.tRehash.Seconds()}
+		Rehashes: t.rehashes, SampleSeconds: t.tSample.Seconds(), GradSeconds: t.tGrad.Seconds(), RehashSeconds: t.tRehash.Seconds(),
+		Evals: t.evalsBefore(t.iter)}
+	wall := t.wallBefore
+	if !t.trainStart.IsZero() {
+		wall += time.Since(t.trainStart)
+	}
+	s.WallSeconds = wall.Seconds()
 	if t.host.vel != nil {
 		s.Velocity = append([]float32(nil), t.host.vel...)
 	}
@@ -66,10 +77,29 @@ func (t *Trainer) State() State {
 	return s
 }
 
+// evalsBefore returns a copy of the evaluation rows of iterations before
+// it (a state at the start of iteration it has not evaluated it yet), or
+// all of them when it is the run's end.
+func (t *Trainer) evalsBefore(it int) []Eval {
+	var out []Eval
+	for _, e := range t.evals {
+		if e.Iter < it || it >= t.cfg.Iters {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Restore puts the trainer in state s, which must come from a trainer with
 // the same model shape, data and configuration. When the sampler needs a
 // linearization and iteration s.Iter would not rehash anyway, the tables are
-// rebuilt at s.W0, exactly as the interrupted run had them.
+// rebuilt at s.W0, exactly as the interrupted run had them — also for a
+// finished run (s.Iter = Iters), whose final evaluation reads them.
+//
+// A state may come from a run of fewer iterations (Iters larger than the
+// run that wrote it): the run is extended, and the learning-rate schedule,
+// a function of iteration/Iters, is stretched over the new length from
+// s.Iter on.
 func (t *Trainer) Restore(s State) error {
 	P := t.m.NumParams()
 	if len(s.Params) != P {
@@ -97,10 +127,12 @@ func (t *Trainer) Restore(s State) error {
 	t.tSample = time.Duration(s.SampleSeconds * float64(time.Second))
 	t.tGrad = time.Duration(s.GradSeconds * float64(time.Second))
 	t.tRehash = time.Duration(s.RehashSeconds * float64(time.Second))
+	t.wallBefore = time.Duration(s.WallSeconds * float64(time.Second))
+	t.evals = append([]Eval(nil), s.Evals...)
 	if ts, ok := t.samp.(sample.TauSampler); ok {
 		ts.SetTau(s.Tau)
 	}
-	if sample.NeedsLinearization(t.samp) && s.Iter%t.rehashPeriod() != 0 && s.Iter < t.cfg.Iters {
+	if sample.NeedsLinearization(t.samp) && s.Iter%t.rehashPeriod() != 0 {
 		if s.W0 == nil {
 			return errors.New("state lacks the rehash point its sampler needs")
 		}

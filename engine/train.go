@@ -99,6 +99,12 @@ type Trainer struct {
 	maxWeightSeen float64
 	// progress of this run (restored by Restore)
 	iter                    int
+	// evals holds every evaluation row of the run so far, earlier
+	// segments of a resumed run included; wallBefore is the wall time of
+	// the segments before this Train call, trainStart its start.
+	evals      []Eval
+	wallBefore time.Duration
+	trainStart time.Time
 	tSample, tGrad, tRehash time.Duration
 	rehashes                int
 
@@ -173,16 +179,7 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 }
 
 // LR returns the learning rate of iteration it (0-based).
-func (t *Trainer) LR(it int) float64 {
-	frac := float64(it) / float64(t.cfg.Iters)
-	switch t.cfg.Schedule {
-	case "linear":
-		return t.cfg.LR * (1 - frac)
-	case "cosine":
-		return t.cfg.LR * 0.5 * (1 + math.Cos(math.Pi*frac))
-	}
-	return t.cfg.LR
-}
+func (t *Trainer) LR(it int) float64 { return t.cfg.LRAt(it) }
 
 func (t *Trainer) rehashPeriod() int {
 	if t.cfg.RehashEvery > 0 {
@@ -222,6 +219,14 @@ func (t *Trainer) stepper() Stepper {
 func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	res := &Result{Sampler: t.cfg.Sampler}
 	wallStart := time.Now()
+	t.trainStart = wallStart
+	defer func() {
+		t.wallBefore += time.Since(wallStart)
+		t.trainStart = time.Time{}
+	}()
+	// The run's rows so far (a resumed run's earlier segments); an
+	// evaluation at the iteration of the last row replaces it.
+	res.Evals = append(res.Evals, t.evals...)
 	start := t.iter
 	tSample, tGrad, tRehash := &t.tSample, &t.tGrad, &t.tRehash
 	rehashes := &t.rehashes
@@ -250,7 +255,11 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		e.ExtraSteps = t.host.extraSteps
 		sumW, sumW2, maxW, nW = 0, 0, 0, 0
+		if k := len(res.Evals); k > 0 && res.Evals[k-1].Iter == it {
+			res.Evals = res.Evals[:k-1]
+		}
 		res.Evals = append(res.Evals, e)
+		t.evals = res.Evals
 		if rec != nil {
 			rec.RecordEval(e)
 		}
@@ -345,7 +354,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	}
 	evaluate(t.cfg.Iters)
 	res.Final = res.Evals[len(res.Evals)-1]
-	res.Wall = time.Since(wallStart)
+	res.Wall = t.wallBefore + time.Since(wallStart)
 	return res, nil
 }
 

@@ -49,6 +49,16 @@ type trainingMeta struct {
 	Seed            uint64          `json:"model_seed"`
 	DataFingerprint string          `json:"data_fingerprint"`
 	Finished        bool            `json:"finished"`
+	// Backend is the kernel backend the training steps ran on: another
+	// one sums in another order, so a resumed run on it is not bit-exact.
+	Backend string `json:"backend,omitempty"`
+}
+
+// resumeInfo is what a resume tells the user about the checkpoint.
+type resumeInfo struct {
+	Iters    int    // the iterations of the run that wrote it
+	Finished bool   // whether that run had finished
+	Backend  string // its kernel backend ("" in older checkpoints)
 }
 
 // fingerprint hashes the (standardized) training data, so that a resume on
@@ -93,12 +103,12 @@ func normalization(st *data.Standardizer) *checkpoint.Normalization {
 }
 
 // buildCheckpoint assembles a checkpoint from a trainer's state.
-func buildCheckpoint(mcfg nn.Config, cfg engine.Config, st engine.State, spec dataSpec, norm *data.Standardizer, fp string, finished bool) (*checkpoint.Checkpoint, error) {
+func buildCheckpoint(mcfg nn.Config, cfg engine.Config, st engine.State, spec dataSpec, norm *data.Standardizer, fp string, finished bool, backend string) (*checkpoint.Checkpoint, error) {
 	cj, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	tm, err := json.Marshal(trainingMeta{Config: cj, State: st, Seed: mcfg.Seed, DataFingerprint: fp, Finished: finished})
+	tm, err := json.Marshal(trainingMeta{Config: cj, State: st, Seed: mcfg.Seed, DataFingerprint: fp, Finished: finished, Backend: backend})
 	if err != nil {
 		return nil, err
 	}
@@ -112,32 +122,58 @@ func buildCheckpoint(mcfg nn.Config, cfg engine.Config, st engine.State, spec da
 
 // resumeState checks that the checkpoint in dir belongs to this run (same
 // architecture, configuration and data) and returns its training state.
-func resumeState(dir string, mcfg nn.Config, cfg engine.Config, fp string) (engine.State, error) {
+// The number of iterations may grow (the run is extended), not shrink below
+// the checkpoint's iteration.
+func resumeState(dir string, mcfg nn.Config, cfg engine.Config, fp string) (engine.State, resumeInfo, error) {
+	st, info, err := readResumeState(dir, mcfg, cfg, fp)
+	if err != nil {
+		return engine.State{}, info, err
+	}
+	if cfg.Iters < st.Iter {
+		return engine.State{}, info, fmt.Errorf("%s is at iteration %d, beyond this run's %d iterations: pass --iters %d or more to continue it",
+			filepath.Join(dir, checkpoint.FileName), st.Iter, cfg.Iters, st.Iter)
+	}
+	return st, info, nil
+}
+
+func readResumeState(dir string, mcfg nn.Config, cfg engine.Config, fp string) (engine.State, resumeInfo, error) {
+	var info resumeInfo
 	c, err := checkpoint.Read(dir)
 	if err != nil {
-		return engine.State{}, err
+		return engine.State{}, info, err
 	}
 	where := filepath.Join(dir, checkpoint.FileName)
 	if got, want := describeModel(c.Meta.Model), describeModel(modelSpec(mcfg)); got != want {
-		return engine.State{}, fmt.Errorf("%s was written for the architecture %s, but this run builds %s", where, got, want)
+		return engine.State{}, info, fmt.Errorf("%s was written for the architecture %s, but this run builds %s", where, got, want)
 	}
 	var tm trainingMeta
 	if len(c.Meta.Training) == 0 || json.Unmarshal(c.Meta.Training, &tm) != nil {
-		return engine.State{}, fmt.Errorf("%s holds no training state to resume", where)
+		return engine.State{}, info, fmt.Errorf("%s holds no training state to resume", where)
 	}
 	if tm.Seed != mcfg.Seed {
-		return engine.State{}, fmt.Errorf("%s was written with --seed %d, this run has --seed %d", where, tm.Seed, mcfg.Seed)
+		return engine.State{}, info, fmt.Errorf("%s was written with --seed %d, this run has --seed %d", where, tm.Seed, mcfg.Seed)
 	}
-	cj, _ := json.Marshal(cfg)
-	if diff := diffJSON(tm.Config, cj); diff != "" {
-		return engine.State{}, fmt.Errorf("%s was written with other training settings (%s); resume with the same flags", where, diff)
+	var old engine.Config
+	if err := json.Unmarshal(tm.Config, &old); err != nil {
+		return engine.State{}, info, fmt.Errorf("%s: unreadable training settings: %w", where, err)
+	}
+	info = resumeInfo{Iters: old.Iters, Finished: tm.Finished, Backend: tm.Backend}
+	// The length may change: a finished run can be extended. Settings a
+	// checkpoint of an older version lacks compare as their zero values
+	// (their default: off).
+	same := cfg
+	same.Iters = old.Iters
+	cj, _ := json.Marshal(same)
+	oj, _ := json.Marshal(old)
+	if diff := diffJSON(oj, cj); diff != "" {
+		return engine.State{}, info, fmt.Errorf("%s was written with other training settings (%s); resume with the same flags", where, diff)
 	}
 	if tm.DataFingerprint != fp {
-		return engine.State{}, fmt.Errorf("%s was written for other training data (fingerprint %s, this run's %s)", where, tm.DataFingerprint, fp)
+		return engine.State{}, info, fmt.Errorf("%s was written for other training data (fingerprint %s, this run's %s)", where, tm.DataFingerprint, fp)
 	}
 	st := tm.State
 	st.Params, st.Velocity, st.W0 = c.Params, c.Velocity, c.W0
-	return st, nil
+	return st, info, nil
 }
 
 // diffJSON lists the top-level and nested keys whose values differ.
@@ -181,3 +217,24 @@ func hasCheckpoint(dir string) bool {
 }
 
 var errInterrupted = errors.New("interrupted")
+
+// resumeNotes says what a resume does beyond continuing bit for bit: a run
+// extended to more iterations (and what that does to the schedule), a
+// finished run with nothing left to train, another kernel backend.
+func resumeNotes(info resumeInfo, at int, cfg engine.Config, backend string) []string {
+	var notes []string
+	switch {
+	case info.Iters != cfg.Iters && cfg.Schedule != "constant":
+		notes = append(notes, fmt.Sprintf("extending the run from %d to %d iterations: the %s learning-rate schedule is stretched over %d iterations, so iteration %d now uses the rate of %.0f%% into the schedule (%g) instead of its end",
+			info.Iters, cfg.Iters, cfg.Schedule, cfg.Iters, at, 100*float64(at)/float64(cfg.Iters), cfg.LRAt(at)))
+	case info.Iters != cfg.Iters:
+		notes = append(notes, fmt.Sprintf("extending the run from %d to %d iterations (constant learning rate %g)", info.Iters, cfg.Iters, cfg.LR))
+	case at >= cfg.Iters:
+		notes = append(notes, fmt.Sprintf("the checkpointed run is finished (iteration %d of %d): nothing to train; pass a larger --iters or --epochs to continue it", at, cfg.Iters))
+	}
+	if info.Backend != "" && info.Backend != backend {
+		notes = append(notes, fmt.Sprintf("warning: the checkpoint was written by the %s kernel backend and this run uses %s: the continuation is not bit-exact with an uninterrupted %s run (float32 sums in another order)",
+			info.Backend, backend, info.Backend))
+	}
+	return notes
+}

@@ -337,7 +337,7 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 		}
 	}, OnRehashProgress: rep.rehash}
 	save := func(st engine.State, finished bool) error {
-		ck, err := buildCheckpoint(s.mcfg, c, st, s.spec, s.norm, s.fp, finished)
+		ck, err := buildCheckpoint(s.mcfg, c, st, s.spec, s.norm, s.fp, finished, trainBE.Name())
 		if err != nil {
 			return err
 		}
@@ -352,7 +352,7 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 		tr.OnCheckpoint = func(st engine.State) error { return save(st, false) }
 	}
 	if f.resumeDir != "" {
-		st, err := resumeState(f.resumeDir, s.mcfg, c, s.fp)
+		st, info, err := resumeState(f.resumeDir, s.mcfg, c, s.fp)
 		if err != nil {
 			return nil, err
 		}
@@ -360,6 +360,9 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 			return nil, fmt.Errorf("resuming from %s: %w", f.resumeDir, err)
 		}
 		rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": st.Iter}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, st.Iter))
+		for _, note := range resumeNotes(info, st.Iter, c, trainBE.Name()) {
+			fmt.Fprintf(rep.w, "ntklsh train: %s\n", note)
+		}
 	}
 	res, err := tr.Train(ctx)
 	rep.endRun()

@@ -164,9 +164,11 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 }
 
 // MeanLoss returns the mean of ½|f(x_i) − y_i|² at params over a data set
-// x (n × In), y (n × Out), which need not be the Passes' own.
+// x (n × In), y (n × Out), which need not be the Passes' own. The partial
+// sums are kept per batch and added in batch order, so the result does not
+// depend on which worker took which batch.
 func (p *Passes) MeanLoss(params, x, y []float32, n int) float64 {
-	parts := make([]float64, len(p.workers))
+	parts := make([]float64, (n+p.batch-1)/p.batch)
 	m := p.m
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
 		b := p.workers[wi].b
@@ -177,7 +179,7 @@ func (p *Passes) MeanLoss(params, x, y []float32, n int) float64 {
 			r := float64(f[j] - y[lo*m.Out+j])
 			s += r * r
 		}
-		parts[wi] += 0.5 * s
+		parts[lo/p.batch] = 0.5 * s
 	})
 	var s float64
 	for _, v := range parts {
