@@ -98,13 +98,13 @@ type Trainer struct {
 
 	maxWeightSeen float64
 	// progress of this run (restored by Restore)
-	iter                    int
+	iter int
 	// evals holds every evaluation row of the run so far, earlier
 	// segments of a resumed run included; wallBefore is the wall time of
 	// the segments before this Train call, trainStart its start.
-	evals      []Eval
-	wallBefore time.Duration
-	trainStart time.Time
+	evals                   []Eval
+	wallBefore              time.Duration
+	trainStart              time.Time
 	tSample, tGrad, tRehash time.Duration
 	rehashes                int
 
