@@ -45,7 +45,7 @@
 // only the indices and weights go up and the loss comes down. It has been
 // type-checked but NOT yet run on a GPU (cuda/RESULTS.md says how to run
 // its tests and benchmark); `ntklsh train --kernels cuda` uses it only with
-// NTKLSH_CUDA_STEP=1 and otherwise runs the per-iteration work on the CPU.
+// --device-step and otherwise runs the per-iteration work on the CPU.
 //
 // # Kernels
 //
