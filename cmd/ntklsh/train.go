@@ -123,6 +123,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "learning rate")
 	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: constant, linear or cosine")
 	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "heavy-ball momentum in [0, 1)")
+	fs.Float64Var(&cfg.ClipNorm, "clip-norm", cfg.ClipNorm, "clip the importance-weighted minibatch gradient to this Euclidean norm before the step (0: off)")
 	fs.IntVar(&cfg.RehashEvery, "rehash-every", cfg.RehashEvery, "rehash every R iterations (0: use --rehash-epochs)")
 	fs.Float64Var(&cfg.RehashEpochs, "rehash-epochs", cfg.RehashEpochs, "rehash every E epochs")
 	fs.Float64Var(&cfg.Eps, "eps", cfg.Eps, "uniform mixing ε of the adaptive samplers, p = (1−ε)p_sampler + ε/N")

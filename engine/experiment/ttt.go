@@ -491,20 +491,27 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 			return s.Grid[i].LR < s.Grid[j].LR
 		})
 		s.Stable = stableRanges(s.Grid)
-		// Final runs.
 		if math.IsInf(s.ValLoss, 1) {
 			env.Progress.Note("%s %s: every grid point diverged; no final runs", c.Name, meth.Name)
-		} else {
-			for k := 0; k < c.Seeds; k++ {
-				r, err := c.runOne(ctx, env, meth, "final", s.LR, s.Schedule, c.SeedBase+uint64(k), c.Train, c.Test)
-				if err != nil {
-					out.close()
-					return nil, err
-				}
-				record(meth, r)
-			}
 		}
 		res.Summary = append(res.Summary, s)
+	}
+	// Final runs, interleaved: seed by seed, every method in turn, so that a
+	// change in the machine's speed during the experiment falls on every
+	// method alike and the wall-clock ratios stay fair.
+	for k := 0; k < c.Seeds; k++ {
+		for i, meth := range c.Methods {
+			s := res.Summary[i]
+			if math.IsInf(s.ValLoss, 1) {
+				continue
+			}
+			r, err := c.runOne(ctx, env, meth, "final", s.LR, s.Schedule, c.SeedBase+uint64(k), c.Train, c.Test)
+			if err != nil {
+				out.close()
+				return nil, err
+			}
+			record(meth, r)
+		}
 	}
 	if err := out.close(); err != nil {
 		return nil, err
