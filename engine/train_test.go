@@ -8,35 +8,15 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/internal/testset"
 	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
-// smallTeacher makes a heavy-tailed regression set labelled by a random
-// tanh network (independent of engine/data's generator).
+// smallTeacher is the tests' heavy-tailed teacher set (testset.SmallTeacher).
 func smallTeacher(n, d, out int, seed uint64) *data.Dataset {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	teacher, _ := nn.New(nn.Config{In: d, Out: out, Hidden: []int{8}, Activation: nn.Tanh, Seed: seed + 1})
-	ds := &data.Dataset{Name: "t", N: n, D: d, O: out, X: make([]float32, n*d), Y: make([]float32, n*out)}
-	for i := range ds.X {
-		// Student-t with 3 degrees of freedom: heavy tails.
-		z := rng.NormFloat64()
-		c := rng.NormFloat64()*rng.NormFloat64() + rng.NormFloat64()*rng.NormFloat64() + rng.NormFloat64()*rng.NormFloat64()
-		_ = c
-		chi := 0.0
-		for k := 0; k < 3; k++ {
-			g := rng.NormFloat64()
-			chi += g * g
-		}
-		ds.X[i] = float32(z / math.Sqrt(chi/3) / math.Sqrt(3))
-	}
-	b := teacher.NewBatch(n)
-	b.Forward(testBackend, teacher.Params, ds.X, n)
-	for i, v := range b.Output() {
-		ds.Y[i] = v + float32(0.05*rng.NormFloat64())
-	}
-	return ds
+	return testset.SmallTeacher(testBackend, n, d, out, seed)
 }
 
 func testConfig(sampler string) Config {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"text/tabwriter"
 
 	"github.com/ntklsh/ntklsh/engine"
@@ -57,23 +56,6 @@ func timeToTarget(r *engine.Result, target float64, useTest bool) (float64, int,
 		return 0, 0, false
 	}
 	return r.Evals[first].TrainSeconds, r.Evals[first].Iter, true
-}
-
-func median(v []float64) float64 {
-	var w []float64
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			w = append(w, x)
-		}
-	}
-	if len(w) == 0 {
-		return math.NaN()
-	}
-	sort.Float64s(w)
-	if len(w)%2 == 1 {
-		return w[len(w)/2]
-	}
-	return (w[len(w)/2-1] + w[len(w)/2]) / 2
 }
 
 // cell formats v, or "–" when it is not a number (the summary says why
@@ -155,7 +137,7 @@ func printSummary(w io.Writer, rows []summaryRow, target float64) {
 		if ok {
 			tts, its = fmt.Sprintf("%.3f", tt), fmt.Sprint(it)
 		}
-		msm, mid := median(sm), median(id)
+		msm, mid := experiment.Median(sm), experiment.Median(id)
 		if math.IsNaN(fin.TestLoss) {
 			explain("test loss –: no test set (--test-frac 0 and no --test)")
 		}

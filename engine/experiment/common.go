@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/kernels"
 )
@@ -231,7 +232,12 @@ func minMax(v []float64) (lo, hi float64) {
 	return
 }
 
-func median(v []float64) float64 {
+// median is Median, for the package's own use.
+func median(v []float64) float64 { return Median(v) }
+
+// Median returns the median of the values of v that are not NaN (NaN when
+// there are none).
+func Median(v []float64) float64 {
 	w := make([]float64, 0, len(v))
 	for _, x := range v {
 		if !math.IsNaN(x) {
@@ -354,3 +360,26 @@ func KL(p, q []float64) float64 {
 }
 
 func writeText(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// columns aligns the evaluation rows of several runs (truncated to the
+// shortest): the iteration of each row, and per row the values of every run
+// of the training seconds and of pick.
+func columns(runs [][]engine.Eval, pick func(engine.Eval) float64) (iters []float64, secs, vals [][]float64) {
+	if len(runs) == 0 {
+		return
+	}
+	n := len(runs[0])
+	for _, r := range runs {
+		n = min(n, len(r))
+	}
+	for k := 0; k < n; k++ {
+		var l, t []float64
+		for _, r := range runs {
+			l = append(l, pick(r[k]))
+			t = append(t, r[k].TrainSeconds)
+		}
+		iters = append(iters, float64(runs[0][k].Iter))
+		secs, vals = append(secs, t), append(vals, l)
+	}
+	return
+}

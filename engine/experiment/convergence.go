@@ -431,24 +431,13 @@ func curve(res *ConvergenceResult, method string) (iters, secs, mean, lo, hi []f
 			runs = append(runs, r.Evals)
 		}
 	}
-	if len(runs) == 0 {
-		return
-	}
-	n := len(runs[0])
-	for _, r := range runs {
-		n = min(n, len(r))
-	}
-	for k := 0; k < n; k++ {
-		var l, t []float64
-		for _, r := range runs {
-			l = append(l, r[k].TrainLoss)
-			t = append(t, r[k].TrainSeconds)
-		}
-		m, _ := meanStd(l)
-		a, b := minMax(l)
-		ts, _ := meanStd(t)
-		iters = append(iters, float64(runs[0][k].Iter))
-		secs = append(secs, ts)
+	it, ts, ls := columns(runs, func(e engine.Eval) float64 { return e.TrainLoss })
+	for k := range it {
+		m, _ := meanStd(ls[k])
+		a, b := minMax(ls[k])
+		t, _ := meanStd(ts[k])
+		iters = append(iters, it[k])
+		secs = append(secs, t)
 		mean, lo, hi = append(mean, m), append(lo, a), append(hi, b)
 	}
 	return

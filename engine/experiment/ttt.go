@@ -905,23 +905,12 @@ func tttCurve(res *TTTResult, method string) (iters, secs, med, lo, hi []float64
 			runs = append(runs, r.Evals)
 		}
 	}
-	if len(runs) == 0 {
-		return
-	}
-	k := len(runs[0])
-	for _, r := range runs {
-		k = min(k, len(r))
-	}
-	for i := 0; i < k; i++ {
-		var l, t []float64
-		for _, r := range runs {
-			l = append(l, r[i].TestLoss)
-			t = append(t, r[i].TrainSeconds)
-		}
-		a, b := minMax(l)
-		iters = append(iters, float64(runs[0][i].Iter))
-		secs = append(secs, median(t))
-		med, lo, hi = append(med, median(l)), append(lo, a), append(hi, b)
+	it, ts, ls := columns(runs, func(e engine.Eval) float64 { return e.TestLoss })
+	for k := range it {
+		a, b := minMax(ls[k])
+		iters = append(iters, it[k])
+		secs = append(secs, median(ts[k]))
+		med, lo, hi = append(med, median(ls[k])), append(lo, a), append(hi, b)
 	}
 	return iters, secs, med, lo, hi, len(runs)
 }
