@@ -136,7 +136,10 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	pred := step*gd - 0.5*step*step*dGd
 	copy(t.backup, t.m.Params)
 	t.be.Axpy(float32(-step), dir, t.m.Params)
-	after := t.batchLoss()
+	// The minibatch loss after the step: the first layer from the JVP's
+	// tangent, the rest by a forward pass.
+	t.mb.ForwardStep(t.be, t.m.Params, float32(step), t.jv)
+	after := t.outputLoss()
 	actual := loss - after
 	rejected := false
 	if model && pred > lmTiny*math.Abs(loss) {
@@ -170,6 +173,24 @@ func (t *hostStepper) curvature(d []float32) float64 {
 		s += t.w[b] * q
 	}
 	return s / float64(B)
+}
+
+// outputLoss is the importance-weighted loss of the current minibatch
+// (t.yb, t.w) from the outputs t.mb holds.
+func (t *hostStepper) outputLoss() float64 {
+	B := len(t.idx)
+	out := t.m.Out
+	f := t.mb.Output()
+	var loss float64
+	for b := 0; b < B; b++ {
+		var l float64
+		for o := 0; o < out; o++ {
+			r := float64(f[b*out+o] - t.yb[b*out+o])
+			l += 0.5 * r * r
+		}
+		loss += t.w[b] / float64(B) * l
+	}
+	return loss
 }
 
 // newtonSolver holds the float64 normal equations of the linear model

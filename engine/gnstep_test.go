@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -473,5 +474,30 @@ func TestStepSizeRefusals(t *testing.T) {
 	}
 	if !strings.Contains(c.String(), "step-size=newton") {
 		t.Errorf("String() = %q", c.String())
+	}
+}
+
+// BenchmarkStepSize: one host step (draw excluded) of a 16-w-1 ReLU
+// network on batch 10, the time-to-target paper shape, fixed against gn.
+func BenchmarkStepSize(b *testing.B) {
+	ds := smallTeacher(1000, 16, 1, 3)
+	for _, w := range []int{32, 256} {
+		for _, s := range []string{StepFixed, StepGN} {
+			b.Run(s+"-w"+strconv.Itoa(w), func(b *testing.B) {
+				m, _ := nn.New(nn.Config{In: 16, Out: 1, Hidden: []int{w}, Seed: 1})
+				cfg := testConfig(SamplerUniform)
+				cfg.Batch, cfg.StepSize, cfg.LR = 10, s, 0.01
+				tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				idx := []int{1, 50, 7, 99, 200, 13, 7, 250, 42, 180}
+				wt := []float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}
+				b.ResetTimer()
+				for k := 0; k < b.N; k++ {
+					tr.host.Step(idx, wt, 0.01)
+				}
+			})
+		}
 	}
 }
