@@ -46,6 +46,13 @@ type Config struct {
 	// before momentum accumulates it); 0 turns clipping off. Only the host
 	// stepper supports it.
 	ClipNorm float64
+	// StepSize is the step-size rule (gnstep.go): "" or fixed (the
+	// default: the learning rate), gn (the damped Gauss–Newton step size
+	// along the direction, capped by the learning rate) or newton (linear
+	// model only: the weighted normal equations of the minibatch, or of
+	// the whole set when Batch = N; the step is min(lr, 1) of the Newton
+	// step). Only the host stepper supports gn and newton.
+	StepSize string `json:",omitempty"`
 	// RehashEvery rehashes every R iterations; when 0, every RehashEpochs
 	// epochs (N/B iterations each).
 	RehashEvery  int
@@ -126,6 +133,15 @@ func (c Config) Validate() error {
 	if !(c.ClipNorm >= 0 && c.ClipNorm < 1e9) {
 		bad("clip-norm=%g must be in [0, 1e9) (0: off)", c.ClipNorm)
 	}
+	switch c.StepSize {
+	case "", StepFixed, StepGN:
+	case StepNewton:
+		if c.Momentum != 0 || c.KeepStepping != 0 || c.ClipNorm != 0 {
+			bad("step-size newton does not combine with momentum, keep-stepping or clip-norm")
+		}
+	default:
+		bad("step-size=%q: want fixed, gn or newton", c.StepSize)
+	}
 	if c.RehashEvery < 0 {
 		bad("rehash-every=%d must be ≥ 0", c.RehashEvery)
 	}
@@ -170,6 +186,9 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
 	if c.ClipNorm > 0 {
 		fmt.Fprintf(&b, " clip-norm=%g", c.ClipNorm)
+	}
+	if c.StepSize != "" && c.StepSize != StepFixed {
+		fmt.Fprintf(&b, " step-size=%s", c.StepSize)
 	}
 	if c.Sampler == SamplerLSH {
 		fmt.Fprintf(&b, " K=%d L=%d family=%s mips=%v query=%s", c.Hash.K, c.Hash.L, c.Hash.Family, c.Hash.MIPS, c.Hash.Query)

@@ -51,6 +51,15 @@ type hostStepper struct {
 	// extraSteps counts keep-stepping's extra steps (State.ExtraSteps).
 	extraSteps int
 	sumSq      [1]float64 // scratch of finite
+	// The calculated step sizes (gnstep.go): jv holds the minibatch's
+	// JVP, backup the parameters before a gn step, lambda the
+	// Levenberg–Marquardt damping; newton the normal equations; stats the
+	// last step's diagnostics.
+	jv     []float32
+	backup []float32
+	lambda float64
+	newton *newtonSolver
+	stats  StepStats
 }
 
 func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Config) *hostStepper {
@@ -63,26 +72,45 @@ func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Conf
 	t.xb = make([]float32, cfg.Batch*m.In)
 	t.yb = make([]float32, cfg.Batch*m.Out)
 	t.dOut = make([]float32, cfg.Batch*m.Out)
+	switch cfg.StepSize {
+	case StepGN:
+		t.jv = make([]float32, cfg.Batch*m.Out)
+		t.backup = make([]float32, P)
+	case StepNewton:
+		t.newton = newNewtonSolver(m.In, m.Out, train.N, cfg.Batch)
+	}
 	return t
 }
 
-func (t *hostStepper) Start(Config, []float32) error { return nil }
-func (t *hostStepper) Sync([]float32) error          { return nil }
+func (t *hostStepper) Start(cfg Config, _ []float32) error { return t.checkStepSize(cfg) }
+func (t *hostStepper) Sync([]float32) error                { return nil }
 
 // Step implements Stepper. One pass over the weights finds a non-finite
 // gradient too: the step adds −lr·dir to every weight, and NaN or ±Inf in
 // dir makes the weight NaN or ±Inf even at lr = 0 (0·Inf is NaN).
 func (t *hostStepper) Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error) {
 	t.idx, t.w = idx, w
-	loss = t.step(lr)
+	switch t.cfg.StepSize {
+	case StepGN:
+		loss = t.stepGN(lr)
+	case StepNewton:
+		if loss, err = t.stepNewton(lr); err != nil {
+			return loss, false, err
+		}
+	default:
+		loss = t.step(lr)
+	}
 	return loss, t.finite(t.m.Params), nil
 }
 
 // DeviceStepSupported reports the settings an accelerator's stepper does
-// not support yet: momentum, gradient clipping, keep-stepping, the samplers that score every
-// point each step or presample (their work stays on the host) and lgd.
+// not support yet: momentum, gradient clipping, keep-stepping, the
+// calculated step sizes (gn, newton), the samplers that score every point
+// each step or presample (their work stays on the host) and lgd.
 func DeviceStepSupported(cfg Config) error {
 	switch {
+	case cfg.StepSize != "" && cfg.StepSize != StepFixed:
+		return fmt.Errorf("device training does not support --step-size %s yet", cfg.StepSize)
 	case cfg.Momentum != 0:
 		return errors.New("device training does not support momentum yet")
 	case cfg.ClipNorm != 0:
@@ -133,24 +161,31 @@ func (t *hostStepper) step(lr float64) (loss float64) {
 
 // clip scales t.grad to Euclidean norm c when its norm exceeds c (the
 // norm accumulated in float64). A non-finite norm leaves the gradient as
-// it is, so that the divergence check still sees it.
-func (t *hostStepper) clip(c float64) {
+// it is, so that the divergence check still sees it. It returns the factor
+// the gradient was scaled by (1 when it was not).
+func (t *hostStepper) clip(c float64) float64 {
 	t.be.RowSumSquares(1, len(t.grad), 1, t.grad, len(t.grad), t.sumSq[:])
 	norm := math.Sqrt(t.sumSq[0])
 	if !(norm > c) || math.IsInf(norm, 0) {
-		return
+		return 1
 	}
 	s := float32(c / norm)
 	for i := range t.grad {
 		t.grad[i] *= s
 	}
+	return float64(s)
 }
 
 // keepStepping takes up to KeepStepping further steps along dir while the
 // weighted minibatch loss falls, undoing the first step that does not
 // lower it, and returns the number of steps kept.
 func (t *hostStepper) keepStepping(lr float64, dir []float32) int {
-	prev := t.batchLoss()
+	return t.keepSteppingFrom(t.batchLoss(), lr, dir)
+}
+
+// keepSteppingFrom is keepStepping when the weighted minibatch loss at the
+// current parameters, prev, is known (a gn step measured it).
+func (t *hostStepper) keepSteppingFrom(prev, lr float64, dir []float32) int {
 	eta := lr
 	for k := 0; k < t.cfg.KeepStepping; k++ {
 		eta *= t.cfg.StepGrowth

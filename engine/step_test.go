@@ -30,6 +30,11 @@ func TestStepAllocs(t *testing.T) {
 		}},
 		{"ntk-static", func() Config { return testConfig(SamplerNTKStatic) }},
 		{"upper-bound", func() Config { return testConfig(SamplerUpperBound) }},
+		{"uniform-gn-momentum-keep", func() Config {
+			c := testConfig(SamplerUniform)
+			c.StepSize, c.Momentum, c.KeepStepping, c.StepGrowth = StepGN, 0.9, 2, 1.5
+			return c
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 1})

@@ -67,6 +67,9 @@ type IterRecord struct {
 	SampleSeconds float64 `json:"sample_s"`
 	GradSeconds   float64 `json:"grad_s"`
 	RehashSeconds float64 `json:"rehash_s"`
+	// StepStats: the calculated step's size, predicted and actual
+	// decrease and damping (Config.StepSize gn or newton; zero otherwise).
+	StepStats
 }
 
 // Trainer runs importance-sampled SGD on one model and data set: every
@@ -345,7 +348,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		if rec != nil {
 			rec.RecordIter(IterRecord{Iter: it, LR: lr, BatchLoss: loss, MaxWeight: itMax,
-				SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds()})
+				SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), StepStats: t.stepStats(st)})
 		}
 	}
 	t.iter = t.cfg.Iters

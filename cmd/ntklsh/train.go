@@ -124,6 +124,12 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.StringVar(&cfg.Schedule, "schedule", cfg.Schedule, "learning-rate schedule: constant, linear or cosine")
 	fs.Float64Var(&cfg.Momentum, "momentum", cfg.Momentum, "heavy-ball momentum in [0, 1)")
 	fs.Float64Var(&cfg.ClipNorm, "clip-norm", cfg.ClipNorm, "clip the importance-weighted minibatch gradient to this Euclidean norm before the step (0: off)")
+	fs.Func("step-size", "step size: fixed (default: --lr), gn (damped Gauss–Newton step along the gradient or momentum direction, at most --lr) or newton (linear model, --hidden 0: minibatch normal equations, or the full least squares with --batch N; min(--lr, 1) of the Newton step)", func(v string) error {
+		if cfg.StepSize = v; v == engine.StepFixed {
+			cfg.StepSize = "" // the default, as in DefaultConfig (and old checkpoints)
+		}
+		return nil
+	})
 	fs.IntVar(&cfg.RehashEvery, "rehash-every", cfg.RehashEvery, "rehash every R iterations (0: use --rehash-epochs)")
 	fs.Float64Var(&cfg.RehashEpochs, "rehash-epochs", cfg.RehashEpochs, "rehash every E epochs")
 	fs.Float64Var(&cfg.Eps, "eps", cfg.Eps, "uniform mixing ε of the adaptive samplers, p = (1−ε)p_sampler + ε/N")
@@ -490,7 +496,8 @@ type metricsLog struct {
 }
 
 var csvColumns = []string{"kind", "sampler", "iter", "epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_s", "sample_s", "grad_s", "rehash_s",
-	"rehashes", "second_moment_ratio", "ideal_ratio", "kl", "ess_fraction", "max_weight", "nonempty_buckets"}
+	"rehashes", "second_moment_ratio", "ideal_ratio", "kl", "ess_fraction", "max_weight", "nonempty_buckets",
+	"step_size", "step_t", "pred_decrease", "actual_decrease", "lambda"} // the last five: iter rows of --step-size gn|newton
 
 func newMetricsLog(path string) (*metricsLog, error) {
 	ext := strings.ToLower(filepath.Ext(path))
@@ -531,11 +538,27 @@ func (l *metricsLog) iter(s string, r engine.IterRecord) {
 	}
 	if l.csv != nil {
 		l.err = l.csv.Write([]string{"iter", s, fmt.Sprint(r.Iter), "", num(r.LR), num(r.BatchLoss), "", "", num(r.SampleSeconds + r.GradSeconds + r.RehashSeconds),
-			num(r.SampleSeconds), num(r.GradSeconds), num(r.RehashSeconds), "", "", "", "", "", num(r.MaxWeight), ""})
+			num(r.SampleSeconds), num(r.GradSeconds), num(r.RehashSeconds), "", "", "", "", "", num(r.MaxWeight), "", r.StepSize,
+			stepNum(r, r.T), stepNum(r, r.PredDecrease), stepNum(r, r.ActualDecrease), stepNum(r, r.Lambda)})
 		return
 	}
-	l.err = l.json.Encode(map[string]any{"kind": "iter", "sampler": s, "iter": r.Iter, "lr": r.LR, "batch_loss": jnum(r.BatchLoss),
-		"max_weight": jnum(r.MaxWeight), "sample_s": r.SampleSeconds, "grad_s": r.GradSeconds, "rehash_s": r.RehashSeconds})
+	row := map[string]any{"kind": "iter", "sampler": s, "iter": r.Iter, "lr": r.LR, "batch_loss": jnum(r.BatchLoss),
+		"max_weight": jnum(r.MaxWeight), "sample_s": r.SampleSeconds, "grad_s": r.GradSeconds, "rehash_s": r.RehashSeconds}
+	if r.StepSize != "" {
+		row["step_size"], row["step_t"], row["pred_decrease"], row["actual_decrease"], row["lambda"] = r.StepSize, jnum(r.T),
+			jnum(r.PredDecrease), jnum(r.ActualDecrease), jnum(r.Lambda)
+		row["rejected"] = r.Rejected
+	}
+	l.err = l.json.Encode(row)
+}
+
+// stepNum is v for an iteration with a calculated step size, empty
+// otherwise.
+func stepNum(r engine.IterRecord, v float64) string {
+	if r.StepSize == "" {
+		return ""
+	}
+	return num(v)
 }
 
 func (l *metricsLog) eval(s string, e engine.Eval) {
@@ -545,7 +568,7 @@ func (l *metricsLog) eval(s string, e engine.Eval) {
 	if l.csv != nil {
 		l.err = l.csv.Write([]string{"eval", s, fmt.Sprint(e.Iter), num(e.Epoch), num(e.LR), "", num(e.TrainLoss), num(e.TestLoss), num(e.TrainSeconds),
 			num(e.SampleSeconds), num(e.GradSeconds), num(e.RehashSeconds), fmt.Sprint(e.Rehashes), num(e.SecondMoment), num(e.Ideal), num(e.KL),
-			num(e.ESS), num(e.MaxWeight), fmt.Sprint(e.NonEmpty)})
+			num(e.ESS), num(e.MaxWeight), fmt.Sprint(e.NonEmpty), "", "", "", "", ""})
 		return
 	}
 	l.err = l.json.Encode(map[string]any{"kind": "eval", "sampler": s, "iter": e.Iter, "epoch": e.Epoch, "lr": e.LR, "train_loss": jnum(e.TrainLoss),

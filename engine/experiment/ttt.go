@@ -50,7 +50,8 @@ func (m TTTMethod) lrMult() float64 {
 // TTTMethods returns the methods of the time-to-target experiment:
 // uniform SGD, uniform with gradient-norm clipping at clip, uniform with
 // momentum 0.9, ntk-static, lsh with the engine's default hashing, lsh with
-// the paper's (query paper, K 2, L 64), upper-bound; with keep > 0 each
+// the paper's (query paper, K 2, L 64), upper-bound, uniform and ntk-static
+// with the Gauss–Newton step size (-gn, the grid's lr its cap); with keep > 0 each
 // also with the keep-stepping optimizer (+ks); with oracles the O(N·P)
 // samplers true, ntk-exact and loss.
 func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
@@ -73,6 +74,10 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
+		// The Gauss–Newton step size (engine.StepGN): the learning-rate
+		// grid is its cap.
+		mk("uniform-gn", engine.SamplerUniform, func(c *engine.Config) { c.StepSize = engine.StepGN }),
+		mk("ntk-static-gn", engine.SamplerNTKStatic, func(c *engine.Config) { c.StepSize = engine.StepGN }),
 	}
 	ms[2].LRMult = 0.1
 	if keep > 0 {

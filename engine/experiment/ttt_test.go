@@ -200,3 +200,44 @@ func evalsAt(iters []int, loss []float64) []engine.Eval {
 	}
 	return out
 }
+
+// TestTTTGaussNewtonMethods: uniform-gn and ntk-static-gn are methods of
+// the time-to-target experiment with the Gauss–Newton step size, tuned
+// over the same grid (their cap), and run to the end.
+func TestTTTGaussNewtonMethods(t *testing.T) {
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-gn,ntk-static-gn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 3 || ms[0].Name != "uniform" || ms[0].Cfg.StepSize != "" {
+		t.Fatalf("methods %v", ms)
+	}
+	for _, m := range ms[1:] {
+		if m.Cfg.StepSize != engine.StepGN || m.lrMult() != 1 {
+			t.Errorf("%s: step size %q, lr multiplier %g", m.Name, m.Cfg.StepSize, m.lrMult())
+		}
+	}
+	all, err := data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := Prepare(all, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := data.Split(train, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := RunTimeToTarget(context.Background(), testEnv(t), TTTConfig{Name: "gn", Train: train, Val: val, Test: test, Hidden: []int{8},
+		Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 5, LRs: LogGrid(0.1, 10, 3), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 2,
+		SeedBase: 1, Methods: ms, Bootstrap: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Summary[1:] {
+		if s.Seeds != 2 || s.Diverged != 0 || math.IsNaN(s.FinalTest) {
+			t.Errorf("%s: %+v", s.Method, s)
+		}
+	}
+}

@@ -74,8 +74,15 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 	if n == 0 {
 		return
 	}
+	b.forwardFrom(be, params, 1)
+}
+
+// forwardFrom computes the layers l0..Layers of the last Forward's batch
+// from H[l0−1].
+func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int) {
+	m, n := b.m, b.N
 	L := m.Layers()
-	for l := 1; l <= L; l++ {
+	for l := l0; l <= L; l++ {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		z := b.Z[l][:n*out]
 		bias := m.BOf(params, l)
@@ -86,6 +93,39 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 		if l < L {
 			activate(be, m.Activation, z, b.H[l][:n*out])
 		}
+	}
+}
+
+// ForwardStep brings the activations of the last Forward to the parameters
+// params = w − step·t, where w were that Forward's parameters and t the
+// tangent of the JVP that followed it, whose output was jvpOut: the first
+// layer's pre-activations are affine in its weights and bias with the input
+// fixed, so z_1 ← z_1 − step·ż_1 replaces its product (ż_1 is jvpOut for a
+// model without hidden layers), and the later layers are recomputed from
+// params. It saves the first layer's product of a second Forward, the
+// widest one for a narrow input; z_1 then differs from a fresh Forward's
+// by rounding.
+func (b *Batch) ForwardStep(be kernels.Backend, params []float32, step float32, jvpOut []float32) {
+	m, n := b.m, b.N
+	if len(params) != m.NumParams() {
+		panic("nn: ForwardStep parameters of the wrong size")
+	}
+	if n == 0 {
+		return
+	}
+	w := m.Sizes[1]
+	zd := jvpOut
+	if m.Layers() > 1 {
+		if b.tan == nil {
+			panic("nn: ForwardStep without a JVP")
+		}
+		zd = b.tan[1]
+	}
+	z := b.Z[1][:n*w]
+	be.Axpy(-step, zd[:n*w], z)
+	if m.Layers() > 1 {
+		activate(be, m.Activation, z, b.H[1][:n*w])
+		b.forwardFrom(be, params, 2)
 	}
 }
 
