@@ -22,7 +22,9 @@ type State struct {
 	// Tau is the upper-bound sampler's moving average of τ.
 	Tau        float64 `json:"tau"`
 	ExtraSteps int     `json:"extra_steps"`
-	Rehashes   int     `json:"rehashes"`
+	// Lambda is the gn step size's Levenberg–Marquardt damping λ.
+	Lambda   float64 `json:"lambda,omitempty"`
+	Rehashes int     `json:"rehashes"`
 	// Seconds spent so far, for reporting.
 	SampleSeconds float64 `json:"sample_s"`
 	GradSeconds   float64 `json:"grad_s"`
@@ -57,7 +59,7 @@ func (t *Trainer) State() State {
 	if err != nil {
 		panic("engine: PCG state: " + err.Error())
 	}
-	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.host.extraSteps,
+	s := State{Iter: t.iter, Params: append([]float32(nil), t.m.Params...), RNG: rng, ExtraSteps: t.host.extraSteps, Lambda: t.host.lambda,
 		Rehashes: t.rehashes, SampleSeconds: t.tSample.Seconds(), GradSeconds: t.tGrad.Seconds(), RehashSeconds: t.tRehash.Seconds(),
 		Evals: t.evalsBefore(t.iter)}
 	wall := t.wallBefore
@@ -123,7 +125,7 @@ func (t *Trainer) Restore(s State) error {
 		copy(vel, s.Velocity)
 	}
 	t.iter = s.Iter
-	t.host.extraSteps, t.rehashes = s.ExtraSteps, s.Rehashes
+	t.host.extraSteps, t.rehashes, t.host.lambda = s.ExtraSteps, s.Rehashes, s.Lambda
 	t.tSample = time.Duration(s.SampleSeconds * float64(time.Second))
 	t.tGrad = time.Duration(s.GradSeconds * float64(time.Second))
 	t.tRehash = time.Duration(s.RehashSeconds * float64(time.Second))

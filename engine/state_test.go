@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -87,5 +88,39 @@ func TestRestoreRejectsMismatch(t *testing.T) {
 	st.RNG = []byte("garbage")
 	if err := tr.Restore(st); err == nil {
 		t.Error("bad RNG state accepted")
+	}
+}
+
+// TestStateKeepsGNDamping: the gn step size's λ travels in the state (and
+// its JSON), so a resumed gn run continues with the damping it had.
+func TestStateKeepsGNDamping(t *testing.T) {
+	ds := smallTeacher(100, 4, 1, 2)
+	cfg := testConfig(SamplerUniform)
+	cfg.StepSize = StepGN
+	newT := func() *Trainer {
+		m, _ := nn.New(nn.Config{In: 4, Out: 1, Hidden: []int{8}, Seed: 3})
+		tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	a := newT()
+	a.host.lambda = 0.375
+	b, err := json.Marshal(a.State())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	st.Params = a.State().Params
+	c := newT()
+	if err := c.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	if c.host.lambda != 0.375 {
+		t.Fatalf("λ after restore %v, want 0.375", c.host.lambda)
 	}
 }
