@@ -140,6 +140,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.Float64Var(&cfg.StepGrowth, "step-growth", cfg.StepGrowth, "keep-stepping: each extra step is this many times the last, in [1, 10]")
 	fs.IntVar(&cfg.Presample, "presample", cfg.Presample, "upper-bound sampler: presample factor k (k·B points scored)")
 	fs.Float64Var(&cfg.TauThreshold, "tau-th", cfg.TauThreshold, "upper-bound sampler: variance-reduction threshold τ_th (≥ 1)")
+	fs.Float64Var(&cfg.DriftLambda, "drift-lambda", cfg.DriftLambda, "ntk-drift sampler: λ of the drift bound |∇ℓ_i(w0)| + λ|a_i|²|w−w0| (0: default 0.02; negative: fitted at each rehash)")
 	fs.IntVar(&cfg.EvalEvery, "eval-every", 0, "full train/test loss and diagnostics every N iterations (0: 20 times per run)")
 	fs.IntVar(&cfg.DiagSubset, "diag-subset", cfg.DiagSubset, "points on which the diagnostics compute true gradient norms")
 	fs.IntVar(&cfg.RehashBatch, "rehash-batch", cfg.RehashBatch, "examples per Jacobian batch in a rehash and in full passes")
