@@ -445,7 +445,7 @@ func expAblation(ctx context.Context, env experiment.Env, f expFlags, stdout io.
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "lsh-ablation: %d measurements; best %s, rehash every %d (written to %s)\n", len(res.Rows), res.Ranking[0].Name,
+	fmt.Fprintf(stdout, "lsh-ablation: %d measurements; best %s, rehash every %d (written to %s)\n", len(res.Rows), res.BestName,
 		res.Best.RehashEvery, filepath.Join(env.Out, "ablation_best.json"))
 	for i, s := range res.Ranking {
 		if i >= 8 {

@@ -141,6 +141,9 @@ type AblationResult struct {
 	Rows    []AblationRow
 	Ranking []VariantScore
 	Best    BestLSH
+	// BestName names the best lsh variant (Best's); Ranking[0] may be
+	// another sampler.
+	BestName string
 }
 
 // VariantScore aggregates one variant over all contexts (a context is
@@ -211,7 +214,7 @@ func RunAblation(ctx context.Context, env Env, c AblationConfig) (*AblationResul
 		return nil, err
 	}
 	res.Ranking = rankVariants(c, res.Rows)
-	res.Best = chooseBest(c, res)
+	res.Best, res.BestName = chooseBest(c, res)
 	raw, _ := json.MarshalIndent(res.Best, "", "  ")
 	if err := writeText(env.path("ablation_best.json"), string(raw)+"\n"); err != nil {
 		return nil, err
@@ -420,9 +423,9 @@ func rankVariants(c AblationConfig, rows []AblationRow) []VariantScore {
 // its rehash period the largest measured step count (≥ 1) at which that
 // variant still beats uniform on the geometric mean over contexts (the
 // smallest measured positive step count when it never does).
-func chooseBest(c AblationConfig, res *AblationResult) BestLSH {
+func chooseBest(c AblationConfig, res *AblationResult) (BestLSH, string) {
 	if len(res.Ranking) == 0 {
-		return BestLSH{Hash: PaperHash(), RehashEvery: 50, Source: "engine default (empty ablation)"}
+		return BestLSH{Hash: PaperHash(), RehashEvery: 50, Source: "engine default (empty ablation)"}, ""
 	}
 	b := res.Ranking[0]
 	lshVariant := map[string]bool{}
@@ -458,7 +461,7 @@ func chooseBest(c AblationConfig, res *AblationResult) BestLSH {
 	if every == 0 {
 		every = max(1, smallest)
 	}
-	return BestLSH{Hash: b.Hash, RehashEvery: every, Source: fmt.Sprintf("ablation: %s (geometric-mean 2nd-moment ratio %.3g)", b.Name, b.GeoRatio)}
+	return BestLSH{Hash: b.Hash, RehashEvery: every, Source: fmt.Sprintf("ablation: %s (geometric-mean 2nd-moment ratio %.3g)", b.Name, b.GeoRatio)}, b.Name
 }
 
 func tailName(t float64) string {

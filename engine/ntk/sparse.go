@@ -3,6 +3,7 @@ package ntk
 import (
 	"math"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/kernels"
@@ -134,23 +135,30 @@ func (p *sparseProjector) addBatch(_ kernels.Backend, b *nn.Batch, out []float32
 			h := b.H[l-1][i*in : (i+1)*in]
 			o := out[i*kl : (i+1)*kl]
 			for j := range o {
-				var pu float32
-				ju, js := iu[j*ku:(j+1)*ku], su[j*ku:(j+1)*ku]
-				for t, c := range ju {
-					pu += js[t] * d[c]
-				}
+				pu := gatherDot(d, iu[j*ku:(j+1)*ku], su[j*ku:(j+1)*ku])
 				if pu == 0 {
 					continue
 				}
-				pv := vb[j]
-				jv, jt := iv[j*kv:(j+1)*kv], sv[j*kv:(j+1)*kv]
-				for t, c := range jv {
-					pv += jt[t] * h[c]
-				}
-				o[j] += pu * pv
+				o[j] += pu * (vb[j] + gatherDot(h, iv[j*kv:(j+1)*kv], sv[j*kv:(j+1)*kv]))
 			}
 		}
 	}
+}
+
+// gatherDot returns Σ_t val[t]·x[idx[t]], summed in order t = 0, 1, …;
+// every idx[t] must be a valid index of x (the projector draws them so),
+// which lets the loop skip the bounds checks.
+func gatherDot(x []float32, idx []int32, val []float32) float32 {
+	if len(idx) == 0 {
+		return 0
+	}
+	val = val[:len(idx)]
+	base := unsafe.Pointer(unsafe.SliceData(x))
+	var s float32
+	for t, c := range idx {
+		s += val[t] * *(*float32)(unsafe.Add(base, uintptr(c)*4))
+	}
+	return s
 }
 
 func (p *sparseProjector) params(_ kernels.Backend, v []float32, out []float32, _ *projScratch) {
