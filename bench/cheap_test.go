@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/engine/ntk"
+	"github.com/ntklsh/ntklsh/engine/sample"
 )
 
 // cheapHash is one hashing configuration of the cheap-hashing study: the
@@ -109,6 +111,58 @@ func BenchmarkStepWidth1024(b *testing.B) {
 			f := res.Final
 			b.ReportMetric((f.TrainSeconds-f.RehashSeconds)/float64(b.N)*1e6, "step-µs")
 			b.ReportMetric(f.RehashSeconds*1e3, "rehash-ms")
+		})
+	}
+}
+
+// BenchmarkDrawWidth1024 measures one minibatch's sampling (B = 32) at
+// 16-1024-1 over 20 000 points, away from the rehash point: what a sampler
+// adds to a uniform step (the query hash and table preparation for lsh,
+// |w − w0| for ntk-drift), on the first backend.
+func BenchmarkDrawWidth1024(b *testing.B) {
+	const n = 20_000
+	d, m := width1024(b, n)
+	be := backends(b)[0]
+	passes := ntk.NewPasses(be, m, d.X, d.Y, n, 256, 1)
+	params := append([]float32(nil), m.Params...)
+	for i := range params {
+		params[i] += 1e-3 * float32(i%7-3)
+	}
+	type run struct {
+		name, sampler string
+		hash          ntk.HashConfig
+	}
+	runs := []run{{"uniform", engine.SamplerUniform, engine.DefaultConfig().Hash}, {"ntk-static", engine.SamplerNTKStatic, engine.DefaultConfig().Hash},
+		{"ntk-drift", engine.SamplerNTKDrift, engine.DefaultConfig().Hash}}
+	for _, c := range cheapHashes {
+		runs = append(runs, run{"lsh-" + c.name, engine.SamplerLSH, c.config()})
+	}
+	for _, r := range runs {
+		var h *ntk.Hasher
+		if r.sampler == engine.SamplerLSH {
+			var err error
+			if h, err = ntk.NewHasher(m, r.hash); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s, err := sample.New(r.sampler, sample.Options{N: n, Eps: 0.1, Prob: sample.ProbExact, Backend: be, Model: m, Hasher: h, Scorer: passes})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sample.NeedsLinearization(s) {
+			lin := ntk.Rehash(be, m, d.X, d.Y, n, h, ntk.RehashOptions{}, nil)
+			if err := s.Refit(lin); err != nil {
+				b.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		idx, w := make([]int, 32), make([]float64, 32)
+		b.Run(r.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := s.Draw(rng, params, idx, w); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -117,12 +117,7 @@ func (s *driftSampler) Refit(lin *ntk.Linearization) error {
 // with g_i the exact gradient norms there: the drift observed over a whole
 // period, at no cost beyond O(N) per grid point.
 func (s *driftSampler) fitLambda(lin *ntk.Linearization) float64 {
-	var d2 float64
-	for i, v := range lin.W0 {
-		d := float64(v - s.prevW0[i])
-		d2 += d * d
-	}
-	dw := math.Sqrt(d2)
+	dw := math.Sqrt(distSq(lin.W0, s.prevW0))
 	best, bestV := s.lambda, math.Inf(1)
 	n := float64(s.n)
 	for _, lam := range driftGrid {
@@ -154,12 +149,7 @@ func (s *driftSampler) prepare(params []float32) error {
 	if s.lin == nil {
 		return errors.New("sampler ntk-drift: no linearization yet")
 	}
-	var d2 float64
-	for i, v := range params {
-		d := float64(v - s.lin.W0[i])
-		d2 += d * d
-	}
-	c := s.lambda * math.Sqrt(d2)
+	c := s.lambda * math.Sqrt(distSq(params, s.lin.W0))
 	den := s.m1 + c*s.m2
 	switch {
 	case math.IsNaN(den) || math.IsInf(den, 0):
@@ -209,4 +199,15 @@ func (s *driftSampler) Probs(params []float32, ids []int, out []float64) (bool, 
 		out[k] = s.prob(i)
 	}
 	return true, nil
+}
+
+// distSq returns |a − b|² (the O(P) per minibatch of ntk-drift).
+func distSq(a, b []float32) float64 {
+	b = b[:len(a)]
+	var d2 float64
+	for i, v := range a {
+		d := float64(v - b[i])
+		d2 += d * d
+	}
+	return d2
 }

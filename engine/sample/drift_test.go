@@ -196,3 +196,19 @@ func TestDriftFitLambda(t *testing.T) {
 		}
 	}
 }
+
+func TestDistSq(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{0, 1, 7, 8, 255, 256, 257, 1000} {
+		a, b := make([]float32, n), make([]float32, n)
+		var want float64
+		for i := range a {
+			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			d := float64(a[i]) - float64(b[i])
+			want += d * d
+		}
+		if got := distSq(a, b); math.Abs(got-want) > 1e-5*(1+want) {
+			t.Errorf("n=%d: %g, want %g", n, got, want)
+		}
+	}
+}
