@@ -19,6 +19,7 @@ const (
 	SamplerTrue       = sample.True
 	SamplerUpperBound = sample.UpperBound
 	SamplerLoss       = sample.Loss
+	SamplerNTKDrift   = sample.NTKDrift
 )
 
 // SamplerHelp describes every sampler, for the CLI.
@@ -70,6 +71,9 @@ type Config struct {
 	// TauThreshold its τ_th.
 	Presample    int
 	TauThreshold float64
+	// DriftLambda is the ntk-drift sampler's λ (0: sample.DefaultDriftLambda;
+	// negative: fitted at each rehash from the last period's drift).
+	DriftLambda float64 `json:",omitempty"`
 	// EvalEvery computes full train/test loss and the sampler diagnostics
 	// every so many iterations (0: about 20 times per run).
 	EvalEvery int
@@ -168,6 +172,9 @@ func (c Config) Validate() error {
 	if c.KeepStepping > 0 && !(c.StepGrowth >= 1 && c.StepGrowth <= 10) {
 		bad("step-growth=%g outside [1, 10]", c.StepGrowth)
 	}
+	if math.IsNaN(c.DriftLambda) || math.IsInf(c.DriftLambda, 0) || c.DriftLambda > 1e6 {
+		bad("drift-lambda=%g must be finite and ≤ 1e6 (0: default, negative: fitted)", c.DriftLambda)
+	}
 	if c.Presample < 1 || c.Presample > 1024 {
 		bad("presample=%d outside [1, 1024]", c.Presample)
 	}
@@ -196,6 +203,9 @@ func (c Config) String() string {
 			fmt.Fprintf(&b, " alpha=%g", c.Hash.Alpha)
 		}
 		fmt.Fprintf(&b, " prob=%s", c.Prob)
+	}
+	if c.Sampler == SamplerNTKDrift && c.DriftLambda != 0 {
+		fmt.Fprintf(&b, " drift-lambda=%g", c.DriftLambda)
 	}
 	return b.String()
 }

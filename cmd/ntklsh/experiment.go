@@ -59,6 +59,7 @@ type expFlags struct {
 	clipNorm                           float64
 	oracles, keepSet                   bool
 	tuneSeeds                          int
+	variants                           string
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -102,6 +103,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.capIters, "expensive-iters", -1, "convergence: cap on the iterations of the O(N·P) samplers true, ntk-exact, loss (-1: the scale's default, 0: no cap)")
 	fs.Float64Var(&f.clipNorm, "clip-norm", 1, "time-to-target: gradient-norm clip of the uniform-clip method")
 	fs.BoolVar(&f.oracles, "oracles", false, "time-to-target: also the O(N·P) oracles true, ntk-exact, loss (reported in iterations only)")
+	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -412,11 +414,38 @@ func expAblation(ctx context.Context, env experiment.Env, f expFlags, stdout io.
 		c.HashSeeds = 2
 		c.Iters, c.Phases, c.Since = 4000, []int{0, 3000}, []int{0, 10, 50, 200, 1000}
 	}
+	if f.variants != "grid" {
+		fitBack := 200
+		if f.scale == "smoke" {
+			fitBack = 20
+		}
+		cheap := experiment.CheapVariants(engine.DefaultConfig().Hash, fitBack)
+		switch f.variants {
+		case "cheap":
+			c.Variants = cheap
+			c.Default = cheap[2].Name // the engine default: re-centred, K1 L64, structured
+		case "grid+cheap":
+			have := map[string]bool{}
+			for _, v := range c.Variants {
+				have[v.Name] = true
+			}
+			for _, v := range cheap {
+				if !have[v.Name] {
+					c.Variants = append(c.Variants, v)
+				}
+			}
+		default:
+			return fmt.Errorf("--variants %q: want grid, cheap or grid+cheap", f.variants)
+		}
+		for _, v := range cheap {
+			c.Show = append(c.Show, v.Name)
+		}
+	}
 	res, err := experiment.RunAblation(ctx, env, c)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "lsh-ablation: %d measurements; best %s, rehash every %d (written to %s)\n", len(res.Rows), res.Ranking[0].Name,
+	fmt.Fprintf(stdout, "lsh-ablation: %d measurements; best %s, rehash every %d (written to %s)\n", len(res.Rows), res.BestName,
 		res.Best.RehashEvery, filepath.Join(env.Out, "ablation_best.json"))
 	for i, s := range res.Ranking {
 		if i >= 8 {

@@ -51,7 +51,7 @@ func TestTrainBadFlags(t *testing.T) {
 		{[]string{"--hidden", "-3"}, "--hidden"},
 		{[]string{"--sampler", "magic"}, `unknown sampler "magic"`},
 		{[]string{"--act", "sigmoid"}, "unknown activation"},
-		{[]string{"--family", "sparse"}, "unknown projection family"},
+		{[]string{"--family", "sparsest"}, "unknown projection family"},
 		{[]string{"--query", "odd"}, "unknown query mode"},
 		{[]string{"--schedule", "step"}, "schedule"},
 		{[]string{"--momentum", "1"}, "momentum=1"},

@@ -13,11 +13,22 @@ import (
 	"github.com/ntklsh/ntklsh/engine/ntk"
 )
 
-// HashVariant is one lsh configuration of the ablation.
+// HashVariant is one lsh configuration of the ablation, or another
+// rehash-based sampler measured beside them.
 type HashVariant struct {
 	Name string
 	Hash ntk.HashConfig
+	// Sampler is the sampler measured: lsh when empty. A variant of another
+	// sampler (ntk-drift) ignores Hash and is measured with one hash seed.
+	Sampler string `json:",omitempty"`
+	// Lambda is the ntk-drift sampler's λ (negative: fitted at the rehash
+	// from the drift since an earlier one, FitBack iterations before).
+	Lambda  float64 `json:",omitempty"`
+	FitBack int     `json:",omitempty"`
 }
+
+// isLSH says whether the variant measures the lsh sampler.
+func (v HashVariant) isLSH() bool { return v.Sampler == "" || v.Sampler == engine.SamplerLSH }
 
 // AblationGrid returns the configurations the ablation sweeps around base
 // (which should be the engine default): K×L with the paper query; the
@@ -57,6 +68,36 @@ func AblationGrid(base ntk.HashConfig, ks, ls []int, alphas []float64) []HashVar
 	return out
 }
 
+// CheapVariants returns the variants of the cheap-hashing study around the
+// engine default base (re-centred query, α, K = 1, L = 64, structured):
+// fewer tables, the sparse family at two densities, and the ntk-drift
+// sampler at three fixed λ and fitted (fitBack iterations before each
+// rehash point that has room for it).
+func CheapVariants(base ntk.HashConfig, fitBack int) []HashVariant {
+	var out []HashVariant
+	add := func(name string, f func(*ntk.HashConfig)) {
+		h := base
+		f(&h)
+		out = append(out, HashVariant{Name: name, Hash: h})
+	}
+	a := base.Alpha
+	for _, l := range []int{16, 32, 64} {
+		add(fmt.Sprintf("recentred α%g K1 L%d", a, l), func(h *ntk.HashConfig) { h.Query, h.K, h.L = ntk.QueryRecentred, 1, l })
+	}
+	for _, d := range []float64{1.0 / 32, 1.0 / 8} {
+		for _, l := range []int{32, 64} {
+			add(fmt.Sprintf("recentred α%g K1 L%d sparse%g", a, l, d), func(h *ntk.HashConfig) {
+				h.Query, h.K, h.L, h.Family, h.Density = ntk.QueryRecentred, 1, l, ntk.Sparse, d
+			})
+		}
+	}
+	for _, lam := range []float64{0.005, 0.02, 0.05} {
+		out = append(out, HashVariant{Name: fmt.Sprintf("ntk-drift λ%g", lam), Hash: base, Sampler: engine.SamplerNTKDrift, Lambda: lam})
+	}
+	out = append(out, HashVariant{Name: fmt.Sprintf("ntk-drift fitted over %d", fitBack), Hash: base, Sampler: engine.SamplerNTKDrift, Lambda: -1, FitBack: fitBack})
+	return out
+}
+
 // AblationConfig configures the lsh ablation.
 type AblationConfig struct {
 	Data data.TeacherConfig
@@ -79,6 +120,8 @@ type AblationConfig struct {
 	// Default names the variant equal to the engine default (reported
 	// beside the best).
 	Default string
+	// Show names further variants whose regime tables the summary prints.
+	Show []string
 }
 
 // AblationRow is one measurement: a variant with one hash seed in one
@@ -98,6 +141,9 @@ type AblationResult struct {
 	Rows    []AblationRow
 	Ranking []VariantScore
 	Best    BestLSH
+	// BestName names the best lsh variant (Best's); Ranking[0] may be
+	// another sampler.
+	BestName string
 }
 
 // VariantScore aggregates one variant over all contexts (a context is
@@ -168,7 +214,7 @@ func RunAblation(ctx context.Context, env Env, c AblationConfig) (*AblationResul
 		return nil, err
 	}
 	res.Ranking = rankVariants(c, res.Rows)
-	res.Best = chooseBest(c, res)
+	res.Best, res.BestName = chooseBest(c, res)
 	raw, _ := json.MarshalIndent(res.Best, "", "  ")
 	if err := writeText(env.path("ablation_best.json"), string(raw)+"\n"); err != nil {
 		return nil, err
@@ -203,6 +249,11 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 			}
 			want[p+s] = true
 		}
+		for _, v := range c.Variants {
+			if v.FitBack > 0 && p-v.FitBack >= 0 {
+				want[p-v.FitBack] = true
+			}
+		}
 	}
 	snaps := map[int][]float32{}
 	take := func(t int) {
@@ -221,6 +272,14 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 		sc := base
 		sc.Sampler = sampler
 		sc.Hash = h
+		return newProbe(env.Backend, m, train, sc, tr.Passes())
+	}
+	shadowVariant := func(v HashVariant, h ntk.HashConfig) (*probe, error) {
+		if v.isLSH() {
+			return shadow(engine.SamplerLSH, h)
+		}
+		sc := base
+		sc.Sampler, sc.DriftLambda = v.Sampler, v.Lambda
 		return newProbe(env.Backend, m, train, sc, tr.Passes())
 	}
 	set := func(t int) { copy(m.Params, snaps[t]) }
@@ -270,11 +329,21 @@ func ablationContext(ctx context.Context, env Env, c AblationConfig, train *data
 		env.Progress.Step(1)
 		for _, v := range c.Variants {
 			for hs := 0; hs < c.HashSeeds; hs++ {
+				if hs > 0 && !v.isLSH() {
+					env.Progress.Step(1)
+					continue
+				}
 				h := v.Hash
 				h.Seed = v.Hash.Seed + uint64(hs)
-				sh, err := shadow(engine.SamplerLSH, h)
+				sh, err := shadowVariant(v, h)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", v.Name, err)
+				}
+				if v.FitBack > 0 && phase-v.FitBack >= 0 {
+					set(phase - v.FitBack)
+					if err := sh.rehash(); err != nil {
+						return nil, err
+					}
 				}
 				set(phase)
 				if err := sh.rehash(); err != nil {
@@ -354,11 +423,21 @@ func rankVariants(c AblationConfig, rows []AblationRow) []VariantScore {
 // its rehash period the largest measured step count (≥ 1) at which that
 // variant still beats uniform on the geometric mean over contexts (the
 // smallest measured positive step count when it never does).
-func chooseBest(c AblationConfig, res *AblationResult) BestLSH {
+func chooseBest(c AblationConfig, res *AblationResult) (BestLSH, string) {
 	if len(res.Ranking) == 0 {
-		return BestLSH{Hash: PaperHash(), RehashEvery: 50, Source: "engine default (empty ablation)"}
+		return BestLSH{Hash: PaperHash(), RehashEvery: 50, Source: "engine default (empty ablation)"}, ""
 	}
 	b := res.Ranking[0]
+	lshVariant := map[string]bool{}
+	for _, v := range c.Variants {
+		lshVariant[v.Name] = v.isLSH()
+	}
+	for _, r := range res.Ranking {
+		if lshVariant[r.Name] {
+			b = r
+			break
+		}
+	}
 	keys, ratio, _, _, _ := contextRatios(res.Rows, b.Name)
 	every := 0
 	smallest := 0
@@ -382,7 +461,7 @@ func chooseBest(c AblationConfig, res *AblationResult) BestLSH {
 	if every == 0 {
 		every = max(1, smallest)
 	}
-	return BestLSH{Hash: b.Hash, RehashEvery: every, Source: fmt.Sprintf("ablation: %s (geometric-mean 2nd-moment ratio %.3g)", b.Name, b.GeoRatio)}
+	return BestLSH{Hash: b.Hash, RehashEvery: every, Source: fmt.Sprintf("ablation: %s (geometric-mean 2nd-moment ratio %.3g)", b.Name, b.GeoRatio)}, b.Name
 }
 
 func tailName(t float64) string {
@@ -404,6 +483,15 @@ func ablationReport(env Env, c AblationConfig, res *AblationResult) error {
 	show := []string{best}
 	if c.Default != "" && c.Default != best {
 		show = append(show, c.Default)
+	}
+	for _, name := range c.Show {
+		dup := false
+		for _, v := range show {
+			dup = dup || v == name
+		}
+		if !dup {
+			show = append(show, name)
+		}
 	}
 	fmt.Fprintf(&b, "\nBest: `%s`; suggested rehash period %d iterations (%s).\n", best, res.Best.RehashEvery, res.Best.Source)
 	for _, name := range show {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
@@ -332,5 +333,52 @@ func TestSummaryWithoutTarget(t *testing.T) {
 	}
 	if s := string(md); !strings.Contains(s, "No target: uniform diverged on every seed") || strings.Contains(s, "Inf") {
 		t.Errorf("summary without a target:\n%s", s)
+	}
+}
+
+// TestRunAblationCheapVariants: the cheap-hashing variants (fewer tables,
+// the sparse family, ntk-drift fixed and fitted) run beside lsh ones; the
+// drift variants are measured once per context, and the best lsh
+// configuration is never a drift variant.
+func TestRunAblationCheapVariants(t *testing.T) {
+	env := testEnv(t)
+	base := PaperHash()
+	base.Query, base.Alpha, base.K, base.L = ntk.QueryRecentred, 0.01, 1, 64
+	vs := CheapVariants(base, 10)
+	c := AblationConfig{Data: data.TeacherConfig{N: 150, D: 5, Hidden: 8, O: 1, Noise: 0.1, Seed: 1}, Tails: []float64{3}, Widths: []int{40},
+		Batch: 10, Iters: 30, LR: 0.05, Phases: []int{0, 20}, Since: []int{0, 10}, Variants: vs, HashSeeds: 2, Eps: 0.1, Seed: 1,
+		Default: vs[2].Name, Show: []string{vs[len(vs)-1].Name}}
+	res, err := RunAblation(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perCtx := len(c.Phases) * len(c.Since)
+	count := map[string]int{}
+	for _, r := range res.Rows {
+		count[r.Variant]++
+		if !(r.Ratio >= r.Ideal*(1-1e-9)) {
+			t.Fatalf("row below the ideal: %+v", r)
+		}
+	}
+	for _, v := range vs {
+		want := perCtx * c.HashSeeds
+		if !v.isLSH() {
+			want = perCtx
+		}
+		if count[v.Name] != want {
+			t.Errorf("%s: %d rows, want %d", v.Name, count[v.Name], want)
+		}
+	}
+	for _, v := range vs {
+		if v.Hash == res.Best.Hash && !v.isLSH() && v.Hash != base {
+			t.Errorf("best is the drift variant %s", v.Name)
+		}
+	}
+	if !strings.Contains(res.Best.Source, "recentred") {
+		t.Errorf("best lsh %q is not an lsh variant", res.Best.Source)
+	}
+	md, _ := os.ReadFile(filepath.Join(env.Out, "ablation_summary.md"))
+	if !strings.Contains(string(md), "`"+vs[len(vs)-1].Name+"` by regime") {
+		t.Errorf("summary lacks the fitted drift's regime table")
 	}
 }

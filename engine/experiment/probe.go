@@ -47,7 +47,7 @@ func newProbe(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg engine.Con
 		p.h = h
 	}
 	s, err := sample.New(cfg.Sampler, sample.Options{N: train.N, Eps: cfg.Eps, Prob: cfg.Prob, Backend: be, Model: m,
-		Hasher: p.h, Scorer: scorer, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold})
+		Hasher: p.h, Scorer: scorer, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold, Lambda: cfg.DriftLambda})
 	if err != nil {
 		return nil, err
 	}

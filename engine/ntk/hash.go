@@ -20,24 +20,33 @@ const (
 	// Dense projections are Gaussian rows over the whole of a_i, which is
 	// materialized one batch at a time; O(K·L·P) per point. Reference only.
 	Dense
+	// Sparse is Structured with very sparse ±1 factors (HashConfig.Density
+	// of their entries non-zero): O(K·L·Σ density·(m_l+m_{l−1})) gathers
+	// per point (sparse.go).
+	Sparse
 )
 
 func (f Family) String() string {
-	if f == Dense {
+	switch f {
+	case Dense:
 		return "dense"
+	case Sparse:
+		return "sparse"
 	}
 	return "structured"
 }
 
-// ParseFamily reads "structured" or "dense".
+// ParseFamily reads "structured", "dense" or "sparse".
 func ParseFamily(s string) (Family, error) {
 	switch strings.ToLower(s) {
 	case "structured", "layer", "layerwise":
 		return Structured, nil
 	case "dense":
 		return Dense, nil
+	case "sparse":
+		return Sparse, nil
 	}
-	return 0, fmt.Errorf("unknown projection family %q (want structured or dense)", s)
+	return 0, fmt.Errorf("unknown projection family %q (want structured, dense or sparse)", s)
 }
 
 // QueryMode says which inner product the tables are built for. Both give
@@ -85,6 +94,9 @@ type HashConfig struct {
 	// w); b_i is then taken relative to that block alone.
 	LastLayerOnly bool
 	Seed          uint64
+	// Density is the fraction of non-zero entries of the Sparse family's
+	// factors (0: DefaultDensity; at least 8 non-zeros per factor).
+	Density float64 `json:",omitempty"`
 }
 
 // Validate checks ranges and says which are allowed.
@@ -97,6 +109,9 @@ func (c HashConfig) Validate() error {
 	}
 	if c.K*c.L > 8192 {
 		return fmt.Errorf("K·L = %d projections is more than 8192", c.K*c.L)
+	}
+	if c.Family == Sparse && !(c.Density >= 0 && c.Density <= 1) {
+		return fmt.Errorf("density=%g outside [0, 1] (0: %g)", c.Density, DefaultDensity)
 	}
 	if c.Query == QueryRecentred && !(c.Alpha > 0 && c.Alpha <= 1e6) {
 		return fmt.Errorf("alpha=%g must be in (0, 1e6]", c.Alpha)
@@ -269,6 +284,8 @@ func NewHasher(m *nn.MLP, cfg HashConfig) (*Hasher, error) {
 			}
 		}
 		h.proj = &denseProjector{m: m, kl: kl, r: r}
+	case Sparse:
+		h.proj = newSparse(m, kl, cfg.Density, cfg.LastLayerOnly, rng)
 	default:
 		h.proj = newStructured(m, kl, cfg.LastLayerOnly, rng)
 	}

@@ -39,6 +39,21 @@ func explicitR(m *nn.MLP, h *Hasher) [][]float64 {
 					R[j][off+w*in+r] = u * float64(p.vb[l][j])
 				}
 			}
+		case *sparseProjector:
+			for _, l := range p.layers {
+				w, in := m.Sizes[l], m.Sizes[l-1]
+				off := 0
+				for ll := 1; ll < l; ll++ {
+					off += m.Sizes[ll]*m.Sizes[ll-1] + m.Sizes[ll]
+				}
+				u, v, vb := p.factors(l, j)
+				for r := 0; r < w; r++ {
+					for c := 0; c < in; c++ {
+						R[j][off+r*in+c] = float64(u[r]) * float64(v[c])
+					}
+					R[j][off+w*in+r] = float64(u[r]) * float64(vb)
+				}
+			}
 		}
 	}
 	return R
@@ -70,7 +85,7 @@ func dot64(a, b []float64) float64 {
 // |a_i|(f_lin(x_i,w) − y_i).
 func TestHashCodesMatchExplicitVectors(t *testing.T) {
 	be := testBackend
-	for _, fam := range []Family{Structured, Dense} {
+	for _, fam := range []Family{Structured, Dense, Sparse} {
 		for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
 			for _, mips := range []bool{false, true} {
 				for _, variant := range []int{1, 2, 3} {
@@ -78,7 +93,11 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 					if variant == 3 {
 						out, lastOnly = 1, true
 					}
-					m, _ := nn.New(nn.Config{In: 4, Out: out, Hidden: []int{6}, Activation: nn.Tanh, Seed: 3})
+					hidden := 6
+					if fam == Sparse {
+						hidden = 40 // wide enough that the factors are sparse
+					}
+					m, _ := nn.New(nn.Config{In: 4, Out: out, Hidden: []int{hidden}, Activation: nn.Tanh, Seed: 3})
 					rng := rand.New(rand.NewPCG(1, 2))
 					n := 40
 					x := make([]float32, n*4)
@@ -89,7 +108,7 @@ func TestHashCodesMatchExplicitVectors(t *testing.T) {
 					for i := range y {
 						y[i] = float32(rng.NormFloat64())
 					}
-					h, err := NewHasher(m, HashConfig{K: 6, L: 5, Family: fam, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4, LastLayerOnly: lastOnly})
+					h, err := NewHasher(m, HashConfig{K: 6, L: 5, Family: fam, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4, LastLayerOnly: lastOnly, Density: 0.1})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -252,5 +271,52 @@ func TestResidentProjectionsMatchTwoPasses(t *testing.T) {
 		if one.M != two.M {
 			t.Errorf("M %g vs %g", one.M, two.M)
 		}
+	}
+}
+
+// TestSparseFactors: every sparse factor has its stated number of
+// non-zeros, at distinct positions, of magnitude √(dim/k) (unit variance
+// per entry), and the explicit R has the matching density.
+func TestSparseFactors(t *testing.T) {
+	m, _ := nn.New(nn.Config{In: 30, Out: 1, Hidden: []int{200}, Activation: nn.ReLU, Seed: 1})
+	h, err := NewHasher(m, HashConfig{K: 2, L: 8, Family: Sparse, Density: 1.0 / 16, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := h.proj.(*sparseProjector)
+	for l := 1; l <= m.Layers(); l++ {
+		w, in := m.Sizes[l], m.Sizes[l-1]
+		if want := sparseNNZ(w, 1.0/16); p.ku[l] != want {
+			t.Errorf("layer %d: %d non-zeros in u, want %d", l, p.ku[l], want)
+		}
+		for j := 0; j < h.kl; j++ {
+			u, v, vb := p.factors(l, j)
+			nu, nv := 0, 0
+			for _, x := range u {
+				if x != 0 {
+					nu++
+					if want := math.Sqrt(float64(w) / float64(p.ku[l])); math.Abs(math.Abs(float64(x))-want) > 1e-5*want {
+						t.Fatalf("u entry %g, want ±%g", x, want)
+					}
+				}
+			}
+			for _, x := range v {
+				if x != 0 {
+					nv++
+				}
+			}
+			if vb != 0 {
+				nv++
+			}
+			if nu != p.ku[l] || nv != p.kv[l] {
+				t.Fatalf("layer %d projection %d: %d and %d non-zeros, want %d and %d (dims %d, %d)", l, j, nu, nv, p.ku[l], p.kv[l], w, in+1)
+			}
+		}
+	}
+	if _, err := ParseFamily("sparse"); err != nil {
+		t.Error(err)
+	}
+	if (HashConfig{K: 1, L: 1, Family: Sparse, Density: 2}).Validate() == nil {
+		t.Error("density 2 accepted")
 	}
 }

@@ -21,6 +21,7 @@ const (
 	True       = "true"
 	UpperBound = "upper-bound"
 	Loss       = "loss"
+	NTKDrift   = "ntk-drift"
 )
 
 // Probability formulas for the lsh sampler's importance weights.
@@ -38,11 +39,12 @@ var Help = map[string]string{
 	True:       "p ∝ exact per-sample gradient norm at the current w over all N each step (O(N·P)): the paper's true adaptive sampling",
 	UpperBound: "Katharopoulos & Fleuret 2018: presample k·B uniformly, resample B ∝ |∂ℓ/∂f| when the estimated variance reduction τ passes τ_th",
 	Loss:       "p ∝ per-sample loss at the current w over all N each step (O(N·P) forward)",
+	NTKDrift:   "drift bound: p ∝ |∇ℓ_i(w0)| + λ|a_i|²|w−w0|, two alias tables of the last rehash mixed by |w−w0| (O(P) per step, O(1) draws, exact probabilities); λ from --drift-lambda (negative: fitted at each rehash)",
 }
 
 // Names lists the samplers in a stable order.
 func Names() []string {
-	return []string{Uniform, LSH, NTKStatic, NTKExact, True, UpperBound, Loss}
+	return []string{Uniform, LSH, NTKStatic, NTKExact, True, UpperBound, Loss, NTKDrift}
 }
 
 // Check reports an unknown sampler name, listing the known ones.
@@ -144,6 +146,9 @@ type Options struct {
 	// TauThreshold its τ_th.
 	Presample    int
 	TauThreshold float64
+	// Lambda is the ntk-drift sampler's λ: 0 means DefaultDriftLambda,
+	// negative fits it at each refit from the last period's drift.
+	Lambda float64
 }
 
 // New makes the sampler name.
@@ -168,6 +173,8 @@ func New(name string, o Options) (Sampler, error) {
 		return newLSH(o), nil
 	case NTKStatic, NTKExact, True, Loss:
 		return &aliasSampler{kind: name, n: o.N, eps: o.Eps, scorer: o.Scorer}, nil
+	case NTKDrift:
+		return newDrift(o), nil
 	case UpperBound:
 		return &upperBoundSampler{n: o.N, scorer: o.Scorer, presample: o.Presample, tauTh: o.TauThreshold}, nil
 	}
