@@ -71,6 +71,7 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("uniform-clip", engine.SamplerUniform, func(c *engine.Config) { c.ClipNorm = clip }),
 		mk("uniform-mom", engine.SamplerUniform, func(c *engine.Config) { c.Momentum = 0.9 }),
 		mk("ntk-static", engine.SamplerNTKStatic, nil),
+		mk("ntk-drift", engine.SamplerNTKDrift, nil),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
