@@ -10,7 +10,7 @@ import (
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// Benchmarks compare the assembly ("avx2"), the same driver with the Go
+// Benchmarks compare the assembly ("avx512", "avx2"), the same driver with the Go
 // micro-kernel and Go vector loops ("twin"), and, for GEMM, kernels.Generic
 // (gonum). threads=1 runs pin Sgemm and gonum to one goroutine
 // (SetMaxThreads(1) and GOMAXPROCS(1)).
@@ -31,11 +31,13 @@ type impl struct {
 }
 
 func impls(b *testing.B) []impl {
-	out := []impl{{"twin", func() func() { return asm.SetUseAsm(false) }}}
-	if ok, _ := asm.Supported(); ok {
-		out = append([]impl{{"avx2", func() func() { return asm.SetUseAsm(true) }}}, out...)
-	} else {
-		b.Logf("assembly not supported: benchmarking the twin only")
+	out := []impl{{"twin", func() func() { return asm.SetISA(asm.Go) }}}
+	for _, l := range []asm.ISA{asm.AVX2, asm.AVX512} {
+		if ok, why := asm.SupportedISA(l); ok {
+			out = append([]impl{{l.String(), func() func() { return asm.SetISA(l) }}}, out...)
+		} else {
+			b.Logf("%s not supported: %s", l, why)
+		}
 	}
 	return out
 }
@@ -119,8 +121,9 @@ func BenchmarkSRP(b *testing.B) {
 	y := make([]float32, n*r)
 	codes := make([]uint32, n*r/32)
 	flops := 2.0 * n * p * r
-	for _, name := range []string{"avx2", "generic"} {
-		if ok, _ := asm.Supported(); name == "avx2" && !ok {
+	for _, name := range []string{"avx512", "avx2", "generic"} {
+		isa := map[string]asm.ISA{"avx512": asm.AVX512, "avx2": asm.AVX2}[name]
+		if ok, _ := asm.SupportedISA(isa); name != "generic" && !ok {
 			continue
 		}
 		b.Run(fmt.Sprintf("N=%d/P=%d/bits=%d/impl=%s/threads=1", n, p, r, name), func(b *testing.B) {
@@ -129,8 +132,8 @@ func BenchmarkSRP(b *testing.B) {
 				kernels.Generic.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 				kernels.Generic.SignPack(n, 32, r/32, y, r, codes)
 			}
-			if name == "avx2" {
-				defer asm.SetUseAsm(true)()
+			if name != "generic" {
+				defer asm.SetISA(isa)()
 				f = func() {
 					asm.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 					asm.SignPack(n, 32, r/32, y, r, codes)
