@@ -16,8 +16,8 @@ func detect() (s [numISA]bool, why [numISA]string) {
 	} else {
 		why[AVX2] = "CPU or OS lacks AVX2/FMA3 (" + cpuid.CPU.BrandName + ")"
 	}
-	if s[AVX2] && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ) {
-		s[AVX512], why[AVX512] = true, "CPU has AVX-512 F/VL/BW/DQ with OS ZMM and opmask support ("+cpuid.CPU.BrandName+")"
+	if s[AVX2] && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ, cpuid.BMI2) {
+		s[AVX512], why[AVX512] = true, "CPU has AVX-512 F/VL/BW/DQ with OS ZMM and opmask support, and BMI2 ("+cpuid.CPU.BrandName+")"
 	} else {
 		why[AVX512] = "CPU or OS lacks AVX-512 F/VL/BW/DQ (" + cpuid.CPU.BrandName + ")"
 	}
