@@ -111,6 +111,48 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
+// BenchmarkSgemmEngine runs the engine's products, single thread: a
+// training step of the width-1024 layer at batch 32 (forward NT, dX NN,
+// dW TN, engine/nn/batch.go) and the rehash at batch 256 (forward NT, the
+// 128 projections of the batch and of the weights, engine/ntk/hash.go).
+func BenchmarkSgemmEngine(b *testing.B) {
+	type shape struct {
+		name    string
+		tA, tB  bool
+		m, n, k int
+	}
+	for _, s := range []shape{
+		{"train-fwd-NT", false, true, 32, 1024, 1024},
+		{"train-dX-NN", false, false, 32, 1024, 1024},
+		{"train-dW-TN", true, false, 1024, 1024, 32},
+		{"rehash-fwd-NT", false, true, 256, 1024, 1024},
+		{"rehash-proj-NT", false, true, 256, 128, 1024},
+		{"rehash-vh-NT", false, true, 128, 1024, 1024},
+	} {
+		a, bm, c := randFloats(s.m*s.k, 1), randFloats(s.k*s.n, 2), make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
+		if s.tB {
+			ldb = s.k
+		}
+		for _, im := range impls(b) {
+			if im.name == "twin" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%dx%dx%d/impl=%s", s.name, s.m, s.n, s.k, im.name), func(b *testing.B) {
+				defer im.set()()
+				defer singleThread()()
+				for b.Loop() {
+					asm.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkSRP is dense sign-random-projection hashing: N = 4096 vectors of
 // P = 16384 floats against 128 projections, Y = X·Rᵀ then the signs packed
 // into 128-bit codes (4 × 32 bits), single thread.
