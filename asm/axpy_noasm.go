@@ -2,4 +2,4 @@
 
 package asm
 
-func axpy(alpha float32, x, y []float32) { AxpyGeneric(alpha, x, y) }
+func axpy(_ ISA, alpha float32, x, y []float32) { AxpyGeneric(alpha, x, y) }

@@ -10,7 +10,7 @@ import (
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// Benchmarks compare the assembly ("avx2"), the same driver with the Go
+// Benchmarks compare the assembly ("avx512", "avx2"), the same driver with the Go
 // micro-kernel and Go vector loops ("twin"), and, for GEMM, kernels.Generic
 // (gonum). threads=1 runs pin Sgemm and gonum to one goroutine
 // (SetMaxThreads(1) and GOMAXPROCS(1)).
@@ -31,11 +31,13 @@ type impl struct {
 }
 
 func impls(b *testing.B) []impl {
-	out := []impl{{"twin", func() func() { return asm.SetUseAsm(false) }}}
-	if ok, _ := asm.Supported(); ok {
-		out = append([]impl{{"avx2", func() func() { return asm.SetUseAsm(true) }}}, out...)
-	} else {
-		b.Logf("assembly not supported: benchmarking the twin only")
+	out := []impl{{"twin", func() func() { return asm.SetISA(asm.Go) }}}
+	for _, l := range []asm.ISA{asm.AVX2, asm.AVX512} {
+		if ok, why := asm.SupportedISA(l); ok {
+			out = append([]impl{{l.String(), func() func() { return asm.SetISA(l) }}}, out...)
+		} else {
+			b.Logf("%s not supported: %s", l, why)
+		}
 	}
 	return out
 }
@@ -109,6 +111,48 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
+// BenchmarkSgemmEngine runs the engine's products, single thread: a
+// training step of the width-1024 layer at batch 32 (forward NT, dX NN,
+// dW TN, engine/nn/batch.go) and the rehash at batch 256 (forward NT, the
+// 128 projections of the batch and of the weights, engine/ntk/hash.go).
+func BenchmarkSgemmEngine(b *testing.B) {
+	type shape struct {
+		name    string
+		tA, tB  bool
+		m, n, k int
+	}
+	for _, s := range []shape{
+		{"train-fwd-NT", false, true, 32, 1024, 1024},
+		{"train-dX-NN", false, false, 32, 1024, 1024},
+		{"train-dW-TN", true, false, 1024, 1024, 32},
+		{"rehash-fwd-NT", false, true, 256, 1024, 1024},
+		{"rehash-proj-NT", false, true, 256, 128, 1024},
+		{"rehash-vh-NT", false, true, 128, 1024, 1024},
+	} {
+		a, bm, c := randFloats(s.m*s.k, 1), randFloats(s.k*s.n, 2), make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
+		if s.tB {
+			ldb = s.k
+		}
+		for _, im := range impls(b) {
+			if im.name == "twin" {
+				continue
+			}
+			b.Run(fmt.Sprintf("%s/%dx%dx%d/impl=%s", s.name, s.m, s.n, s.k, im.name), func(b *testing.B) {
+				defer im.set()()
+				defer singleThread()()
+				for b.Loop() {
+					asm.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkSRP is dense sign-random-projection hashing: N = 4096 vectors of
 // P = 16384 floats against 128 projections, Y = X·Rᵀ then the signs packed
 // into 128-bit codes (4 × 32 bits), single thread.
@@ -119,8 +163,9 @@ func BenchmarkSRP(b *testing.B) {
 	y := make([]float32, n*r)
 	codes := make([]uint32, n*r/32)
 	flops := 2.0 * n * p * r
-	for _, name := range []string{"avx2", "generic"} {
-		if ok, _ := asm.Supported(); name == "avx2" && !ok {
+	for _, name := range []string{"avx512", "avx2", "generic"} {
+		isa := map[string]asm.ISA{"avx512": asm.AVX512, "avx2": asm.AVX2}[name]
+		if ok, _ := asm.SupportedISA(isa); name != "generic" && !ok {
 			continue
 		}
 		b.Run(fmt.Sprintf("N=%d/P=%d/bits=%d/impl=%s/threads=1", n, p, r, name), func(b *testing.B) {
@@ -129,8 +174,8 @@ func BenchmarkSRP(b *testing.B) {
 				kernels.Generic.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 				kernels.Generic.SignPack(n, 32, r/32, y, r, codes)
 			}
-			if name == "avx2" {
-				defer asm.SetUseAsm(true)()
+			if name != "generic" {
+				defer asm.SetISA(isa)()
 				f = func() {
 					asm.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 					asm.SignPack(n, 32, r/32, y, r, codes)

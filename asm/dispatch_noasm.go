@@ -7,13 +7,19 @@ import "runtime"
 // detect says why this build has no assembly: the build tag that left it
 // out (noasm, or purego as in x/crypto and blake3), else the architecture or
 // the compiler.
-func detect() (bool, string) {
+func detect() (s [numISA]bool, why [numISA]string) {
+	var w string
 	switch {
 	case offTag != "":
-		return false, "built without assembly (" + offTag + " build tag)"
+		w = "built without assembly (" + offTag + " build tag)"
 	case runtime.GOARCH != "amd64":
-		return false, "built without assembly (GOARCH=" + runtime.GOARCH + ", not amd64)"
+		w = "built without assembly (GOARCH=" + runtime.GOARCH + ", not amd64)"
 	default:
-		return false, "built without assembly (compiler " + runtime.Compiler + ", not gc)"
+		w = "built without assembly (compiler " + runtime.Compiler + ", not gc)"
 	}
+	s[Go], why[Go] = true, "pure Go"
+	why[AVX2], why[AVX512] = w, w
+	return s, why
 }
+
+func avx512Pays() (bool, string) { return false, "built without assembly" }

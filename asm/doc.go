@@ -1,4 +1,4 @@
-// Package asm holds hand-written AVX2+FMA assembly kernels for the ntklsh
+// Package asm holds AVX2+FMA and AVX-512 assembly kernels for the ntklsh
 // engine, each with a pure-Go twin that gives the same results up to float32
 // rounding.
 //
@@ -12,26 +12,50 @@
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
 //
-// The GEMM driver's two hot packers (six rows of A, and sixteen rows of B
-// for op(B) = Bᵀ) are assembly too, transposing 8×8 blocks in registers.
-// asm/PERF.md has the measured speeds.
+// The GEMM driver's hot packers (six rows of A, and sixteen or thirty-two
+// rows of B for op(B) = Bᵀ) are assembly too, transposing 8×8 blocks in
+// registers. asm/PERF.md has the measured speeds.
+//
+// # Generated assembly
+//
+// The AVX-512 kernels, the float64 row reductions of both widths (dot,
+// rowdots, rowsumsquares) and the B packers are generated with avo
+// (github.com/mmcloughlin/avo) by the module in _gen, its own go.mod so
+// that this module does not depend on avo: one generator per kernel family,
+// instantiated per register width, so a loop, its reduction and its tail
+// are written once. gen.go has the //go:generate lines; the .s files are
+// committed and .ci/run fails when `go generate ./asm` changes them. The
+// AVX2 GEMM micro-kernel, the A packers, axpy, ReLU and sign packing of
+// AVX2 are still hand-written.
 //
 // # Dispatch
 //
-// Which path runs is decided once at start-up: the assembly is used when the
-// package was built with it (amd64, gc, neither the "noasm" nor the "purego"
-// build tag, the latter as in x/crypto and blake3) and
-// github.com/klauspost/cpuid/v2 reports AVX2 and FMA3. cpuid only reports AVX2
-// when the OS has enabled YMM state (XGETBV XCR0 bits 1 and 2), so a CPU with
-// AVX2 under an OS that does not save YMM registers falls back to Go. Setting
-// the environment variable NTKLSH_NOASM=1 forces the Go twins. Tests switch
-// paths with SetUseAsm.
+// There are three kernel sets (ISA): Go (the twins), AVX2 and AVX512. The
+// assembly exists when the package was built with it (amd64, gc, neither
+// the "noasm" nor the "purego" build tag, the latter as in x/crypto and
+// blake3). AVX2 runs where github.com/klauspost/cpuid/v2 reports AVX2 and
+// FMA3, AVX512 where it also reports AVX512F, VL, BW, DQ and BMI2. cpuid
+// only reports AVX2 when the OS has enabled YMM state (XGETBV XCR0 bits 1
+// and 2) and AVX-512 when it has enabled the opmask and ZMM state (bits
+// 5..7), so an OS that does not save those registers gets the narrower set.
+//
+// The package-level functions run Current(), fixed at start-up to
+// Preferred(): AVX512 where it is supported and pays by the rule of
+// avx512Pays (Intel cores from Ice Lake on; not Skylake-SP/Cascade Lake,
+// which down-clock, nor AMD Zen 4, which splits 512-bit operations, nor any
+// CPU not measured), else AVX2 where supported, else Go. NTKLSH_NOASM=1
+// forces Go. The methods of an ISA (asm.AVX2.Sgemm, asm.AVX512.Dot, …) run
+// that set whatever Current is; package kernels pins its avx2 and avx512
+// backends this way, and NTKLSH_KERNELS=avx512 forces AVX-512 where the
+// rule passes it over. Tests switch the package-level path with SetISA
+// (SetUseAsm switches between Go and the preferred assembly).
 //
 // # File layout
 //
-// Every kernel k lives in k_amd64.go (the //go:noescape declaration and the
-// dispatch, built with !noasm && !purego && gc), k_amd64.s (the assembly,
-// same constraint), k_generic.go (the pure-Go twin, always compiled) and
+// Every kernel k lives in k_amd64.go (the //go:noescape declarations and the
+// dispatch on the ISA, built with !noasm && !purego && gc), k_amd64.s (the
+// assembly, same constraint; k_avx512_amd64.s for generated AVX-512 kernels
+// whose AVX2 form is hand-written), k_generic.go (the pure-Go twin, always compiled) and
 // k_noasm.go (the complement, !amd64 || noasm || purego || !gc, which calls
 // the twin). The twin is the kernel's one reference loop; the assembly's doc
 // comment names it rather than repeating it. The twins of the public kernels

@@ -2,4 +2,4 @@
 
 package asm
 
-func dot(x, y []float32) float64 { return DotGeneric(x, y) }
+func dot(_ ISA, x, y []float32) float64 { return DotGeneric(x, y) }

@@ -18,28 +18,27 @@ const (
 const guard = 9
 
 // paths returns the code paths this machine can test: the Go twins always,
-// the assembly when supported.
-func paths(t testing.TB) []bool {
-	if ok, _ := Supported(); ok {
-		return []bool{false, true}
+// each assembly ISA (AVX2, AVX-512) when supported.
+func paths(t testing.TB) []ISA {
+	out := []ISA{Go}
+	for l := AVX2; l < numISA; l++ {
+		if ok, why := SupportedISA(l); ok {
+			out = append(out, l)
+		} else {
+			t.Logf("%s not tested here: %s", l, why)
+		}
 	}
-	t.Logf("assembly not supported here; testing the Go twins only")
-	return []bool{false}
+	return out
 }
 
-// onPath runs f with the assembly switched on or off.
-func onPath(asm bool, f func()) {
-	restore := SetUseAsm(asm)
+// onPath runs f with the package-level kernels switched to l.
+func onPath(l ISA, f func()) {
+	restore := SetISA(l)
 	defer restore()
 	f()
 }
 
-func pathName(asm bool) string {
-	if asm {
-		return "avx2"
-	}
-	return "twin"
-}
+func pathName(l ISA) string { return l.String() }
 
 // randVec returns n random floats in [-1, 1) starting at element off of a
 // fresh buffer, so that the slice start is misaligned by off floats.

@@ -15,9 +15,10 @@ package asm
 func packA6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)
 
 // packA6 packs six full rows; panel needs kb*6+2 elements (the last two are
-// scratch for the assembly).
-func packA6(panel, a []float32, lda, kb int, alpha float32) {
-	if useAsm.Load() {
+// scratch for the assembly). Both assembly ISAs use the AVX2 packer (the
+// tile height is six for both).
+func packA6(l ISA, panel, a []float32, lda, kb int, alpha float32) {
+	if l != Go {
 		_ = a[5*lda+kb-1]    // the six rows exist
 		_ = panel[kb*mr+2-1] // room for the junk lanes
 		packA6AVX2(kb, &a[0], lda, alpha, &panel[0])

@@ -2,6 +2,6 @@
 
 package asm
 
-func packA6(panel, a []float32, lda, kb int, alpha float32) {
+func packA6(_ ISA, panel, a []float32, lda, kb int, alpha float32) {
 	packA6Generic(panel, a, lda, kb, alpha)
 }

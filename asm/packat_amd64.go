@@ -13,11 +13,11 @@ func packAT6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)
 
 // packAT6 packs six full columns of A (six rows of op(A) = Aᵀ); panel needs
 // kb*6 elements.
-func packAT6(panel, a []float32, lda, kb int, alpha float32) {
+func packAT6(l ISA, panel, a []float32, lda, kb int, alpha float32) {
 	if kb <= 0 {
 		return
 	}
-	if useAsm.Load() {
+	if l != Go {
 		_ = a[(kb-1)*lda+mr-1] // the kb rows of six exist
 		_ = panel[kb*mr-1]
 		packAT6AVX2(kb, &a[0], lda, alpha, &panel[0])

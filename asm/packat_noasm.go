@@ -2,7 +2,7 @@
 
 package asm
 
-func packAT6(panel, a []float32, lda, kb int, alpha float32) {
+func packAT6(_ ISA, panel, a []float32, lda, kb int, alpha float32) {
 	if kb <= 0 {
 		return
 	}

@@ -2,4 +2,4 @@
 
 package asm
 
-func packBT16(panel, b []float32, ldb, kb int) { packBT16Generic(panel, b, ldb, kb) }
+func packBT(_ ISA, panel, b []float32, ldb, kb int) { packBTGeneric(nr, panel, b, ldb, kb) }

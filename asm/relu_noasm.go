@@ -2,6 +2,6 @@
 
 package asm
 
-func relu(x, y []float32) { ReLUGeneric(x, y) }
+func relu(_ ISA, x, y []float32) { ReLUGeneric(x, y) }
 
-func reluMask(h, g []float32) { ReLUMaskGeneric(h, g) }
+func reluMask(_ ISA, h, g []float32) { ReLUMaskGeneric(h, g) }

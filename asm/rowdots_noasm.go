@@ -2,6 +2,6 @@
 
 package asm
 
-func rowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
+func rowDots(_ ISA, m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
 	RowDotsGeneric(m, n, a, lda, b, ldb, out)
 }

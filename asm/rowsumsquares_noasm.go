@@ -2,6 +2,6 @@
 
 package asm
 
-func rowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
+func rowSumSquares(_ ISA, m, n int, scale float64, a []float32, lda int, out []float64) {
 	RowSumSquaresGeneric(m, n, scale, a, lda, out)
 }

@@ -9,11 +9,13 @@ import (
 // Cache blocking of the GEMM driver (Goto/BLIS loop order). A kc×nr packed
 // B micro-panel (16 KiB at kc = 256) stays in L1 while the packed mc×kc A
 // block (144 KiB) streams from L2 and the packed kc×nc B block (4 MiB)
-// lives in L3. mc is a multiple of mr and nc of nr.
+// lives in L3. mc is a multiple of mr and nc of both tile widths (16, 32).
+// The AVX-512 tile (nr = 32) doubles the B micro-panel to 32 KiB, still
+// inside the 48 KiB L1 of the cores it is chosen on.
 const (
 	kcBlock = 256
 	mcBlock = 144
-	ncBlock = 4080
+	ncBlock = 4064
 )
 
 // parallelMinWork is the m·n·k each goroutine of a split product must get;
@@ -46,7 +48,7 @@ func threads() int {
 type gemmScratch struct {
 	a    []float32 // packed mc×kc block of alpha·op(A), mr-row panels
 	b    []float32 // packed kc×nc block of op(B), nr-column panels
-	tile [mr * nr]float32
+	tile [mr * maxNR]float32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(gemmScratch) }}
@@ -67,6 +69,13 @@ func grow(s []float32, n int) []float32 {
 // to GOMAXPROCS goroutines (see SetMaxThreads); each goroutine owns whole
 // blocks of C and its own packing buffers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Current().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Sgemm is the package-level Sgemm on the kernels of l: the 6×16 tile
+// (Go twin or AVX2) or the 6×32 tile (AVX-512).
+func (l ISA) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	l.check()
 	CheckSgemm("asm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
@@ -75,7 +84,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleRows(m, n, beta, c, ldc)
 		return
 	}
-	g := gemm{transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 
 	t, work := threads(), m*n*k
 	if work < parallelMinWork*2 || t < 2 {
@@ -134,9 +143,9 @@ func (g gemm) runParallel(m, n, t int) {
 			i0, i1 := split(m, t, w, mr)
 			g.run(i0, i1, 0, n)
 		})
-	case n >= t*4*nr:
+	case n >= t*4*g.nr:
 		parallel(t, func(w int) {
-			j0, j1 := split(n, t, w, nr)
+			j0, j1 := split(n, t, w, g.nr)
 			g.run(0, m, j0, j1)
 		})
 	default:
@@ -190,6 +199,8 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 
 // gemm is one Sgemm call; run computes a block of C.
 type gemm struct {
+	isa            ISA
+	nr             int // tile width: tileNR(isa)
 	transA, transB bool
 	k              int
 	alpha          float32
@@ -216,7 +227,7 @@ func (g *gemm) run(i0, i1, j0, j1 int) {
 	}
 	for jc := j0; jc < j1; jc += ncBlock {
 		nb := min(ncBlock, j1-jc)
-		nbPad := (nb + nr - 1) / nr * nr
+		nbPad := (nb + g.nr - 1) / g.nr * g.nr
 		for pc := 0; pc < g.k; pc += kcBlock {
 			kb := min(kcBlock, g.k-pc)
 			s.b = grow(s.b, kb*nbPad)
@@ -239,7 +250,7 @@ func (g *gemm) run(i0, i1, j0, j1 int) {
 // macro multiplies the packed A block (mb rows) by the packed B block (nb
 // columns) into C at (ic, jc), one register tile at a time.
 func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
-	ldc := g.ldc
+	ldc, nr := g.ldc, g.nr
 	for jr := 0; jr < nb; jr += nr {
 		bp := s.b[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
@@ -248,11 +259,11 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 			mt := min(mr, mb-ir)
 			off := (ic+ir)*ldc + jc + jr
 			if mt == mr && nt == nr {
-				sgemmKernel(kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
+				sgemmKernel(g.isa, kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
 				continue
 			}
 			// Edge tile: compute into scratch, merge the valid part.
-			sgemmKernel(kb, ap, bp, s.tile[:], nr, 0)
+			sgemmKernel(g.isa, kb, ap, bp, s.tile[:mr*nr], nr, 0)
 			for i := 0; i < mt; i++ {
 				crow := g.c[off+i*ldc : off+i*ldc+nt]
 				trow := s.tile[i*nr : i*nr+nt]
@@ -279,7 +290,7 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 		rows := min(mr, mb-q)
 		if !g.transA {
 			if rows == mr {
-				packA6(dst[q*kb:q*kb+kb*mr+2], a[(ic+q)*lda+pc:], lda, kb, alpha)
+				packA6(g.isa, dst[q*kb:q*kb+kb*mr+2], a[(ic+q)*lda+pc:], lda, kb, alpha)
 				continue
 			}
 			for r := 0; r < mr; r++ {
@@ -298,7 +309,7 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 		}
 		// op(A)[i][p] = a[p*lda+i]: each column p holds mr contiguous floats.
 		if rows == mr {
-			packAT6(panel, a[pc*lda+ic+q:], lda, kb, alpha)
+			packAT6(g.isa, panel, a[pc*lda+ic+q:], lda, kb, alpha)
 			continue
 		}
 		for p := 0; p < kb; p++ {
@@ -316,7 +327,7 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 // panel q holds columns jc+q·nr.., element (p, j) at dst[q·kb + p·nr + j];
 // columns past nb are zero.
 func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
-	b, ldb := g.b, g.ldb
+	b, ldb, nr := g.b, g.ldb, g.nr
 	for q := 0; q < nb; q += nr {
 		panel := dst[q*kb : q*kb+kb*nr]
 		cols := min(nr, nb-q)
@@ -324,7 +335,7 @@ func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
 			if cols == nr {
 				for p := 0; p < kb; p++ {
 					off := (pc+p)*ldb + jc + q
-					*(*[nr]float32)(panel[p*nr : p*nr+nr]) = *(*[nr]float32)(b[off : off+nr])
+					copyRow(panel[p*nr:p*nr+nr], b[off:off+nr])
 				}
 				continue
 			}
@@ -337,7 +348,7 @@ func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
 		}
 		// op(B)[p][j] = b[j*ldb+p]: gather column j from row j of b.
 		if cols == nr {
-			packBT16(panel, b[(jc+q)*ldb+pc:], ldb, kb)
+			packBT(g.isa, panel, b[(jc+q)*ldb+pc:], ldb, kb)
 			continue
 		}
 		for j := 0; j < nr; j++ {
@@ -353,4 +364,14 @@ func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
 			}
 		}
 	}
+}
+
+// copyRow copies one nr-float row of B into a panel (16 or 32 floats, as
+// fixed-size array copies: copy would call runtime.memmove per row).
+func copyRow(dst, src []float32) {
+	if len(dst) == 32 {
+		*(*[32]float32)(dst) = *(*[32]float32)(src)
+		return
+	}
+	*(*[16]float32)(dst) = *(*[16]float32)(src)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -155,7 +156,7 @@ func TestSgemmLarge(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	shapes := [][3]int{
 		{mcBlock + 7, 45, kcBlock + 3}, // several mc and kc blocks, row split
-		{2*mcBlock + mr, 2 * nr, 2 * kcBlock},
+		{2*mcBlock + mr, 2 * nr512, 2 * kcBlock},
 		{10, 700, 100},       // small m: column split
 		{50, 3, 1000},        // tall k, thin n
 		{7, ncBlock + 21, 9}, // more than one nc block
@@ -220,58 +221,75 @@ func TestSgemmThreadsAgree(t *testing.T) {
 	}
 }
 
-// TestSgemmKernel tests the micro-kernel against its twin and a float64
-// reference for every kc up to 40 and both update modes.
+// microKernel is one micro-kernel under test: an ISA's, or the 6×32 twin.
+type microKernel struct {
+	name string
+	nr   int
+	run  func(kc int, a, b, c []float32, ldc int, beta float32)
+}
+
+func microKernels(t testing.TB) []microKernel {
+	var ks []microKernel
+	for _, l := range paths(t) {
+		ks = append(ks, microKernel{l.String(), tileNR(l), func(kc int, a, b, c []float32, ldc int, beta float32) {
+			sgemmKernel(l, kc, a, b, c, ldc, beta)
+		}})
+	}
+	return append(ks, microKernel{"twin32", nr512, sgemmKernel32Generic})
+}
+
+// TestSgemmKernel tests every micro-kernel (6×16 twin and AVX2, 6×32 twin
+// and AVX-512) against a float64 reference for every kc up to 40 and both
+// update modes.
 func TestSgemmKernel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	for _, asm := range paths(t) {
-		onPath(asm, func() {
-			for kc := 1; kc <= 40; kc++ {
-				for _, beta := range scalars {
-					a := randVec(rng, kc*mr, kc%8)
-					b := randVec(rng, kc*nr, (kc+1)%8)
-					ldc := nr + kc%3
-					buf, c := guarded32((mr-1)*ldc+nr, kc%8)
-					for i := range c {
-						c[i] = float32(rng.Float64()*2 - 1)
-					}
-					if beta == 0 {
-						for i := range c {
-							c[i] = float32(math.NaN())
-						}
-					}
-					c0 := append([]float32(nil), c...)
-					sgemmKernel(kc, a, b, c, ldc, beta)
-					for i := 0; i < mr; i++ {
-						for j := 0; j < ldc && i*ldc+j < len(c); j++ {
-							got := c[i*ldc+j]
-							if j >= nr {
-								if math.Float32bits(got) != math.Float32bits(c0[i*ldc+j]) {
-									t.Fatalf("%s kc=%d: gap element (%d,%d) changed", pathName(asm), kc, i, j)
-								}
-								continue
-							}
-							var s, abs float64
-							for p := 0; p < kc; p++ {
-								v := float64(a[p*mr+i]) * float64(b[p*nr+j])
-								s += v
-								abs += math.Abs(v)
-							}
-							tol := float64(kc+1) * u32 * abs
-							if beta != 0 {
-								bc := float64(beta) * float64(c0[i*ldc+j])
-								s += bc
-								tol += 2 * u32 * (math.Abs(bc) + math.Abs(s))
-							}
-							if !(math.Abs(float64(got)-s) <= tol) {
-								t.Fatalf("%s kc=%d beta=%v: (%d,%d) = %v want %v", pathName(asm), kc, beta, i, j, got, s)
-							}
-						}
-					}
-					checkGuard32(t, buf, kc%8, len(c))
+	for _, mk := range microKernels(t) {
+		nr := mk.nr
+		for kc := 1; kc <= 40; kc++ {
+			for _, beta := range scalars {
+				a := randVec(rng, kc*mr, kc%8)
+				b := randVec(rng, kc*nr, (kc+1)%8)
+				ldc := nr + kc%3
+				buf, c := guarded32((mr-1)*ldc+nr, kc%8)
+				for i := range c {
+					c[i] = float32(rng.Float64()*2 - 1)
 				}
+				if beta == 0 {
+					for i := range c {
+						c[i] = float32(math.NaN())
+					}
+				}
+				c0 := append([]float32(nil), c...)
+				mk.run(kc, a, b, c, ldc, beta)
+				for i := 0; i < mr; i++ {
+					for j := 0; j < ldc && i*ldc+j < len(c); j++ {
+						got := c[i*ldc+j]
+						if j >= nr {
+							if math.Float32bits(got) != math.Float32bits(c0[i*ldc+j]) {
+								t.Fatalf("%s kc=%d: gap element (%d,%d) changed", mk.name, kc, i, j)
+							}
+							continue
+						}
+						var s, abs float64
+						for p := 0; p < kc; p++ {
+							v := float64(a[p*mr+i]) * float64(b[p*nr+j])
+							s += v
+							abs += math.Abs(v)
+						}
+						tol := float64(kc+1) * u32 * abs
+						if beta != 0 {
+							bc := float64(beta) * float64(c0[i*ldc+j])
+							s += bc
+							tol += 2 * u32 * (math.Abs(bc) + math.Abs(s))
+						}
+						if !(math.Abs(float64(got)-s) <= tol) {
+							t.Fatalf("%s kc=%d beta=%v: (%d,%d) = %v want %v", mk.name, kc, beta, i, j, got, s)
+						}
+					}
+				}
+				checkGuard32(t, buf, kc%8, len(c))
 			}
-		})
+		}
 	}
 }
 
@@ -374,7 +392,7 @@ func TestPackA6(t *testing.T) {
 					lda := kb + kb%3
 					a := randMat(rng, mr, kb, lda, kb%8)
 					buf, panel := guarded32(kb*mr+2, (kb+3)%8)
-					packA6(panel, a, lda, kb, alpha)
+					packA6(asm, panel, a, lda, kb, alpha)
 					for p := 0; p < kb; p++ {
 						for r := 0; r < mr; r++ {
 							if got, want := panel[p*mr+r], alpha*a[r*lda+p]; got != want {
@@ -402,7 +420,7 @@ func TestPackAT6(t *testing.T) {
 					lda := mr + kb%5
 					a := randMat(rng, kb, mr, lda, kb%8)
 					buf, panel := guarded32(kb*mr, (kb+3)%8)
-					packAT6(panel, a, lda, kb, alpha)
+					packAT6(asm, panel, a, lda, kb, alpha)
 					for p := 0; p < kb; p++ {
 						for r := 0; r < mr; r++ {
 							if got, want := panel[p*mr+r], alpha*a[p*lda+r]; got != want {
@@ -417,25 +435,37 @@ func TestPackAT6(t *testing.T) {
 	}
 }
 
-// TestPackBT16 checks the transposing sixteen-row packing of op(B) = Bᵀ.
-func TestPackBT16(t *testing.T) {
+// TestPackBT checks the transposing packing of op(B) = Bᵀ for each ISA's
+// tile width (16 rows for the twin and AVX2, 32 for AVX-512) and the
+// twin at both widths.
+func TestPackBT(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
-	for _, asm := range paths(t) {
-		onPath(asm, func() {
-			for kb := 1; kb <= 40; kb++ {
-				ldb := kb + kb%3
-				b := randMat(rng, nr, kb, ldb, kb%8)
-				buf, panel := guarded32(kb*nr, (kb+3)%8)
-				packBT16(panel, b, ldb, kb)
-				for p := 0; p < kb; p++ {
-					for j := 0; j < nr; j++ {
-						if got, want := panel[p*nr+j], b[j*ldb+p]; got != want {
-							t.Fatalf("%s kb=%d: panel(%d,%d) = %v want %v", pathName(asm), kb, p, j, got, want)
-						}
+	type packer struct {
+		name string
+		rows int
+		run  func(panel, b []float32, ldb, kb int)
+	}
+	var ps []packer
+	for _, l := range paths(t) {
+		ps = append(ps, packer{l.String(), tileNR(l), func(panel, b []float32, ldb, kb int) { packBT(l, panel, b, ldb, kb) }})
+	}
+	for _, rows := range []int{nr, nr512} {
+		ps = append(ps, packer{"twin" + strconv.Itoa(rows), rows, func(panel, b []float32, ldb, kb int) { packBTGeneric(rows, panel, b, ldb, kb) }})
+	}
+	for _, pk := range ps {
+		for kb := 1; kb <= 40; kb++ {
+			ldb := kb + kb%3
+			b := randMat(rng, pk.rows, kb, ldb, kb%8)
+			buf, panel := guarded32(kb*pk.rows, (kb+3)%8)
+			pk.run(panel, b, ldb, kb)
+			for p := 0; p < kb; p++ {
+				for j := 0; j < pk.rows; j++ {
+					if got, want := panel[p*pk.rows+j], b[j*ldb+p]; got != want {
+						t.Fatalf("%s kb=%d: panel(%d,%d) = %v want %v", pk.name, kb, p, j, got, want)
 					}
 				}
-				checkGuard32(t, buf, (kb+3)%8, kb*nr)
 			}
-		})
+			checkGuard32(t, buf, (kb+3)%8, kb*pk.rows)
+		}
 	}
 }

@@ -1,9 +1,12 @@
 package asm
 
 // Register tile of the GEMM micro-kernel: mr rows of C by nr columns.
+// nr512 is the width of the AVX-512 tile and maxNR the widest tile.
 const (
-	mr = 6
-	nr = 16
+	mr    = 6
+	nr    = 16
+	nr512 = 32
+	maxNR = nr512
 )
 
 // sgemmKernelGeneric is the pure-Go twin of sgemmKernelAVX2: with packed
@@ -27,6 +30,36 @@ func sgemmKernelGeneric(kc int, a, b, c []float32, ldc int, beta float32) {
 	}
 	for i := range acc {
 		row := (*[nr]float32)(c[i*ldc : i*ldc+nr])
+		if beta == 0 {
+			*row = acc[i]
+			continue
+		}
+		for j := range row {
+			row[j] = acc[i][j] + beta*row[j]
+		}
+	}
+}
+
+// sgemmKernel32Generic is the pure-Go twin of sgemmKernel6x32AVX512: the
+// loop of sgemmKernelGeneric with b kc×32 (element (p, j) at b[p*32+j]) and
+// a 6×32 tile.
+func sgemmKernel32Generic(kc int, a, b, c []float32, ldc int, beta float32) {
+	var acc [mr][nr512]float32
+	a = a[:kc*mr]
+	b = b[:kc*nr512]
+	for p := 0; p < kc; p++ {
+		bp := (*[nr512]float32)(b[p*nr512 : p*nr512+nr512])
+		ap := (*[mr]float32)(a[p*mr : p*mr+mr])
+		for i := range ap {
+			ai := ap[i]
+			row := &acc[i]
+			for j := range bp {
+				row[j] += ai * bp[j]
+			}
+		}
+	}
+	for i := range acc {
+		row := (*[nr512]float32)(c[i*ldc : i*ldc+nr512])
 		if beta == 0 {
 			*row = acc[i]
 			continue

@@ -2,6 +2,9 @@
 
 package asm
 
-func sgemmKernel(kc int, a, b, c []float32, ldc int, beta float32) {
+// tileNR is the width of the register tile: the Go twin's 16 whatever l.
+func tileNR(ISA) int { return nr }
+
+func sgemmKernel(_ ISA, kc int, a, b, c []float32, ldc int, beta float32) {
 	sgemmKernelGeneric(kc, a, b, c, ldc, beta)
 }

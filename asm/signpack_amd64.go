@@ -12,12 +12,25 @@ package asm
 //go:noescape
 func signPackAVX2(m, k, l int, p []float32, ldp int, codes []uint32)
 
-func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
-	if useAsm.Load() {
-		raceReadRows32(m, k*l, p, ldp)
-		raceWriteU32(codes[:m*l])
-		signPackAVX2(m, k, l, p, ldp, codes)
+// signPackAVX512 makes each code directly: the k projections of a code
+// (k ≤ 16: one zmm, else two) are compared with zero under a mask of k
+// lanes (vcmpps into a k register, ordered "0 < p", masked-out lanes
+// neither read nor set) and the mask register is the code (kmovw). Generated
+// by _gen (elementwise.go); twin SignPackGeneric.
+//
+//go:noescape
+func signPackAVX512(m, k, l int, p []float32, ldp int, codes []uint32)
+
+func signPack(isa ISA, m, k, l int, p []float32, ldp int, codes []uint32) {
+	if isa == Go {
+		SignPackGeneric(m, k, l, p, ldp, codes)
 		return
 	}
-	SignPackGeneric(m, k, l, p, ldp, codes)
+	raceReadRows32(m, k*l, p, ldp)
+	raceWriteU32(codes[:m*l])
+	if isa == AVX512 {
+		signPackAVX512(m, k, l, p, ldp, codes)
+		return
+	}
+	signPackAVX2(m, k, l, p, ldp, codes)
 }

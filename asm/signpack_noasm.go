@@ -2,6 +2,6 @@
 
 package asm
 
-func signPack(m, k, l int, p []float32, ldp int, codes []uint32) {
+func signPack(_ ISA, m, k, l int, p []float32, ldp int, codes []uint32) {
 	SignPackGeneric(m, k, l, p, ldp, codes)
 }

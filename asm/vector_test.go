@@ -262,3 +262,41 @@ func TestNoAsmEnv(t *testing.T) {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
+
+// TestChoose checks the selection rule: AVX-512 where supported and it
+// pays, else AVX2, else Go; and that NTKLSH_NOASM=1 wins.
+func TestChoose(t *testing.T) {
+	yes := func() (bool, string) { return true, "pays" }
+	no := func() (bool, string) { return false, "does not pay" }
+	for _, c := range []struct {
+		s    [numISA]bool
+		pays func() (bool, string)
+		want ISA
+	}{
+		{[numISA]bool{true, true, true}, yes, AVX512},
+		{[numISA]bool{true, true, true}, no, AVX2},
+		{[numISA]bool{true, true, false}, yes, AVX2},
+		{[numISA]bool{true, false, false}, yes, Go},
+	} {
+		if got, why := choose(c.s, c.pays); got != c.want {
+			t.Errorf("choose(%v) = %s (%s), want %s", c.s, got, why, c.want)
+		}
+	}
+	if isaAtStart(AVX512, "1") != Go || isaAtStart(AVX512, "") != AVX512 || isaAtStart(AVX2, "0") != AVX2 {
+		t.Error("isaAtStart does not follow NTKLSH_NOASM")
+	}
+	p, why := Preferred()
+	t.Logf("preferred here: %s (%s)", p, why)
+}
+
+// TestISAMethodsPanicUnsupported checks that an ISA's kernels refuse to run
+// where it is not supported (rather than hitting an illegal instruction).
+func TestISAMethodsPanicUnsupported(t *testing.T) {
+	for l := AVX2; l < numISA; l++ {
+		if ok, _ := SupportedISA(l); ok {
+			continue
+		}
+		mustPanic(t, l.String()+".Dot", func() { l.Dot(nil, nil) })
+		mustPanic(t, "SetISA("+l.String()+")", func() { SetISA(l) })
+	}
+}

@@ -4,43 +4,67 @@ package kernels
 
 import "github.com/ntklsh/ntklsh/asm"
 
-// avx2Backend runs every primitive on the AVX2+FMA assembly kernels of
-// package asm (6×16 FMA GEMM micro-kernel with packing and cache blocking,
-// float64-accumulating reductions, vcmpps/vmovmskps sign packing).
-type avx2Backend struct{}
+// isaBackend runs every primitive on one assembly ISA of package asm,
+// pinned (asm.AVX2.Sgemm, …) whatever asm's package-wide choice is.
+type isaBackend struct {
+	name string
+	isa  asm.ISA
+}
 
-func init() {
-	Register(avx2Backend{}, 10, func() (bool, string) {
-		ok, why := asm.Supported()
+// avx2 runs the AVX2+FMA kernels (6×16 FMA GEMM micro-kernel with packing
+// and cache blocking, float64-accumulating reductions, vcmpps/vmovmskps sign
+// packing); avx512 the AVX-512 ones (6×32 micro-kernel, zmm reductions and
+// element-wise loops with mask-register tails, vcmpps→kmov sign packing).
+var (
+	avx2   = isaBackend{"avx2", asm.AVX2}
+	avx512 = isaBackend{"avx512", asm.AVX512}
+)
+
+// isaUsable says whether l's kernels can run: supported here and not
+// switched off by NTKLSH_NOASM=1.
+func isaUsable(l asm.ISA) func() (bool, string) {
+	return func() (bool, string) {
+		ok, why := asm.SupportedISA(l)
 		if ok && !asm.Enabled() {
 			return false, "assembly disabled (" + asm.NoAsmEnv + "=1)"
 		}
 		return ok, why
+	}
+}
+
+func init() {
+	Register(avx2, 10, isaUsable(asm.AVX2))
+	// AVX-512 ranks above AVX2 but is chosen automatically only where asm
+	// says it pays (asm.Preferred); NTKLSH_KERNELS=avx512 forces it on any
+	// CPU that supports it.
+	RegisterAuto(avx512, 20, isaUsable(asm.AVX512), func() (bool, string) {
+		l, why := asm.Preferred()
+		return l == asm.AVX512, why
 	})
 }
 
-func (avx2Backend) Name() string { return "avx2" }
+func (b isaBackend) Name() string { return b.name }
 
-func (avx2Backend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	asm.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+func (b isaBackend) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	b.isa.Sgemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 }
 
-func (avx2Backend) Dot(x, y []float32) float64 { return asm.Dot(x, y) }
+func (b isaBackend) Dot(x, y []float32) float64 { return b.isa.Dot(x, y) }
 
-func (avx2Backend) Axpy(alpha float32, x, y []float32) { asm.Axpy(alpha, x, y) }
+func (b isaBackend) Axpy(alpha float32, x, y []float32) { b.isa.Axpy(alpha, x, y) }
 
-func (avx2Backend) RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
-	asm.RowSumSquares(m, n, scale, a, lda, out)
+func (b isaBackend) RowSumSquares(m, n int, scale float64, a []float32, lda int, out []float64) {
+	b.isa.RowSumSquares(m, n, scale, a, lda, out)
 }
 
-func (avx2Backend) RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out []float64) {
-	asm.RowDots(m, n, a, lda, b, ldb, out)
+func (b isaBackend) RowDots(m, n int, a []float32, lda int, bm []float32, ldb int, out []float64) {
+	b.isa.RowDots(m, n, a, lda, bm, ldb, out)
 }
 
-func (avx2Backend) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
-	asm.SignPack(m, k, l, p, ldp, codes)
+func (b isaBackend) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
+	b.isa.SignPack(m, k, l, p, ldp, codes)
 }
 
-func (avx2Backend) ReLU(x, y []float32) { asm.ReLU(x, y) }
+func (b isaBackend) ReLU(x, y []float32) { b.isa.ReLU(x, y) }
 
-func (avx2Backend) ReLUMask(h, g []float32) { asm.ReLUMask(h, g) }
+func (b isaBackend) ReLUMask(h, g []float32) { b.isa.ReLUMask(h, g) }

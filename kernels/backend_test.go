@@ -12,8 +12,8 @@ import (
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// Every usable registered backend (always "generic", "avx2" where the
-// assembly runs) is checked against a float64 reference and against Generic.
+// Every usable registered backend (always "generic", "avx2" and "avx512"
+// where that assembly runs) is checked against a float64 reference and against Generic.
 //
 // Tolerances, u32 = 2⁻²⁴, u64 = 2⁻⁵³:
 //   - Sgemm: |got − ref| ≤ (k+3)·u32·|alpha|·Σ_p|a_ip·b_pj| + 2·u32·(|beta·c| + |ref|);
@@ -45,24 +45,36 @@ func usable(t *testing.T) []kernels.Backend {
 	return bs
 }
 
-func TestAVX2Registered(t *testing.T) {
-	ok, why := asm.Supported()
-	has := slices.Contains(kernels.Names(), "avx2")
-	if ok && !has {
-		t.Fatalf("assembly supported (%s) but no avx2 backend registered", why)
-	}
-	if !ok && has {
-		if _, _, err := kernels.Select("avx2"); err == nil {
-			t.Fatalf("avx2 selectable although the assembly is not supported: %s", why)
+// TestISARegistered checks that avx2 and avx512 are registered and
+// selectable exactly where asm supports them, and that automatic selection
+// follows asm.Preferred (avx512 only where it pays).
+func TestISARegistered(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		isa  asm.ISA
+	}{{"avx2", asm.AVX2}, {"avx512", asm.AVX512}} {
+		ok, why := asm.SupportedISA(c.isa)
+		has := slices.Contains(kernels.Names(), c.name)
+		if ok && !has {
+			t.Fatalf("%s supported (%s) but not registered", c.name, why)
+		}
+		_, _, err := kernels.Select(c.name)
+		if !ok && err == nil {
+			t.Fatalf("%s selectable although not supported: %s", c.name, why)
+		}
+		if ok && os.Getenv(asm.NoAsmEnv) != "1" && err != nil {
+			t.Fatalf("%s supported but not selectable: %v", c.name, err)
 		}
 	}
-	if ok && os.Getenv(asm.NoAsmEnv) != "1" {
+	if ok, _ := asm.Supported(); ok && os.Getenv(asm.NoAsmEnv) != "1" {
+		pref, why := asm.Preferred()
 		b, _, err := kernels.Select("auto")
-		if err != nil || b.Name() != "avx2" {
-			t.Fatalf("auto selection gave %v, %v; want avx2", b, err)
+		if err != nil || b.Name() != pref.String() {
+			t.Fatalf("auto selection gave %v, %v; want %s (%s)", b, err, pref, why)
 		}
 	}
-	t.Logf("backends: %v; asm: %v (%s)", kernels.Names(), ok, why)
+	pref, why := asm.Preferred()
+	t.Logf("backends: %v; preferred %s: %s", kernels.Names(), pref, why)
 }
 
 func randMat(rng *rand.Rand, rows, cols, ld int) []float32 {
@@ -280,7 +292,7 @@ func TestSignPackEquivalence(t *testing.T) {
 }
 
 // TestReLUKernels checks every backend with vector ReLU kernels against the
-// reference loops (exact, NaN for NaN), and that avx2 has them.
+// reference loops (exact, NaN for NaN), and that avx2 and avx512 have them.
 func TestReLUKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), math.Float32frombits(0xffc00000),
@@ -295,8 +307,8 @@ func TestReLUKernels(t *testing.T) {
 	for _, b := range usable(t) {
 		k, ok := b.(kernels.ReLUKernels)
 		if !ok {
-			if b.Name() == "avx2" {
-				t.Errorf("avx2 backend lost its ReLU kernels")
+			if b.Name() == "avx2" || b.Name() == "avx512" {
+				t.Errorf("%s backend lost its ReLU kernels", b.Name())
 			}
 			continue
 		}

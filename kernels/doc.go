@@ -9,9 +9,15 @@
 // Implementations: Generic, in pure Go (GEMM through gonum's native BLAS,
 // which uses every core; the vector primitives through the pure-Go twins of
 // package asm, which are the reference loops), always available; "avx2"
-// (avx2.go), the AVX2+FMA assembly kernels of package asm, registered when
-// built for amd64 with gc and without the noasm or purego tag and usable when cpuid reports AVX2 and FMA3 with OS YMM
-// support; and "cuda" (package cuda, build tag cuda), never chosen
+// and "avx512" (avx2.go), the AVX2+FMA and AVX-512 assembly kernels of
+// package asm pinned to that ISA, registered when built for amd64 with gc
+// and without the noasm or purego tag, "avx2" usable when cpuid reports
+// AVX2 and FMA3 with OS YMM support, "avx512" when it also reports AVX-512
+// F/VL/BW/DQ (and BMI2) with OS ZMM and opmask support. avx512 ranks above
+// avx2 but automatic selection takes it only where asm.Preferred says
+// 512-bit code pays (Intel Ice Lake and later; not Skylake-SP/Cascade Lake,
+// AMD Zen 4 or unmeasured CPUs), else avx2; NTKLSH_KERNELS=avx512 forces it
+// wherever it is supported; and "cuda" (package cuda, build tag cuda), never chosen
 // automatically. Select picks a backend once at start-up by priority, unless
 // the NTKLSH_KERNELS environment variable (or --kernels) names one; the
 // assembly can also be switched off with NTKLSH_NOASM=1, -tags noasm or

@@ -13,7 +13,7 @@ import (
 )
 
 // EnvVar names the environment variable that forces a backend by name
-// ("generic", "avx2", "cuda").
+// ("generic", "avx2", "avx512", "cuda").
 const EnvVar = "NTKLSH_KERNELS"
 
 // candidate is a registered backend with the function that says whether it
@@ -22,11 +22,14 @@ type candidate struct {
 	backend  Backend
 	priority int
 	usable   func() (bool, string)
+	// auto, when set, says whether automatic selection may pick the
+	// backend (it can run but does not pay everywhere, as AVX-512).
+	auto func() (bool, string)
 }
 
 var (
 	regMu    sync.Mutex
-	registry = map[string]candidate{"generic": {Generic, 0, genericUsable}}
+	registry = map[string]candidate{"generic": {Generic, 0, genericUsable, nil}}
 )
 
 // genericUsable says that Generic always runs and, when the assembly cannot,
@@ -45,7 +48,15 @@ func genericUsable() (bool, string) {
 func Register(b Backend, priority int, usable func() (ok bool, why string)) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	registry[b.Name()] = candidate{b, priority, usable}
+	registry[b.Name()] = candidate{b, priority, usable, nil}
+}
+
+// RegisterAuto is Register for a backend that automatic selection picks
+// only where auto also says yes; forcing it by name needs only usable.
+func RegisterAuto(b Backend, priority int, usable, auto func() (ok bool, why string)) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry[b.Name()] = candidate{b, priority, usable, auto}
 }
 
 // Names lists the registered backends, best first.
@@ -75,6 +86,11 @@ func Select(name string) (Backend, string, error) {
 		var best *candidate
 		var why string
 		for _, c := range registry {
+			if c.auto != nil {
+				if ok, _ := c.auto(); !ok {
+					continue
+				}
+			}
 			if ok, w := c.usable(); ok && (best == nil || c.priority > best.priority) {
 				c := c
 				best, why = &c, w
@@ -121,11 +137,11 @@ func Default() (Backend, string, error) {
 func CPUInfo() string {
 	c := cpuid.CPU
 	var feats []string
-	for _, f := range []cpuid.FeatureID{cpuid.SSE4, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512VL} {
+	for _, f := range []cpuid.FeatureID{cpuid.SSE4, cpuid.AVX, cpuid.AVX2, cpuid.FMA3, cpuid.AVX512F, cpuid.AVX512VL, cpuid.AVX512BW, cpuid.AVX512DQ} {
 		if c.Supports(f) {
 			feats = append(feats, f.String())
 		}
 	}
-	return fmt.Sprintf("%s; %d physical cores, %d logical; vendor %s; features: %s",
-		c.BrandName, c.PhysicalCores, c.LogicalCores, c.VendorString, strings.Join(feats, " "))
+	return fmt.Sprintf("%s; %d physical cores, %d logical; vendor %s, family %d, model %#x; features: %s",
+		c.BrandName, c.PhysicalCores, c.LogicalCores, c.VendorString, c.Family, c.Model, strings.Join(feats, " "))
 }

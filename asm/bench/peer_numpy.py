@@ -28,6 +28,19 @@ def timeit(f, reps):
 def main():
     print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"))
     np.show_config()
+    try:
+        import ctypes
+        for lib in ("libopenblas.so.0", "libopenblasp.so.0"):
+            try:
+                so = ctypes.CDLL(lib)
+            except OSError:
+                continue
+            so.openblas_get_config.restype = ctypes.c_char_p
+            so.openblas_get_corename.restype = ctypes.c_char_p
+            print("OpenBLAS config:", so.openblas_get_config().decode(), "core:", so.openblas_get_corename().decode())
+            break
+    except Exception as e:  # noqa: BLE001
+        print("openblas_get_config unavailable:", e)
     sys.stdout.flush()
     rng = np.random.default_rng(1)
 
@@ -42,6 +55,23 @@ def main():
     ]:
         best, med = timeit(f, 20)
         print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s" % (name, best, med, flops / best / 1e9))
+
+    # The engine's shapes (see BenchmarkSgemmEngine): a training step at
+    # batch 32 and the rehash at batch 256, width 1024.
+    for name, (m, nn, k, ta, tb) in [
+        ("train fwd NT 32x1024x1024", (32, 1024, 1024, False, True)),
+        ("train dX NN 32x1024x1024", (32, 1024, 1024, False, False)),
+        ("train dW TN 1024x1024x32", (1024, 1024, 32, True, False)),
+        ("rehash fwd NT 256x1024x1024", (256, 1024, 1024, False, True)),
+        ("rehash proj NT 256x128x1024", (256, 128, 1024, False, True)),
+        ("rehash vh NT 128x1024x1024", (128, 1024, 1024, False, True)),
+    ]:
+        A = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
+        B = rng.uniform(-1, 1, (nn, k) if tb else (k, nn)).astype(np.float32)
+        opA = (lambda A=A: A.T) if ta else (lambda A=A: A)
+        opB = (lambda B=B: B.T) if tb else (lambda B=B: B)
+        best, med = timeit(lambda: opA() @ opB(), 40)
+        print("%-28s best %.6f s  median %.6f s  %.2f GFLOP/s" % (name, best, med, 2.0 * m * nn * k / best / 1e9))
 
     # Dense SRP hashing: N=4096 vectors, P=16384, 128 projections.
     N, P, R = 4096, 16384, 128

@@ -21,6 +21,11 @@ func addChain(iters int) int
 //go:noescape
 func fmaBlock(iters int)
 
+// fmaBlock512 is fmaBlock on zmm registers (iters × 120 × 32 flops).
+//
+//go:noescape
+func fmaBlock512(iters int)
+
 func best(f func()) time.Duration {
 	b := time.Duration(1 << 62)
 	for i := 0; i < 7; i++ {
@@ -49,4 +54,10 @@ func main() {
 	gf := float64(iters) * 120 * 16 / d.Seconds() / 1e9
 	fmt.Printf("ymm FMA throughput: %.2f GFLOP/s = %.2f FMA instructions per cycle at %.3f GHz\n", gf, gf/16/ghz, ghz)
 	fmt.Printf("peak 2 FMA × 8 lanes × 2 flops × %.3f GHz = %.2f GFLOP/s\n", ghz, 32*ghz)
+	if !cpuid.CPU.Supports(cpuid.AVX512F) {
+		return
+	}
+	d = best(func() { fmaBlock512(iters) })
+	gf = float64(iters) * 120 * 32 / d.Seconds() / 1e9
+	fmt.Printf("zmm FMA throughput: %.2f GFLOP/s = %.2f FMA instructions per cycle at %.3f GHz\n", gf, gf/32/ghz, ghz)
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// packBT emits packBT{rows}AVX2: kb columns of rows rows of B (row stride
+// ldb floats) transposed into a panel of rows floats per column. Eight
+// columns at a time each group of eight rows is transposed in ymm
+// registers (vunpcklps/vunpckhps, vshufps, vperm2f128); the last kb mod 8
+// columns go one float per row.
+func packBT(rows int) {
+	name := fmt.Sprintf("packBT%dAVX2", rows)
+	TEXT(name, NOSPLIT, "func(kb int, b *float32, ldb int, panel *float32)")
+	Doc(fmt.Sprintf("%s packs kb columns of %d rows of b transposed into panel[p*%d+j] (see packbt_amd64.go).", name, rows, rows))
+	kb := Load(Param("kb"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	dst := Mem{Base: Load(Param("panel"), GP64())}
+	groups := rows / 8
+	base := make([]GPVirtual, groups)
+	base[0] = Load(Param("b"), GP64()).(GPVirtual)
+	for g := 1; g < groups; g++ {
+		base[g] = GP64()
+		LEAQ(Mem{Base: base[g-1], Index: ldb, Scale: 8}, base[g])
+	}
+	// Row r of a group is at base + r·ldb: multiples 3, 5, 6, 7 need a
+	// register each.
+	mul := map[int]GPVirtual{}
+	for _, f := range []int{3, 5, 6, 7} {
+		r := GP64()
+		IMUL3Q(U32(f), ldb, r)
+		mul[f] = r
+	}
+	rowAddr := func(g, r int) Mem {
+		m := Mem{Base: base[g]}
+		switch r {
+		case 0:
+		case 1, 2, 4:
+			m.Index, m.Scale = ldb, uint8(r)
+		default:
+			m.Index, m.Scale = mul[r], 1
+		}
+		return m
+	}
+
+	Label("loop8")
+	CMPQ(kb, U32(8))
+	JL(LabelRef("tail"))
+	for g := 0; g < groups; g++ {
+		Commentf("Rows %d..%d → lanes %d..%d of columns p..p+7.", 8*g, 8*g+7, 8*g, 8*g+7)
+		var v, t [8]VecVirtual
+		for r := range v {
+			v[r] = YMM()
+			VMOVUPS(rowAddr(g, r), v[r])
+		}
+		for i := 0; i < 4; i++ {
+			t[2*i], t[2*i+1] = YMM(), YMM()
+			VUNPCKLPS(v[2*i+1], v[2*i], t[2*i])
+			VUNPCKHPS(v[2*i+1], v[2*i], t[2*i+1])
+		}
+		var s [8]VecVirtual
+		for h := 0; h < 2; h++ { // rows 0..3, rows 4..7
+			o := 4 * h
+			for i := 0; i < 2; i++ { // low/high unpack
+				s[o+2*i], s[o+2*i+1] = YMM(), YMM()
+				VSHUFPS(U8(0x44), t[o+2+i], t[o+i], s[o+2*i])
+				VSHUFPS(U8(0xEE), t[o+2+i], t[o+i], s[o+2*i+1])
+			}
+		}
+		// s[c] (c < 4) holds column c of rows 0..3 in its low half and
+		// column c+4 in its high half; s[4+c] the same for rows 4..7.
+		for c := 0; c < 4; c++ {
+			lo, hi := YMM(), YMM()
+			VPERM2F128(U8(0x20), s[4+c], s[c], lo)
+			VMOVUPS(lo, dst.Offset(4*(c*rows+8*g)))
+			VPERM2F128(U8(0x31), s[4+c], s[c], hi)
+			VMOVUPS(hi, dst.Offset(4*((c+4)*rows+8*g)))
+		}
+	}
+	for g := range base {
+		ADDQ(U32(32), base[g])
+	}
+	ADDQ(U32(4*8*rows), dst.Base)
+	SUBQ(U32(8), kb)
+	JMP(LabelRef("loop8"))
+
+	Label("tail")
+	TESTQ(kb, kb)
+	JZ(LabelRef("done"))
+	for g := 0; g < groups; g++ {
+		for r := 0; r < 8; r++ {
+			x := XMM()
+			VMOVSS(rowAddr(g, r), x)
+			VMOVSS(x, dst.Offset(4*(8*g+r)))
+		}
+	}
+	for g := range base {
+		ADDQ(U32(4), base[g])
+	}
+	ADDQ(U32(4*rows), dst.Base)
+	DECQ(kb)
+	JMP(LabelRef("tail"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
