@@ -129,6 +129,104 @@ func TestOneRankBitIdentical(t *testing.T) {
 	}
 }
 
+// unbiasedData is the set and the parameters of the unbiasedness tests:
+// N = 121 rows (shards of unequal sizes for R = 2, 4), the rehash point m0
+// and the query point mq away from it, and the full gradient at mq.
+func unbiasedData(t testing.TB) (ds *data.Dataset, m0, mq *nn.MLP, full []float64) {
+	ds = teacher(t, 121, 5)
+	m0 = model(t, 2)
+	mq = m0.Clone()
+	prng := rand.New(rand.NewPCG(4, 4))
+	for i := range mq.Params {
+		mq.Params[i] += float32(0.05 * prng.NormFloat64())
+	}
+	// Full gradient (1/N) Σ ∇ℓ_i: one "rank" drawing every point with
+	// weight 1.
+	c := Local(1)[0]
+	m := mq.Clone()
+	l := Layout{Ranks: 1, Train: []int{ds.N}, Test: []int{0}, Batch: []int{ds.N}}
+	st := NewStepper(c, be, m, ds, l)
+	cfg := testConfig(engine.SamplerUniform)
+	cfg.Batch = ds.N
+	if err := st.Start(cfg, m.Params); err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, ds.N)
+	w := make([]float64, ds.N)
+	for i := range idx {
+		idx[i], w[i] = i, 1
+	}
+	if _, _, err := st.Step(idx, w, 0); err != nil {
+		t.Fatal(err)
+	}
+	full = make([]float64, len(st.grad))
+	for j, g := range st.grad {
+		full[j] = float64(g)
+	}
+	return ds, m0, mq, full
+}
+
+// drawGradients is one rank's part of the unbiasedness test: it builds the
+// rank's sampler over its shard (rehashed at m0), and draws draws
+// minibatches of B = 6 at mq, all-reducing each one's gradient (a step of
+// learning rate 0); when sum is not nil it accumulates the all-reduced
+// gradients and their squares.
+func drawGradients(c Comm, ds *data.Dataset, m0, mq *nn.MLP, s string, draws int, sum, sum2 []float64) error {
+	r, R := c.Rank(), c.Size()
+	lo, hi := Range(ds.N, r, R)
+	m := m0.Clone()
+	cfg := testConfig(s)
+	cfg.Batch = 6
+	run, err := NewRun(c, be, m, Rows(ds, lo, hi), nil, cfg, "", Options{})
+	if err != nil {
+		return err
+	}
+	if sample.NeedsLinearization(run.Trainer.Sampler()) {
+		if err := run.Trainer.Rehash(); err != nil {
+			return err
+		}
+	}
+	copy(m.Params, mq.Params)
+	st := run.Stepper
+	if err := st.Start(run.Config, m.Params); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(9, uint64(r)))
+	idx := make([]int, run.Config.Batch)
+	w := make([]float64, run.Config.Batch)
+	for d := 0; d < draws; d++ {
+		if err := run.Trainer.Sampler().Draw(rng, m.Params, idx, w); err != nil {
+			return err
+		}
+		if _, _, err := st.Step(idx, w, 0); err != nil {
+			return err
+		}
+		if sum != nil {
+			for j, g := range st.grad {
+				sum[j] += float64(g)
+				sum2[j] += float64(g) * float64(g)
+			}
+		}
+	}
+	return nil
+}
+
+// worstZ is the largest |mean − full|/standard error over the coordinates.
+func worstZ(sum, sum2, full []float64, draws int) float64 {
+	worst := 0.0
+	n := float64(draws)
+	for j := range sum {
+		mean := sum[j] / n
+		v := sum2[j]/n - mean*mean
+		se := math.Sqrt(v/n) + 1e-9
+		worst = math.Max(worst, math.Abs(mean-full[j])/se)
+	}
+	return worst
+}
+
+// unbiasedSamplers are the samplers the unbiasedness tests cover.
+var unbiasedSamplers = []string{engine.SamplerUniform, engine.SamplerLSH, engine.SamplerNTKStatic, engine.SamplerNTKExact}
+
 // TestStratifiedGradientUnbiased: with the parameters held fixed, the mean
 // of many all-reduced minibatch gradients of R ranks, each drawing its m_r
 // points from its own shard's sampler, matches the full gradient of the
@@ -139,96 +237,23 @@ func TestStratifiedGradientUnbiased(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte-Carlo test")
 	}
-	ds := teacher(t, 121, 5)
-	m0 := model(t, 2)
-	// The query point, away from the rehash point m0.
-	mq := m0.Clone()
-	prng := rand.New(rand.NewPCG(4, 4))
-	for i := range mq.Params {
-		mq.Params[i] += float32(0.05 * prng.NormFloat64())
-	}
-	// Full gradient (1/N) Σ ∇ℓ_i: one "rank" drawing every point with
-	// weight 1.
-	P := m0.NumParams()
-	full := make([]float64, P)
-	{
-		c := Local(1)[0]
-		m := mq.Clone()
-		l := Layout{Ranks: 1, Train: []int{ds.N}, Test: []int{0}, Batch: []int{ds.N}}
-		st := NewStepper(c, be, m, ds, l)
-		cfg := testConfig(engine.SamplerUniform)
-		cfg.Batch = ds.N
-		if err := st.Start(cfg, m.Params); err != nil {
-			t.Fatal(err)
-		}
-		idx := make([]int, ds.N)
-		w := make([]float64, ds.N)
-		for i := range idx {
-			idx[i], w[i] = i, 1
-		}
-		if _, _, err := st.Step(idx, w, 0); err != nil {
-			t.Fatal(err)
-		}
-		for j, g := range st.grad {
-			full[j] = float64(g)
-		}
-	}
+	ds, m0, mq, full := unbiasedData(t)
+	P := len(full)
 	for _, R := range []int{2, 4} {
-		for _, s := range []string{engine.SamplerUniform, engine.SamplerLSH, engine.SamplerNTKStatic, engine.SamplerNTKExact} {
+		for _, s := range unbiasedSamplers {
 			const draws = 12000
-			sum := make([]float64, P)
-			sum2 := make([]float64, P)
+			sum, sum2 := make([]float64, P), make([]float64, P)
 			err := onRanks(R, func(c Comm) error {
-				r := c.Rank()
-				lo, hi := Range(ds.N, r, R)
-				m := m0.Clone()
-				cfg := testConfig(s)
-				cfg.Batch = 6
-				run, err := NewRun(c, be, m, Rows(ds, lo, hi), nil, cfg, "", Options{})
-				if err != nil {
-					return err
+				if c.Rank() == 0 {
+					return drawGradients(c, ds, m0, mq, s, draws, sum, sum2)
 				}
-				if sample.NeedsLinearization(run.Trainer.Sampler()) {
-					if err := run.Trainer.Rehash(); err != nil {
-						return err
-					}
-				}
-				copy(m.Params, mq.Params)
-				st := run.Stepper
-				if err := st.Start(run.Config, m.Params); err != nil {
-					return err
-				}
-				rng := rand.New(rand.NewPCG(9, uint64(r)))
-				idx := make([]int, run.Config.Batch)
-				w := make([]float64, run.Config.Batch)
-				for d := 0; d < draws; d++ {
-					if err := run.Trainer.Sampler().Draw(rng, m.Params, idx, w); err != nil {
-						return err
-					}
-					if _, _, err := st.Step(idx, w, 0); err != nil {
-						return err
-					}
-					if r == 0 {
-						for j, g := range st.grad {
-							sum[j] += float64(g)
-							sum2[j] += float64(g) * float64(g)
-						}
-					}
-				}
-				return nil
+				return drawGradients(c, ds, m0, mq, s, draws, nil, nil)
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			worst := 0.0
-			for j := range sum {
-				mean := sum[j] / draws
-				v := sum2[j]/draws - mean*mean
-				se := math.Sqrt(v/draws) + 1e-9
-				worst = math.Max(worst, math.Abs(mean-full[j])/se)
-			}
 			// P = 49 coordinates: |z| > 4.5 anywhere has probability < 4e-4.
-			if worst > 4.5 {
+			if worst := worstZ(sum, sum2, full, draws); worst > 4.5 {
 				t.Errorf("R=%d %s: the mean all-reduced gradient differs from the full gradient by %.1f standard errors", R, s, worst)
 			}
 		}
