@@ -78,12 +78,18 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "ntklsh train: rank %d of %d: %v; aborting the job\n", c.Rank(), c.Size(), le.err)
 		mpi.Abort(1)
 	}
-	mpi.Finalize()
-	if err != nil && c.Rank() != 0 {
-		// Rank 0 reports the shared error.
+	if err != nil {
+		// An error every rank shares: rank 0 reports it, and no rank
+		// exits before it has (mpirun ends the job when the first
+		// rank exits with an error).
+		if c.Rank() == 0 {
+			fmt.Fprintf(stderr, "ntklsh train: %s\n", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		mpi.Barrier()
+		mpi.Finalize()
 		os.Exit(exitCode(err))
 	}
-	return err
+	return mpi.Finalize()
 }
 
 // localError is an error of this rank alone (the others may be waiting

@@ -366,6 +366,9 @@ func TestAgree(t *testing.T) {
 		if err := Agree(c, nil); err != nil {
 			t.Errorf("no failure: %v", err)
 		}
+		if err := Agree(c, errors.New("bad flag")); err == nil || err.Error() != "every rank: bad flag" {
+			t.Errorf("every rank failing alike: %v", err)
+		}
 		return nil
 	})
 }

@@ -164,32 +164,40 @@ func Agree(c Comm, err error) error {
 	if gerr != nil {
 		return gerr
 	}
-	first, n := -1, 0
+	first, n, same := -1, 0, true
 	for r, m := range all {
 		if len(m) > 0 {
 			n++
 			if first < 0 {
 				first = r
 			}
+			same = same && string(m) == string(all[first])
 		}
 	}
 	if first < 0 {
 		return nil
 	}
+	e := &RankError{Rank: first, Failed: n, Err: errors.New(string(all[first]))}
 	if first == c.Rank() && err != nil {
-		return &RankError{Rank: first, Failed: n, Err: err}
+		e.Err = err
 	}
-	return &RankError{Rank: first, Failed: n, Err: errors.New(string(all[first]))}
+	if n == len(all) && same {
+		e.Rank = -1 // every rank, with the same error
+	}
+	return e
 }
 
 // RankError is an error of one rank, as every rank reports it.
 type RankError struct {
-	Rank   int
+	Rank   int // the lowest failing rank; -1 when every rank failed alike
 	Failed int // how many ranks failed
 	Err    error
 }
 
 func (e *RankError) Error() string {
+	if e.Rank < 0 {
+		return fmt.Sprintf("every rank: %v", e.Err)
+	}
 	s := fmt.Sprintf("rank %d: %v", e.Rank, e.Err)
 	if e.Failed > 1 {
 		s += fmt.Sprintf(" (and %d more ranks failed)", e.Failed-1)
