@@ -302,6 +302,10 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 	rep.beginRun(cfg.String(), cfg.Iters)
 	res, err := run.Train(context.Background())
 	rep.endRun()
+	if st := run.Stepper; st.Steps > 0 {
+		rep.event("allreduce", map[string]any{"steps": st.Steps, "seconds": st.AllreduceSeconds, "params": m.NumParams()},
+			fmt.Sprintf("rank 0: %d steps, gradient all-reduce %.4g ms per step (P = %d), %.4g s in all\n", st.Steps, 1e3*st.AllreduceSeconds/float64(st.Steps), m.NumParams(), st.AllreduceSeconds))
+	}
 	if err != nil {
 		var de *engine.DivergedError
 		if errors.As(err, &de) && de.Err != nil {
