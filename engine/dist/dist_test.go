@@ -429,7 +429,10 @@ func TestResumeBitIdentical(t *testing.T) {
 		run.Trainer.CheckpointEvery = 25
 		run.Trainer.OnCheckpoint = func(engine.State) error {
 			st, rs, err := run.State()
-			states[c.Rank()], ranks = st, rs
+			states[c.Rank()] = st
+			if c.Rank() == 0 {
+				ranks = rs
+			}
 			cancel()
 			return err
 		}
