@@ -164,7 +164,18 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
 	fs.StringVar(&f.resumeDir, "resume", "", "continue the run checkpointed in this directory (same flags as the interrupted run)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	if distFlags != nil {
+		distFlags(fs)
+	}
 }
+
+// distFlags and distRun are set by the build with the mpi tag
+// (train_mpi.go): they define the --distributed flags and, when asked for,
+// run the train command on every rank of an MPI job.
+var (
+	distFlags func(fs *flag.FlagSet)
+	distRun   func(o *trainOptions, stdout, stderr io.Writer) (handled bool, err error)
+)
 
 // parseTrain parses and checks the train command's flags.
 func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
@@ -412,6 +423,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if distRun != nil {
+		if handled, err := distRun(o, stdout, stderr); handled {
+			return err
+		}
 	}
 	rep := newReporter(stderr, o.f.quiet, o.f.logFormat == "json")
 	s, err := buildTrain(o, rep)

@@ -1,0 +1,130 @@
+//go:build mpi
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// mpirun runs this binary as the ntklsh command on np ranks.
+func mpirun(t *testing.T, np int, args ...string) *exec.Cmd {
+	t.Helper()
+	if _, err := exec.LookPath("mpirun"); err != nil {
+		t.Skip("mpirun not found (apt-get install openmpi-bin)")
+	}
+	a := []string{"--allow-run-as-root", "-np", fmt.Sprint(np)}
+	if np > 2 {
+		a = append(a, "--oversubscribe")
+	}
+	cmd := exec.Command("mpirun", append(append(a, os.Args[0]), args...)...)
+	cmd.Env = append(os.Environ(), "NTKLSH_RUN_MAIN=1")
+	return cmd
+}
+
+func writeShards(t *testing.T, dir string, ragged int) {
+	t.Helper()
+	for r := 0; r < 2; r++ {
+		var b strings.Builder
+		b.WriteString("y,a,b\n")
+		for i := 0; i < 100; i++ {
+			fmt.Fprintf(&b, "%d,%d,%d\n", (i*7+r)%5, i%3, (i*r)%4)
+		}
+		if r == ragged {
+			b.WriteString("1,2\n")
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("s-%d.csv", r)), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// ntklshLines are the lines of the command's own messages.
+func ntklshLines(out string) []string {
+	var l []string
+	for _, s := range strings.Split(out, "\n") {
+		if strings.HasPrefix(s, "ntklsh ") {
+			l = append(l, s)
+		}
+	}
+	return l
+}
+
+// TestDistributedBadShard: a ragged shard or a missing one stops every
+// rank with one message naming the rank and the file.
+func TestDistributedBadShard(t *testing.T) {
+	dir := t.TempDir()
+	writeShards(t, dir, 1)
+	for _, c := range []struct {
+		np   int
+		want string
+	}{
+		{2, "ntklsh train: rank 1: " + filepath.Join(dir, "s-1.csv") + ":102: has 2 fields, want 3"},
+		{3, "ntklsh train: rank 1: " + filepath.Join(dir, "s-1.csv") + ":102: has 2 fields, want 3"}, // rank 2 has no shard: "(and 1 more ranks failed)"
+	} {
+		cmd := mpirun(t, c.np, "train", "--distributed", "mpi", "--sampler", "uniform", "--data", filepath.Join(dir, "s-{rank}.csv"), "--iters", "20", "--quiet")
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("np %d: no error:\n%s", c.np, out)
+		}
+		lines := ntklshLines(string(out))
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) || c.np == 3 && !strings.HasSuffix(lines[0], "(and 1 more ranks failed)") {
+			t.Errorf("np %d: messages %q, want one starting %q", c.np, lines, c.want)
+		}
+	}
+	writeShards(t, dir, -1)
+	out, err := mpirun(t, 3, "train", "--distributed", "mpi", "--sampler", "uniform", "--data", filepath.Join(dir, "s-{rank}.csv"), "--iters", "20", "--quiet").CombinedOutput()
+	lines := ntklshLines(string(out))
+	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "rank 2: ") || !strings.Contains(lines[0], "s-2.csv: no such file") {
+		t.Errorf("missing shard: %v, messages %q", err, lines)
+	}
+}
+
+var distRunFlags = []string{"train", "--sampler", "lsh", "--syn-n", "1500", "--syn-d", "6", "--hidden", "8", "--batch", "16", "--momentum", "0.5",
+	"--rehash-every", "40", "--eval-every", "50", "--diag-subset", "50", "--quiet"}
+
+// TestDistributedOneRankBitIdentical: mpirun -np 1 ... --distributed mpi
+// ends with the weights of the single-process run.
+func TestDistributedOneRankBitIdentical(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "single"), filepath.Join(dir, "mpi")
+	if out, err := command(append(distRunFlags, "--iters", "150", "--checkpoint", a)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := mpirun(t, 1, append(distRunFlags, "--iters", "150", "--checkpoint", b, "--distributed", "mpi")...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !slices.Equal(params(t, a), params(t, b)) {
+		t.Error("one rank's final weights differ from the single-process run's")
+	}
+}
+
+// TestDistributedResume: a 2-rank run checkpointed at iteration 100 and
+// resumed to 200 ends with the weights of the uninterrupted 2-rank run; a
+// resume with 3 ranks is refused with one message saying how many to use.
+func TestDistributedResume(t *testing.T) {
+	dir := t.TempDir()
+	full, part := filepath.Join(dir, "full"), filepath.Join(dir, "part")
+	if out, err := mpirun(t, 2, append(distRunFlags, "--iters", "200", "--checkpoint", full, "--distributed", "mpi", "--dist-check", "10")...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := mpirun(t, 2, append(distRunFlags, "--iters", "100", "--checkpoint", part, "--distributed", "mpi")...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	out, err := mpirun(t, 3, append(distRunFlags, "--iters", "200", "--resume", part, "--distributed", "mpi")...).CombinedOutput()
+	lines := ntklshLines(string(out))
+	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], "written by a run of 2 ranks") || !strings.Contains(lines[0], "resume it with mpirun -np 2") {
+		t.Errorf("resume with 3 ranks: %v, messages %q", err, lines)
+	}
+	if out, err := mpirun(t, 2, append(distRunFlags, "--iters", "200", "--resume", part, "--distributed", "mpi")...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !slices.Equal(params(t, full), params(t, part)) {
+		t.Error("the resumed 2-rank run's weights differ from the uninterrupted run's")
+	}
+}
