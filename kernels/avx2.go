@@ -44,3 +44,8 @@ func (avx2Backend) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
 func (avx2Backend) ReLU(x, y []float32) { asm.ReLU(x, y) }
 
 func (avx2Backend) ReLUMask(h, g []float32) { asm.ReLUMask(h, g) }
+
+// SgemmThreads implements ThreadLimiter.
+func (avx2Backend) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	asm.SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
