@@ -106,10 +106,11 @@ func (t *Trainer) rehashCost() float64 {
 	return DefaultRehashCost(t.n, t.cfg.Batch, t.cfg.Workers, t.cfg.Background, t.lag)
 }
 
-// estWindow is the estimator's averaging window in iterations: a quarter
-// epoch, within [20, 200].
+// estWindow is the estimator's averaging window in iterations: half an
+// epoch, within [50, 500] (heavy-tailed weights need many draws; the
+// sampler drifts over epochs).
 func (t *Trainer) estWindow() int {
-	return min(200, max(20, t.n/t.cfg.Batch/4))
+	return min(500, max(50, t.n/t.cfg.Batch/2))
 }
 
 // updateEstimate adds the iteration just stepped (draws t.idx, weights t.w)
