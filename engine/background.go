@@ -44,15 +44,17 @@ type bgJob struct {
 
 // DefaultRehashLag is the lag, in iterations, of background rehashes when
 // Config.RehashLag is 0: a work model of how many SGD steps of batch B fit
-// in one linearization of N points on workers cores. A rehash does a
-// forward and a backward pass per point on batches of RehashBatch; a step
-// a forward, a backward and the weight-gradient product per drawn point,
-// on one core: about 2N/3 steps' worth of work, divided among the workers.
-// (Measured on 2 cores at width 1024: 0.2 epoch for a rehash on both, so
-// this model errs on the safe side: a late job makes the loop wait.)
+// in one linearization of N points on workers cores, 1.5·N/(B·workers).
+// A rehash does a forward pass, a backward pass and the per-example norms
+// per point on batches of RehashBatch; a step a forward, a backward and the
+// weight-gradient product per drawn point on one core. Measured
+// (docs/WALLCLOCK.md, 16-1024-1, N = 80 000, 2 cores): a background rehash
+// on one core while the steps run on the other took 1.9 s, 2 500–3 600
+// steps, that is 1.0–1.45·N/B; a late job makes the loop wait, an early one
+// leaves the sampler staler than it need be.
 func DefaultRehashLag(n, batch, workers int) int {
 	workers = max(1, workers)
-	return max(1, int(math.Ceil(2*float64(n)/(3*float64(batch)*float64(workers)))))
+	return max(1, int(math.Ceil(1.5*float64(n)/(float64(batch)*float64(workers)))))
 }
 
 // rehashWorkers is the number of goroutines of a background rehash.
@@ -72,7 +74,10 @@ func (t *Trainer) setupBackground(be kernels.Backend) kernels.Backend {
 		t.lag = DefaultRehashLag(t.n, t.cfg.Batch, w)
 	}
 	t.bgCPU = &ntk.CPU{Backend: kernels.WithMaxThreads(be, 1), Model: t.m, X: t.x, Y: t.y, N: t.n,
-		Options: ntk.RehashOptions{Batch: t.cfg.RehashBatch, Workers: w}}
+		Options: ntk.RehashOptions{Batch: t.cfg.RehashBatch, Workers: w,
+			// Between batches a worker waits while the loop holds the
+			// gate (pauseBackground).
+			Progress: func(int, int) { t.gate.RLock(); t.gate.RUnlock() }}}
 	return kernels.WithMaxThreads(be, max(1, runtime.GOMAXPROCS(0)-w))
 }
 
@@ -93,6 +98,17 @@ func (t *Trainer) startBackground(it int, params []float32) {
 		j.lin, j.err = t.bgCPU.Linearize(j.params, t.hasher, j.lin)
 		j.secs = time.Since(t0).Seconds()
 	}()
+}
+
+// pauseBackground stops the job in flight at its workers' next batch
+// boundary until the returned function is called: evaluations, which
+// training seconds leave out, give it no free time.
+func (t *Trainer) pauseBackground() (resume func()) {
+	if t.pending == nil {
+		return func() {}
+	}
+	t.gate.Lock()
+	return t.gate.Unlock
 }
 
 // waitBackground waits for the pending job, if any, and returns it (nil

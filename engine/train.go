@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/ntklsh/ntklsh/engine/data"
@@ -122,6 +123,7 @@ type Trainer struct {
 	pending   *bgJob
 	spare     *ntk.Linearization
 	tBgRehash time.Duration
+	gate      sync.RWMutex // held by the loop to pause the job
 	// unif draws while no linearization is in or in the fallback.
 	unif sample.Sampler
 	// est is the running second-moment estimate (estimate.go); g2 scratch.
@@ -346,11 +348,10 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 				return res, err
 			}
 			// A background job gets no time from the evaluation, which
-			// training seconds leave out: the loop waits for it first.
-			t0 := time.Now()
-			t.waitBackground()
-			*tRehash += time.Since(t0)
+			// training seconds leave out.
+			resume := t.pauseBackground()
 			evaluate(it)
+			resume()
 		}
 		t0 := time.Now()
 		if err := t.draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
