@@ -69,12 +69,26 @@ func grow(s []float32, n int) []float32 {
 // to GOMAXPROCS goroutines (see SetMaxThreads); each goroutine owns whole
 // blocks of C and its own packing buffers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	Current().Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	Current().SgemmThreads(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmThreads is Sgemm using at most maxThreads goroutines (≤ 0: as many
+// as Sgemm would), for a caller that shares the cores with other work (the
+// engine's background rehash). The split is by whole blocks of C, so the
+// result does not depend on the number of goroutines.
+func SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	Current().SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Sgemm is the package-level Sgemm on the kernels of l: the 6×16 tile
 // (Go twin or AVX2) or the 6×32 tile (AVX-512).
 func (l ISA) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	l.SgemmThreads(0, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmThreads is Sgemm on the kernels of l with at most maxThreads
+// goroutines (≤ 0: no limit beyond Sgemm's own).
+func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	l.check()
 	CheckSgemm("asm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
@@ -87,6 +101,9 @@ func (l ISA) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 
 	t, work := threads(), m*n*k
+	if maxThreads > 0 {
+		t = min(t, maxThreads)
+	}
 	if work < parallelMinWork*2 || t < 2 {
 		g.run(0, m, 0, n)
 		return

@@ -58,9 +58,28 @@ type Config struct {
 	// epochs (N/B iterations each).
 	RehashEvery  int
 	RehashEpochs float64
-	Eps          float64 // uniform mixing ε of the adaptive samplers
-	Prob         string  // exact or lgd (lsh only)
-	Hash         ntk.HashConfig
+	// Background rehashes off the critical path (background.go): the
+	// linearization of a rehash started at iteration t, on a snapshot of
+	// the parameters at t, is switched in at t + RehashLag (the loop waits
+	// when it is not ready then), so results do not depend on timing;
+	// draws are uniform (weight 1) until the first one is in. RehashLag 0
+	// derives the lag from the work model of DefaultRehashLag.
+	// RehashWorkers goroutines build it (0: GOMAXPROCS−1, at least 1);
+	// the steps' GEMMs then use the other cores.
+	Background    bool `json:",omitempty"`
+	RehashLag     int  `json:",omitempty"`
+	RehashWorkers int  `json:",omitempty"`
+	// RehashAuto replaces the fixed period (RehashEvery, RehashEpochs) by
+	// the cost model of estimate.go: refresh when the accumulated loss of
+	// efficiency since the last refresh, from the running estimate of the
+	// second-moment ratio, reaches RehashCost iterations (0: a work model
+	// of the rehash's cost in steps), and draw uniformly until the next
+	// refresh when the sampler is estimated no better than uniform.
+	RehashAuto bool    `json:",omitempty"`
+	RehashCost float64 `json:",omitempty"`
+	Eps        float64 // uniform mixing ε of the adaptive samplers
+	Prob       string  // exact or lgd (lsh only)
+	Hash       ntk.HashConfig
 	// KeepStepping enables the "more descent, less gradient" optimizer:
 	// after each SGD step, keep stepping along the same direction while a
 	// forward pass says the importance-weighted minibatch loss still falls,
@@ -149,8 +168,23 @@ func (c Config) Validate() error {
 	if c.RehashEvery < 0 {
 		bad("rehash-every=%d must be ≥ 0", c.RehashEvery)
 	}
-	if c.RehashEvery == 0 && !(c.RehashEpochs > 0 && c.RehashEpochs < 1e9) {
+	if c.RehashEvery == 0 && !c.RehashAuto && !(c.RehashEpochs > 0 && c.RehashEpochs < 1e9) {
 		bad("rehash-epochs=%g must be > 0 when rehash-every is 0", c.RehashEpochs)
+	}
+	if c.RehashLag < 0 || c.RehashLag > 1<<40 {
+		bad("rehash-lag=%d must be ≥ 0 (0: derived)", c.RehashLag)
+	}
+	if c.RehashLag > 0 && !c.Background {
+		bad("rehash-lag=%d needs background rehashes", c.RehashLag)
+	}
+	if c.RehashWorkers < 0 || c.RehashWorkers > 4096 {
+		bad("rehash-workers=%d outside [0, 4096] (0: GOMAXPROCS−1)", c.RehashWorkers)
+	}
+	if !(c.RehashCost >= 0 && c.RehashCost < 1e12) {
+		bad("rehash-cost=%g must be in [0, 1e12) iterations (0: derived)", c.RehashCost)
+	}
+	if c.RehashAuto && c.KeepStepping > 0 {
+		bad("automatic rehashes need the minibatch's gradient norms, which keep-stepping overwrites: use keep-stepping=0")
 	}
 	if !(c.Eps >= 0 && c.Eps <= 1) {
 		bad("eps=%g outside [0, 1]", c.Eps)
@@ -196,6 +230,16 @@ func (c Config) String() string {
 	}
 	if c.StepSize != "" && c.StepSize != StepFixed {
 		fmt.Fprintf(&b, " step-size=%s", c.StepSize)
+	}
+	if c.Background {
+		if c.RehashLag > 0 {
+			fmt.Fprintf(&b, " background-rehash lag=%d", c.RehashLag)
+		} else {
+			b.WriteString(" background-rehash lag=derived")
+		}
+	}
+	if c.RehashAuto {
+		b.WriteString(" rehash=auto")
 	}
 	if c.Sampler == SamplerLSH {
 		fmt.Fprintf(&b, " K=%d L=%d family=%s mips=%v query=%s", c.Hash.K, c.Hash.L, c.Hash.Family, c.Hash.MIPS, c.Hash.Query)

@@ -30,7 +30,7 @@ func (t *Trainer) diagnostics() (ratio, ideal, kl float64) {
 	g := make([]float64, n)
 	t.passes.GradNorms(t.m.Params, ids, g)
 	p := make([]float64, n)
-	if ok, err := t.samp.Probs(t.m.Params, ids, p); !ok || err != nil {
+	if ok, err := t.activeSampler().Probs(t.m.Params, ids, p); !ok || err != nil {
 		p = nil
 	}
 	return WeightedSecondMomentRatio(g, p, wt, t.n)

@@ -34,6 +34,18 @@ type State struct {
 	// reports the whole run, not its last segment.
 	WallSeconds float64 `json:"wall_s"`
 	Evals       []Eval  `json:"evals,omitempty"`
+	// A background rehash in flight (Config.Background): started at
+	// iteration PendingIter on the parameters PendingW0; Restore starts it
+	// again, and it is switched in at PendingIter + Lag as it would have
+	// been. Lag is the run's lag, checked against the resuming trainer's.
+	Pending     bool     `json:"pending,omitempty"`
+	PendingIter int      `json:"pending_iter,omitempty"`
+	PendingW0   float32s `json:"pending_w0,omitempty"`
+	Lag         int      `json:"lag,omitempty"`
+	// Estimator is the running second-moment estimate and the automatic
+	// rehash's bookkeeping (estimate.go).
+	Estimator       *EstimatorState `json:"estimator,omitempty"`
+	BgRehashSeconds float64         `json:"bg_rehash_s,omitempty"`
 }
 
 // InterruptedError is returned by Train when its context is cancelled; the
@@ -76,6 +88,15 @@ func (t *Trainer) State() State {
 	if ts, ok := t.samp.(sample.TauSampler); ok {
 		s.Tau = ts.Tau()
 	}
+	if j := t.pending; j != nil {
+		s.Pending, s.PendingIter, s.PendingW0 = true, j.start, append(float32s(nil), j.params...)
+	}
+	s.Lag = t.lag
+	if t.est != (EstimatorState{}) {
+		e := t.est
+		s.Estimator = &e
+	}
+	s.BgRehashSeconds = t.tBgRehash.Seconds()
 	return s
 }
 
@@ -117,6 +138,12 @@ func (t *Trainer) Restore(s State) error {
 	if s.W0 != nil && len(s.W0) != P {
 		return fmt.Errorf("state's rehash point has %d parameters, the model has %d", len(s.W0), P)
 	}
+	if s.Lag != t.lag {
+		return fmt.Errorf("state has background rehash lag %d, this run %d", s.Lag, t.lag)
+	}
+	if s.Pending && (len(s.PendingW0) != P || s.PendingIter < 0 || s.PendingIter > s.Iter || s.PendingIter+t.lag < s.Iter) {
+		return errors.New("state's background rehash in flight does not fit this run")
+	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("state's random number generator: %w", err)
 	}
@@ -134,6 +161,17 @@ func (t *Trainer) Restore(s State) error {
 	if ts, ok := t.samp.(sample.TauSampler); ok {
 		ts.SetTau(s.Tau)
 	}
+	t.est = EstimatorState{}
+	if s.Estimator != nil {
+		t.est = *s.Estimator
+	}
+	t.tBgRehash = time.Duration(s.BgRehashSeconds * float64(time.Second))
+	t.dropBackground()
+	if t.cfg.Background || t.cfg.RehashAuto {
+		// Rehashes are not at multiples of a period: rebuild whatever
+		// linearization the state had, and restart a job in flight.
+		return t.restoreLinearizations(s)
+	}
 	if sample.NeedsLinearization(t.samp) && s.Iter%t.rehashPeriod() != 0 {
 		if s.W0 == nil {
 			return errors.New("state lacks the rehash point its sampler needs")
@@ -145,6 +183,28 @@ func (t *Trainer) Restore(s State) error {
 		if err != nil {
 			return fmt.Errorf("rebuilding the tables at the rehash point: %w", err)
 		}
+	}
+	return nil
+}
+
+// restoreLinearizations rebuilds, for background or automatic rehashes,
+// the linearization at s.W0 (none: the warm start's uniform draws) and
+// restarts the background job in flight.
+func (t *Trainer) restoreLinearizations(s State) error {
+	if !sample.NeedsLinearization(t.samp) {
+		return nil
+	}
+	t.lin = nil
+	if s.W0 != nil {
+		copy(t.m.Params, s.W0)
+		err := t.rehash()
+		copy(t.m.Params, s.Params)
+		if err != nil {
+			return fmt.Errorf("rebuilding the tables at the rehash point: %w", err)
+		}
+	}
+	if s.Pending {
+		t.startBackground(s.PendingIter, s.PendingW0)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/ntklsh/ntklsh/engine/data"
@@ -48,6 +49,17 @@ type Eval struct {
 	NonEmpty int `json:"nonempty_buckets,omitempty"`
 	// ExtraSteps counts the keep-stepping optimizer's extra steps so far.
 	ExtraSteps int `json:"extra_steps,omitempty"`
+	// EstSecondMoment is the running estimate of SecondMoment from the
+	// steps' own minibatches (estimate.go), for the draws actually used;
+	// NaN where the stepper does not give the minibatch's gradient norms.
+	EstSecondMoment float64 `json:"est_second_moment_ratio"`
+	// BgRehashSeconds is the time background rehashes ran (off the
+	// critical path, not in TrainSeconds; the loop's waits for them are
+	// in RehashSeconds).
+	BgRehashSeconds float64 `json:"bg_rehash_s,omitempty"`
+	// Uniform says the draws since the last row ended uniform: warm start
+	// before the first background rehash, or the automatic fallback.
+	Uniform bool `json:"uniform_draws,omitempty"`
 }
 
 // Result summarizes a run.
@@ -70,6 +82,8 @@ type IterRecord struct {
 	// StepStats: the calculated step's size, predicted and actual
 	// decrease and damping (Config.StepSize gn or newton; zero otherwise).
 	StepStats
+	// EstSecondMoment is Eval.EstSecondMoment after this iteration.
+	EstSecondMoment float64 `json:"est_second_moment_ratio"`
 }
 
 // Trainer runs importance-sampled SGD on one model and data set: every
@@ -110,6 +124,20 @@ type Trainer struct {
 	trainStart              time.Time
 	tSample, tGrad, tRehash time.Duration
 	rehashes                int
+
+	// Background rehashes (background.go): the lag, the linearizer, the
+	// job in flight and the spare linearization it fills.
+	lag       int
+	bgCPU     *ntk.CPU
+	pending   *bgJob
+	spare     *ntk.Linearization
+	tBgRehash time.Duration
+	gate      sync.RWMutex // held by the loop to pause the job
+	// unif draws while no linearization is in or in the fallback.
+	unif sample.Sampler
+	// est is the running second-moment estimate (estimate.go); g2 scratch.
+	est EstimatorState
+	g2  []float64
 
 	// CheckpointEvery and OnCheckpoint, when both set, make Train call
 	// OnCheckpoint with the state at the start of every CheckpointEvery-th
@@ -171,7 +199,12 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 		return nil, err
 	}
 	t.samp = samp
-	t.host = newHostStepper(be, m, train, cfg)
+	t.unif, _ = sample.New(sample.Uniform, sample.Options{N: train.N})
+	stepBE := be
+	if cfg.Background {
+		stepBE = t.setupBackground(be)
+	}
+	t.host = newHostStepper(stepBE, m, train, cfg)
 	t.idx = make([]int, cfg.Batch)
 	t.w = make([]float64, cfg.Batch)
 	t.diagSize = min(cfg.DiagSubset, t.n)
@@ -257,6 +290,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			e.NonEmpty = buckets.NonEmpty()
 		}
 		e.ExtraSteps = t.host.extraSteps
+		e.EstSecondMoment = t.est.ratio()
+		e.BgRehashSeconds = t.tBgRehash.Seconds()
+		e.Uniform = t.drawsUniform()
 		sumW, sumW2, maxW, nW = 0, 0, 0, 0
 		if k := len(res.Evals); k > 0 && res.Evals[k-1].Iter == it {
 			res.Evals = res.Evals[:k-1]
@@ -279,6 +315,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	}
 	sync := func() error { return st.Sync(t.m.Params) }
 	needLin := sample.NeedsLinearization(t.samp)
+	if needLin && t.cfg.Background && (t.Linearizer != nil || t.Stepper != nil) {
+		return res, errors.New("background rehashes run on the host linearizer and stepper; they are not supported with an accelerator yet")
+	}
+	// A job still in flight when Train returns is waited for, so that no
+	// goroutine outlives it; it stays pending in State.
+	defer t.waitBackground()
 	for it := t.iter; it < t.cfg.Iters; it++ {
 		t.iter = it
 		if err := ctx.Err(); err != nil {
@@ -295,7 +337,13 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 				return res, fmt.Errorf("checkpoint at iteration %d: %w", it, err)
 			}
 		}
-		if needLin && it%period == 0 {
+		switch {
+		case !needLin:
+		case t.cfg.Background:
+			if err := t.backgroundPoint(it, period, sync); err != nil {
+				return res, err
+			}
+		case t.cfg.RehashAuto && (t.lin == nil || t.est.due(t.rehashCost(), t.estWindow())) || !t.cfg.RehashAuto && it%period == 0:
 			if err := sync(); err != nil {
 				return res, err
 			}
@@ -305,15 +353,20 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			}
 			*tRehash += time.Since(t0)
 			*rehashes++
+			t.est.reset()
 		}
 		if it%t.cfg.EvalEvery == 0 {
 			if err := sync(); err != nil {
 				return res, err
 			}
+			// A background job gets no time from the evaluation, which
+			// training seconds leave out.
+			resume := t.pauseBackground()
 			evaluate(it)
+			resume()
 		}
 		t0 := time.Now()
-		if err := t.samp.Draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
+		if err := t.draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
 			if _, ok := errors.AsType[*sample.NonFiniteScoreError](err); ok {
 				return res, t.diverged(it, t.LR(it), math.NaN(), 0, 0, err)
 			}
@@ -327,6 +380,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("step at iteration %d: %w", it, err)
 		}
 		*tGrad += time.Since(t1)
+		t.updateEstimate()
 		// The largest weights ignore NaN (math.Max would keep it).
 		var itMax float64
 		nNaN := 0
@@ -348,7 +402,8 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		if rec != nil {
 			rec.RecordIter(IterRecord{Iter: it, LR: lr, BatchLoss: loss, MaxWeight: itMax,
-				SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), StepStats: t.stepStats(st)})
+				SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), StepStats: t.stepStats(st),
+				EstSecondMoment: t.est.ratio()})
 		}
 	}
 	t.iter = t.cfg.Iters
@@ -392,8 +447,28 @@ func (t *Trainer) SamplerProbs(ids []int, out []float64) bool {
 			ids[i] = i
 		}
 	}
-	ok, err := t.samp.Probs(t.m.Params, ids, out)
+	ok, err := t.activeSampler().Probs(t.m.Params, ids, out)
 	return ok && err == nil
+}
+
+// drawsUniform says whether the draws are uniform now although the
+// sampler is not: no linearization in yet (background warm start) or the
+// automatic fallback (estimate.go).
+func (t *Trainer) drawsUniform() bool {
+	return sample.NeedsLinearization(t.samp) && (t.lin == nil || t.cfg.RehashAuto && t.est.Fallback)
+}
+
+// activeSampler is the sampler whose draws and probabilities are used now.
+func (t *Trainer) activeSampler() sample.Sampler {
+	if t.drawsUniform() {
+		return t.unif
+	}
+	return t.samp
+}
+
+// draw draws one minibatch from the active sampler.
+func (t *Trainer) draw(rng *rand.Rand, params []float32, idx []int, w []float64) error {
+	return t.activeSampler().Draw(rng, params, idx, w)
 }
 
 // Rehash linearizes at the current parameters now and refits the sampler.

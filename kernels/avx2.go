@@ -68,3 +68,8 @@ func (b isaBackend) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) 
 func (b isaBackend) ReLU(x, y []float32) { b.isa.ReLU(x, y) }
 
 func (b isaBackend) ReLUMask(h, g []float32) { b.isa.ReLUMask(h, g) }
+
+// SgemmThreads implements ThreadLimiter.
+func (b isaBackend) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	b.isa.SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+}

@@ -69,7 +69,7 @@ func (r *reporter) event(kind string, fields map[string]any, text string) {
 
 func (r *reporter) beginRun(desc string, iters int) {
 	r.event("run", map[string]any{"config": desc, "iters": iters}, "== "+desc+"\n"+
-		fmt.Sprintf("%8s %7s %9s %12s %12s %8s %8s %8s %8s\n", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "ideal", "ess", "max_w"))
+		fmt.Sprintf("%8s %7s %9s %12s %12s %8s %8s %8s %8s %8s\n", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "est_2nd", "ideal", "ess", "max_w"))
 	if r.quiet || r.enc != nil || !r.tty {
 		return
 	}
@@ -105,9 +105,10 @@ func jsonNum(v float64) any {
 func (r *reporter) eval(sampler string, e engine.Eval) {
 	r.event("eval", map[string]any{"sampler": sampler, "iter": e.Iter, "epoch": e.Epoch, "train_s": e.TrainSeconds,
 		"train_loss": jsonNum(e.TrainLoss), "test_loss": jsonNum(e.TestLoss), "second_moment_ratio": jsonNum(e.SecondMoment),
-		"ideal_ratio": jsonNum(e.Ideal), "kl": jsonNum(e.KL), "ess_fraction": jsonNum(e.ESS), "max_weight": jsonNum(e.MaxWeight)},
-		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3g\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
-			e.SecondMoment, e.Ideal, e.ESS, e.MaxWeight))
+		"ideal_ratio": jsonNum(e.Ideal), "kl": jsonNum(e.KL), "ess_fraction": jsonNum(e.ESS), "max_weight": jsonNum(e.MaxWeight),
+		"est_second_moment_ratio": jsonNum(e.EstSecondMoment), "uniform_draws": e.Uniform},
+		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3f %8.3g%s\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
+			e.SecondMoment, e.EstSecondMoment, e.Ideal, e.ESS, e.MaxWeight, uniformMark(e.Uniform)))
 }
 
 // rehash reports a rehash's progress; it is called from several goroutines.
@@ -175,3 +176,12 @@ func (r *reporter) loading(path string) func(done, total int64) {
 }
 
 func (r *reporter) endLoading() { r.endRun() }
+
+// uniformMark flags an evaluation row whose draws are uniform although the
+// sampler is not (background warm start, automatic fallback).
+func uniformMark(u bool) string {
+	if u {
+		return " (uniform draws)"
+	}
+	return ""
+}

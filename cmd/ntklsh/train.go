@@ -61,6 +61,7 @@ type trainFlags struct {
 	resumeDir  string
 	logFormat  string
 	hashSeed   uint64
+	rehashMode string
 }
 
 func parseHidden(s string) ([]int, error) {
@@ -132,6 +133,11 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	})
 	fs.IntVar(&cfg.RehashEvery, "rehash-every", cfg.RehashEvery, "rehash every R iterations (0: use --rehash-epochs)")
 	fs.Float64Var(&cfg.RehashEpochs, "rehash-epochs", cfg.RehashEpochs, "rehash every E epochs")
+	fs.StringVar(&f.rehashMode, "rehash", "periodic", "when to rehash: periodic (--rehash-every / --rehash-epochs) or auto (when the running second-moment estimate says the sampler's drift costs more than a rehash, see --rehash-cost; uniform draws while the sampler is estimated no better than uniform)")
+	fs.Float64Var(&cfg.RehashCost, "rehash-cost", cfg.RehashCost, "--rehash auto: a rehash's cost in iterations (0: a work model; a tenth of the lag with --background-rehash)")
+	fs.BoolVar(&cfg.Background, "background-rehash", cfg.Background, "rehash off the critical path on a snapshot of the parameters, switched in --rehash-lag iterations later (the loop waits if it is late); uniform draws until the first is in")
+	fs.IntVar(&cfg.RehashLag, "rehash-lag", cfg.RehashLag, "--background-rehash: iterations from a rehash's start to its switch (0: a work model, about 2N/(3·B·rehash-workers))")
+	fs.IntVar(&cfg.RehashWorkers, "rehash-workers", cfg.RehashWorkers, "--background-rehash: goroutines of the background rehash (0: GOMAXPROCS−1, at least 1); the steps' GEMMs use the other cores")
 	fs.Float64Var(&cfg.Eps, "eps", cfg.Eps, "uniform mixing ε of the adaptive samplers, p = (1−ε)p_sampler + ε/N")
 	fs.StringVar(&cfg.Prob, "prob", cfg.Prob, "lsh importance weights: exact (the probability of the draw given tables and query: unbiased) or lgd (Chen et al. 2019's estimate cp^K(1−cp^K)^(l−1)/|bucket|: BIASED, for comparison)")
 	fs.IntVar(&cfg.Hash.K, "K", cfg.Hash.K, "hash bits per table, 1..16")
@@ -225,6 +231,13 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 		return nil, err
 	}
 	cfg.Hash.Seed = f.hashSeed
+	switch f.rehashMode {
+	case "periodic":
+	case "auto":
+		cfg.RehashAuto = true
+	default:
+		return nil, fmt.Errorf("--rehash %q: want periodic or auto", f.rehashMode)
+	}
 	cfg.Seed = f.seed
 	if o.be, o.backendWhy, err = selectBackend(f.kernels); err != nil {
 		return nil, err
@@ -561,7 +574,8 @@ func (l *metricsLog) iter(s string, r engine.IterRecord) {
 		return
 	}
 	row := map[string]any{"kind": "iter", "sampler": s, "iter": r.Iter, "lr": r.LR, "batch_loss": jnum(r.BatchLoss),
-		"max_weight": jnum(r.MaxWeight), "sample_s": r.SampleSeconds, "grad_s": r.GradSeconds, "rehash_s": r.RehashSeconds}
+		"max_weight": jnum(r.MaxWeight), "sample_s": r.SampleSeconds, "grad_s": r.GradSeconds, "rehash_s": r.RehashSeconds,
+		"est_second_moment_ratio": jnum(r.EstSecondMoment)}
 	if r.StepSize != "" {
 		row["step_size"], row["step_t"], row["pred_decrease"], row["actual_decrease"], row["lambda"] = r.StepSize, jnum(r.T),
 			jnum(r.PredDecrease), jnum(r.ActualDecrease), jnum(r.Lambda)
@@ -592,7 +606,8 @@ func (l *metricsLog) eval(s string, e engine.Eval) {
 	l.err = l.json.Encode(map[string]any{"kind": "eval", "sampler": s, "iter": e.Iter, "epoch": e.Epoch, "lr": e.LR, "train_loss": jnum(e.TrainLoss),
 		"test_loss": jnum(e.TestLoss), "train_s": e.TrainSeconds, "sample_s": e.SampleSeconds, "grad_s": e.GradSeconds, "rehash_s": e.RehashSeconds,
 		"rehashes": e.Rehashes, "second_moment_ratio": jnum(e.SecondMoment), "ideal_ratio": jnum(e.Ideal), "kl": jnum(e.KL),
-		"ess_fraction": jnum(e.ESS), "max_weight": jnum(e.MaxWeight), "nonempty_buckets": e.NonEmpty})
+		"ess_fraction": jnum(e.ESS), "max_weight": jnum(e.MaxWeight), "nonempty_buckets": e.NonEmpty,
+		"est_second_moment_ratio": jnum(e.EstSecondMoment), "bg_rehash_s": e.BgRehashSeconds, "uniform_draws": e.Uniform})
 }
 
 // Close flushes and closes the file and reports the first write error.

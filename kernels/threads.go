@@ -1,0 +1,46 @@
+package kernels
+
+// ThreadLimiter is implemented by backends whose Sgemm can be told to use
+// at most maxThreads goroutines in one call (avx2 does).
+type ThreadLimiter interface {
+	SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
+// WithMaxThreads returns be with every Sgemm call limited to n goroutines
+// (n ≤ 0, or a backend that is not a ThreadLimiter: be itself). Results are
+// those of be: the limit only changes how a product is split. It lets two
+// parts of a program that run at once (the engine's SGD steps and its
+// background rehash) share the cores without oversubscribing them.
+func WithMaxThreads(be Backend, n int) Backend {
+	tl, ok := be.(ThreadLimiter)
+	if n <= 0 || !ok {
+		return be
+	}
+	if c, ok := be.(capped); ok {
+		return capped{Backend: c.Backend, tl: c.tl, n: n}
+	}
+	return capped{Backend: be, tl: tl, n: n}
+}
+
+type capped struct {
+	Backend
+	tl ThreadLimiter
+	n  int
+}
+
+func (c capped) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c2 []float32, ldc int) {
+	c.tl.SgemmThreads(c.n, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc)
+}
+
+// ReLU and ReLUMask forward to be's vector kernels (Generic's when it has
+// none), so that wrapping changes nothing but the GEMM split.
+func (c capped) ReLU(x, y []float32) { reluOf(c.Backend).ReLU(x, y) }
+
+func (c capped) ReLUMask(h, g []float32) { reluOf(c.Backend).ReLUMask(h, g) }
+
+func reluOf(be Backend) ReLUKernels {
+	if k, ok := be.(ReLUKernels); ok {
+		return k
+	}
+	return Generic.(ReLUKernels)
+}
