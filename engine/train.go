@@ -48,6 +48,14 @@ type Eval struct {
 	NonEmpty int `json:"nonempty_buckets,omitempty"`
 	// ExtraSteps counts the keep-stepping optimizer's extra steps so far.
 	ExtraSteps int `json:"extra_steps,omitempty"`
+	// A classifier's (Out ≥ 2, either loss) accuracy — the fraction of
+	// points whose largest output is the target's class — and mean
+	// cross-entropy of softmax(f), on the training and test sets (the test
+	// ones NaN without a test set); 0, and left out of JSON, for one output.
+	TrainAccuracy float64 `json:"train_acc,omitempty"`
+	TestAccuracy  float64 `json:"test_acc,omitempty"`
+	TrainXent     float64 `json:"train_xent,omitempty"`
+	TestXent      float64 `json:"test_xent,omitempty"`
 }
 
 // Result summarizes a run.
@@ -142,6 +150,15 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	}
 	if train.N < 1 {
 		return nil, errors.New("empty training set")
+	}
+	// The loss travels with the model (nn.Config.Loss): every pass reads it.
+	if lf := cfg.LossFunc(); lf != m.Loss {
+		c := m.Config
+		c.Loss = lf
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		m.Loss = lf
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -242,10 +259,19 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
 			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
 		e.TrainSeconds = e.SampleSeconds + e.GradSeconds + e.RehashSeconds
-		e.TrainLoss = t.Loss(t.x, t.y, t.n)
+		cls := t.m.Out >= 2
+		mt := t.passes.Metrics(t.m.Params, t.x, t.y, t.n, cls)
+		e.TrainLoss, e.TrainAccuracy, e.TrainXent = mt.Loss, mt.Accuracy, mt.CrossEntropy
 		e.TestLoss = math.NaN()
+		if cls {
+			e.TestAccuracy, e.TestXent = math.NaN(), math.NaN()
+		}
 		if t.test != nil && t.test.N > 0 {
-			e.TestLoss = t.Loss(t.test.X, t.test.Y, t.test.N)
+			mt = t.passes.Metrics(t.m.Params, t.test.X, t.test.Y, t.test.N, cls)
+			e.TestLoss = mt.Loss
+			if cls {
+				e.TestAccuracy, e.TestXent = mt.Accuracy, mt.CrossEntropy
+			}
 		}
 		e.SecondMoment, e.Ideal, e.KL = t.diagnostics()
 		e.ESS, e.MaxWeight = math.NaN(), math.NaN()
@@ -268,6 +294,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 	}
 	st := t.stepper()
+	if t.m.Loss != nn.MSE && (t.Linearizer != nil || t.Stepper != nil) {
+		return res, fmt.Errorf("the %s loss runs on the host only (the accelerator's linearization and steps are mse)", t.m.Loss)
+	}
 	if err := st.Start(t.cfg, t.m.Params); err != nil {
 		return res, err
 	}
@@ -399,7 +428,7 @@ func (t *Trainer) SamplerProbs(ids []int, out []float64) bool {
 // Rehash linearizes at the current parameters now and refits the sampler.
 func (t *Trainer) Rehash() error { return t.rehash() }
 
-// Loss returns the mean of ½|f(x_i) − y_i|² over a data set.
+// Loss returns the mean loss ℓ over a data set (½|f(x_i) − y_i|² for mse).
 func (t *Trainer) Loss(x, y []float32, n int) float64 { return t.passes.MeanLoss(t.m.Params, x, y, n) }
 
 // Model returns the model being trained.
