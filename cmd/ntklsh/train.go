@@ -94,8 +94,8 @@ type trainOptions struct {
 // and cfg (whose current values are the defaults).
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	// Data.
-	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM, optionally .gz/.bz2 (default: built-in synthetic teacher set)")
-	fs.StringVar(&f.format, "format", "", "data format: csv or libsvm (default: from the file name)")
+	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM (optionally .gz/.bz2), or NumPy .npy/.npz (default: built-in synthetic teacher set)")
+	fs.StringVar(&f.format, "format", "", "data format: csv, libsvm or npy (.npy matrix or .npz with arrays x and y; default: from the file name)")
 	fs.StringVar(&f.testPath, "test", "", "test data file (default: split --test-frac off the training data)")
 	fs.Var(&f.target, "target", targetHelp)
 	fs.StringVar(&f.sep, "sep", "auto", sepHelp)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ntklsh/ntklsh/engine/data"
 )
 
 // writeClassCSV writes a 3-class set with a header and integer labels.
@@ -72,5 +74,36 @@ func TestTrainEvalXent(t *testing.T) {
 	}
 	if _, _, err := run(t, "--data", p, "--target", "label", "--onehot", "3", "--loss", "hinge", "--quiet"); err == nil {
 		t.Error("--loss hinge accepted")
+	}
+}
+
+// TestTrainEvalNPY: a .npy matrix (label in the last column) trains a
+// classifier under xent, and eval reads the same file back.
+func TestTrainEvalNPY(t *testing.T) {
+	csvPath := writeClassCSV(t, 600)
+	raw, _ := os.ReadFile(csvPath)
+	var v []float32
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")[1:]
+	for _, l := range lines {
+		for _, f := range strings.Split(l, ",") {
+			var x float32
+			fmt.Sscan(f, &x)
+			v = append(v, x)
+		}
+	}
+	var b bytes.Buffer
+	if err := data.WriteNPY(&b, len(lines), 4, v); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "cls.npy")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	dir := filepath.Join(t.TempDir(), "m")
+	out, _, err := run(t, "--data", p, "--onehot", "3", "--loss", "xent", "--lr", "0.1", "--iters", "600", "--sampler", "uniform", "--quiet", "--checkpoint", dir)
+	if err != nil || !strings.Contains(out, "test acc") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var eo bytes.Buffer
+	if err := runEval([]string{"--model", dir, "--data", p, "--split", "test"}, &eo); err != nil || !strings.Contains(eo.String(), "accuracy: 0.9") {
+		t.Fatalf("%v\n%s", err, eo.String())
 	}
 }
