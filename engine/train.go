@@ -48,7 +48,8 @@ type Eval struct {
 	NonEmpty int `json:"nonempty_buckets,omitempty"`
 	// ExtraSteps counts the keep-stepping optimizer's extra steps so far.
 	ExtraSteps int `json:"extra_steps,omitempty"`
-	// A classifier's (Out ≥ 2, either loss) accuracy — the fraction of
+	// A classifier's (Out ≥ 2 with the xent loss or one-hot targets)
+	// accuracy — the fraction of
 	// points whose largest output is the target's class — and mean
 	// cross-entropy of softmax(f), on the training and test sets (the test
 	// ones NaN without a test set); 0, and left out of JSON, for one output.
@@ -108,6 +109,9 @@ type Trainer struct {
 	diagXNorm []float64
 
 	maxWeightSeen float64
+	// classify: the evaluations compute accuracy and cross-entropy (the
+	// loss is xent, or every target row is one-hot).
+	classify bool
 	// progress of this run (restored by Restore)
 	iter int
 	// evals holds every evaluation row of the run so far, earlier
@@ -172,6 +176,7 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t := &Trainer{be: be, m: m, cfg: cfg, x: train.X, y: train.Y, n: train.N, test: test,
 		pcg: rand.NewPCG(cfg.Seed, 0x747261696e)}
 	t.rng = rand.New(t.pcg)
+	t.classify = m.Out >= 2 && (m.Loss == nn.Xent || oneHotRows(train.Y, m.Out))
 	if cfg.Sampler == SamplerLSH {
 		h, err := ntk.NewHasher(m, cfg.Hash)
 		if err != nil {
@@ -259,7 +264,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
 			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
 		e.TrainSeconds = e.SampleSeconds + e.GradSeconds + e.RehashSeconds
-		cls := t.m.Out >= 2
+		cls := t.classify
 		mt := t.passes.Metrics(t.m.Params, t.x, t.y, t.n, cls)
 		e.TrainLoss, e.TrainAccuracy, e.TrainXent = mt.Loss, mt.Accuracy, mt.CrossEntropy
 		e.TestLoss = math.NaN()
@@ -436,3 +441,25 @@ func (t *Trainer) Model() *nn.MLP { return t.m }
 
 // Linearization returns the last rehash's linearization (nil before one).
 func (t *Trainer) Linearization() *ntk.Linearization { return t.lin }
+
+// oneHotRows says whether every row of y (rows of out values) is one-hot:
+// a classification set's targets (--onehot), whose evaluations then carry
+// accuracy and cross-entropy.
+func oneHotRows(y []float32, out int) bool {
+	for i := 0; i < len(y); i += out {
+		ones := 0
+		for _, v := range y[i : i+out] {
+			switch v {
+			case 1:
+				ones++
+			case 0:
+			default:
+				return false
+			}
+		}
+		if ones != 1 {
+			return false
+		}
+	}
+	return len(y) > 0
+}
