@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/engine/ntk"
 	"github.com/ntklsh/ntklsh/engine/sample"
 )
@@ -104,6 +105,17 @@ type Config struct {
 	RehashBatch int
 	Workers     int
 	Seed        uint64
+	// Loss is the training loss: "" or "mse" (½|f − y|², the default) or
+	// "xent" (softmax cross-entropy over the outputs as classes, nn.Xent).
+	// NewTrainer sets the model's nn.Config.Loss from it.
+	Loss string `json:",omitempty"`
+}
+
+// LossFunc returns the parsed Loss (MSE when it does not parse; Validate
+// reports that).
+func (c Config) LossFunc() nn.Loss {
+	l, _ := nn.ParseLoss(c.Loss)
+	return l
 }
 
 // LRAt returns the learning rate of iteration it (0-based) under the
@@ -215,6 +227,11 @@ func (c Config) Validate() error {
 	if !(c.TauThreshold >= 1) {
 		bad("tau-th=%g must be ≥ 1", c.TauThreshold)
 	}
+	if l, err := nn.ParseLoss(c.Loss); err != nil {
+		bad("loss=%q: want mse or xent", c.Loss)
+	} else if l != nn.MSE && (c.StepSize == StepGN || c.StepSize == StepNewton) {
+		bad("step-size %s supports the mse loss only (its model of the loss is quadratic)", c.StepSize)
+	}
 	if c.EvalEvery < 0 || c.DiagSubset < 0 || c.RehashBatch < 0 || c.Workers < 0 {
 		bad("eval-every, diag-subset, rehash-batch and workers must be ≥ 0")
 	}
@@ -225,6 +242,9 @@ func (c Config) Validate() error {
 func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
+	if c.LossFunc() != nn.MSE {
+		fmt.Fprintf(&b, " loss=%s", c.LossFunc())
+	}
 	if c.ClipNorm > 0 {
 		fmt.Fprintf(&b, " clip-norm=%g", c.ClipNorm)
 	}

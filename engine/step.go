@@ -60,6 +60,8 @@ type hostStepper struct {
 	lambda float64
 	newton *newtonSolver
 	stats  StepStats
+	// softmax is the scratch of a loss other than MSE (Out values).
+	softmax []float64
 }
 
 func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Config) *hostStepper {
@@ -72,6 +74,7 @@ func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Conf
 	t.xb = make([]float32, cfg.Batch*m.In)
 	t.yb = make([]float32, cfg.Batch*m.Out)
 	t.dOut = make([]float32, cfg.Batch*m.Out)
+	t.softmax = make([]float64, m.Out)
 	switch cfg.StepSize {
 	case StepGN:
 		t.jv = make([]float32, cfg.Batch*m.Out)
@@ -111,6 +114,8 @@ func DeviceStepSupported(cfg Config) error {
 	switch {
 	case cfg.StepSize != "" && cfg.StepSize != StepFixed:
 		return fmt.Errorf("device training does not support --step-size %s yet", cfg.StepSize)
+	case cfg.LossFunc() != nn.MSE:
+		return fmt.Errorf("device training supports the mse loss only, not %s", cfg.LossFunc())
 	case cfg.Momentum != 0:
 		return errors.New("device training does not support momentum yet")
 	case cfg.ClipNorm != 0:
@@ -208,6 +213,12 @@ func (t *hostStepper) batchLoss() float64 {
 	t.mb.Forward(t.be, t.m.Params, t.xb, B)
 	f := t.mb.Output()
 	var loss float64
+	if lf := t.m.Loss; lf != nn.MSE {
+		for b := 0; b < B; b++ {
+			loss += t.w[b] / float64(B) * lf.Value(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], t.softmax)
+		}
+		return loss
+	}
 	for b := 0; b < B; b++ {
 		var l float64
 		for o := 0; o < out; o++ {
@@ -232,6 +243,16 @@ func (t *hostStepper) minibatchGrad() (loss float64) {
 	}
 	t.mb.Forward(t.be, m.Params, t.xb, B)
 	f := t.mb.Output()
+	if lf := m.Loss; lf != nn.MSE {
+		for b := 0; b < B; b++ {
+			s := t.w[b] / float64(B)
+			loss += s * lf.Residual(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], float32(s), t.dOut[b*out:(b+1)*out], t.softmax)
+		}
+		t.mb.Backward(t.be, m.Params, t.dOut)
+		clear(t.grad)
+		t.mb.AccumulateGrad(t.be, t.grad)
+		return loss
+	}
 	for b := 0; b < B; b++ {
 		s := t.w[b] / float64(B)
 		var l float64

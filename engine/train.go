@@ -60,6 +60,15 @@ type Eval struct {
 	// Uniform says the draws since the last row ended uniform: warm start
 	// before the first background rehash, or the automatic fallback.
 	Uniform bool `json:"uniform_draws,omitempty"`
+	// A classifier's (Out ≥ 2 with the xent loss or one-hot targets)
+	// accuracy — the fraction of
+	// points whose largest output is the target's class — and mean
+	// cross-entropy of softmax(f), on the training and test sets (the test
+	// ones NaN without a test set); 0, and left out of JSON, for one output.
+	TrainAccuracy float64 `json:"train_acc,omitempty"`
+	TestAccuracy  float64 `json:"test_acc,omitempty"`
+	TrainXent     float64 `json:"train_xent,omitempty"`
+	TestXent      float64 `json:"test_xent,omitempty"`
 }
 
 // Result summarizes a run.
@@ -114,6 +123,9 @@ type Trainer struct {
 	diagXNorm []float64
 
 	maxWeightSeen float64
+	// classify: the evaluations compute accuracy and cross-entropy (the
+	// loss is xent, or every target row is one-hot).
+	classify bool
 	// progress of this run (restored by Restore)
 	iter int
 	// evals holds every evaluation row of the run so far, earlier
@@ -171,6 +183,15 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	if train.N < 1 {
 		return nil, errors.New("empty training set")
 	}
+	// The loss travels with the model (nn.Config.Loss): every pass reads it.
+	if lf := cfg.LossFunc(); lf != m.Loss {
+		c := m.Config
+		c.Loss = lf
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		m.Loss = lf
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -183,6 +204,7 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t := &Trainer{be: be, m: m, cfg: cfg, x: train.X, y: train.Y, n: train.N, test: test,
 		pcg: rand.NewPCG(cfg.Seed, 0x747261696e)}
 	t.rng = rand.New(t.pcg)
+	t.classify = m.Out >= 2 && (m.Loss == nn.Xent || oneHotRows(train.Y, m.Out))
 	if cfg.Sampler == SamplerLSH {
 		h, err := ntk.NewHasher(m, cfg.Hash)
 		if err != nil {
@@ -275,10 +297,19 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
 			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
 		e.TrainSeconds = e.SampleSeconds + e.GradSeconds + e.RehashSeconds
-		e.TrainLoss = t.Loss(t.x, t.y, t.n)
+		cls := t.classify
+		mt := t.passes.Metrics(t.m.Params, t.x, t.y, t.n, cls)
+		e.TrainLoss, e.TrainAccuracy, e.TrainXent = mt.Loss, mt.Accuracy, mt.CrossEntropy
 		e.TestLoss = math.NaN()
+		if cls {
+			e.TestAccuracy, e.TestXent = math.NaN(), math.NaN()
+		}
 		if t.test != nil && t.test.N > 0 {
-			e.TestLoss = t.Loss(t.test.X, t.test.Y, t.test.N)
+			mt = t.passes.Metrics(t.m.Params, t.test.X, t.test.Y, t.test.N, cls)
+			e.TestLoss = mt.Loss
+			if cls {
+				e.TestAccuracy, e.TestXent = mt.Accuracy, mt.CrossEntropy
+			}
 		}
 		e.SecondMoment, e.Ideal, e.KL = t.diagnostics()
 		e.ESS, e.MaxWeight = math.NaN(), math.NaN()
@@ -304,6 +335,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 	}
 	st := t.stepper()
+	if t.m.Loss != nn.MSE && (t.Linearizer != nil || t.Stepper != nil) {
+		return res, fmt.Errorf("the %s loss runs on the host only (the accelerator's linearization and steps are mse)", t.m.Loss)
+	}
 	if err := st.Start(t.cfg, t.m.Params); err != nil {
 		return res, err
 	}
@@ -474,7 +508,7 @@ func (t *Trainer) draw(rng *rand.Rand, params []float32, idx []int, w []float64)
 // Rehash linearizes at the current parameters now and refits the sampler.
 func (t *Trainer) Rehash() error { return t.rehash() }
 
-// Loss returns the mean of ½|f(x_i) − y_i|² over a data set.
+// Loss returns the mean loss ℓ over a data set (½|f(x_i) − y_i|² for mse).
 func (t *Trainer) Loss(x, y []float32, n int) float64 { return t.passes.MeanLoss(t.m.Params, x, y, n) }
 
 // Model returns the model being trained.
@@ -482,3 +516,25 @@ func (t *Trainer) Model() *nn.MLP { return t.m }
 
 // Linearization returns the last rehash's linearization (nil before one).
 func (t *Trainer) Linearization() *ntk.Linearization { return t.lin }
+
+// oneHotRows says whether every row of y (rows of out values) is one-hot:
+// a classification set's targets (--onehot), whose evaluations then carry
+// accuracy and cross-entropy.
+func oneHotRows(y []float32, out int) bool {
+	for i := 0; i < len(y); i += out {
+		ones := 0
+		for _, v := range y[i : i+out] {
+			switch v {
+			case 1:
+				ones++
+			case 0:
+			default:
+				return false
+			}
+		}
+		if ones != 1 {
+			return false
+		}
+	}
+	return len(y) > 0
+}

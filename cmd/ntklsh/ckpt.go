@@ -83,7 +83,11 @@ func fingerprint(d *data.Dataset) string {
 }
 
 func modelSpec(c nn.Config) checkpoint.Model {
-	return checkpoint.Model{In: c.In, Out: c.Out, Hidden: append([]int{}, c.Hidden...), Activation: c.Activation.String()}
+	m := checkpoint.Model{In: c.In, Out: c.Out, Hidden: append([]int{}, c.Hidden...), Activation: c.Activation.String()}
+	if c.Loss != nn.MSE {
+		m.Loss = c.Loss.String()
+	}
+	return m
 }
 
 func describeModel(m checkpoint.Model) string {
@@ -92,7 +96,11 @@ func describeModel(m checkpoint.Model) string {
 		parts = append(parts, fmt.Sprint(h))
 	}
 	parts = append(parts, fmt.Sprint(m.Out))
-	return strings.Join(parts, "-") + " (" + m.Activation + ")"
+	s := strings.Join(parts, "-") + " (" + m.Activation + ")"
+	if m.Loss != "" {
+		s += " loss " + m.Loss
+	}
+	return s
 }
 
 func normalization(st *data.Standardizer) *checkpoint.Normalization {

@@ -34,7 +34,11 @@ func loadModel(dir string) (*loadedModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	cfg := nn.Config{In: c.Meta.Model.In, Out: c.Meta.Model.Out, Hidden: c.Meta.Model.Hidden, Activation: act}
+	loss, err := nn.ParseLoss(c.Meta.Model.Loss)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	cfg := nn.Config{In: c.Meta.Model.In, Out: c.Meta.Model.Out, Hidden: c.Meta.Model.Hidden, Activation: act, Loss: loss}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -264,9 +268,54 @@ func runEval(args []string, stdout io.Writer) error {
 		}
 	}
 	mse := sse / float64(d.N*O)
-	fmt.Fprintf(stdout, "points: %d\nmse: %.6g\nrmse: %.6g\nloss: %.6g (the training objective ½|f−y|², as train's loss columns)\n", d.N, mse, math.Sqrt(mse), loss)
+	if lm.m.Loss == nn.Xent {
+		fmt.Fprintf(stdout, "points: %d\nloss: %.6g (the training objective, softmax cross-entropy, as train's loss columns)\n", d.N, loss)
+	} else {
+		fmt.Fprintf(stdout, "points: %d\nmse: %.6g\nrmse: %.6g\nloss: %.6g (the training objective ½|f−y|², as train's loss columns)\n", d.N, mse, math.Sqrt(mse), loss)
+	}
 	if lm.spec.OneHot > 0 {
 		fmt.Fprintf(stdout, "accuracy: %.4f\n", float64(correct)/float64(d.N))
+		writeClassReport(stdout, pred, d.Y, d.N, O, lm.spec.Classes)
 	}
 	return nil
+}
+
+// writeClassReport writes a classifier's cross-entropy (of the softmax of
+// its outputs, whatever the training loss) and its confusion matrix: row
+// the true class, column the predicted one (the largest output).
+func writeClassReport(w io.Writer, pred, y []float32, n, O int, classes []float64) {
+	p := make([]float64, O)
+	var ce float64
+	conf := make([]int, O*O)
+	for i := 0; i < n; i++ {
+		f, t := pred[i*O:(i+1)*O], y[i*O:(i+1)*O]
+		ce += nn.Xent.Value(f, t, p)
+		conf[argmax(t)*O+argmax(f)]++
+	}
+	fmt.Fprintf(w, "cross-entropy: %.6g\n", ce/float64(n))
+	name := func(k int) string {
+		if len(classes) == O {
+			return strconv.FormatFloat(classes[k], 'g', -1, 64)
+		}
+		return strconv.Itoa(k)
+	}
+	width := 6
+	for k := 0; k < O; k++ {
+		width = max(width, len(name(k))+1)
+		for j := 0; j < O; j++ {
+			width = max(width, len(strconv.Itoa(conf[k*O+j]))+1)
+		}
+	}
+	fmt.Fprintf(w, "confusion matrix (rows: true class, columns: predicted):\n%*s", width, "")
+	for k := 0; k < O; k++ {
+		fmt.Fprintf(w, "%*s", width, name(k))
+	}
+	fmt.Fprintln(w)
+	for k := 0; k < O; k++ {
+		fmt.Fprintf(w, "%*s", width, name(k))
+		for j := 0; j < O; j++ {
+			fmt.Fprintf(w, "%*d", width, conf[k*O+j])
+		}
+		fmt.Fprintln(w)
+	}
 }

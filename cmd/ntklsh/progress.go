@@ -103,10 +103,15 @@ func jsonNum(v float64) any {
 }
 
 func (r *reporter) eval(sampler string, e engine.Eval) {
-	r.event("eval", map[string]any{"sampler": sampler, "iter": e.Iter, "epoch": e.Epoch, "train_s": e.TrainSeconds,
+	ev := map[string]any{"sampler": sampler, "iter": e.Iter, "epoch": e.Epoch, "train_s": e.TrainSeconds,
 		"train_loss": jsonNum(e.TrainLoss), "test_loss": jsonNum(e.TestLoss), "second_moment_ratio": jsonNum(e.SecondMoment),
 		"ideal_ratio": jsonNum(e.Ideal), "kl": jsonNum(e.KL), "ess_fraction": jsonNum(e.ESS), "max_weight": jsonNum(e.MaxWeight),
-		"est_second_moment_ratio": jsonNum(e.EstSecondMoment), "uniform_draws": e.Uniform},
+		"est_second_moment_ratio": jsonNum(e.EstSecondMoment), "uniform_draws": e.Uniform}
+	if e.TrainXent != 0 || e.TrainAccuracy != 0 { // a classifier
+		ev["train_acc"], ev["test_acc"] = jsonNum(e.TrainAccuracy), jsonNum(e.TestAccuracy)
+		ev["train_xent"], ev["test_xent"] = jsonNum(e.TrainXent), jsonNum(e.TestXent)
+	}
+	r.event("eval", ev,
 		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3f %8.3g%s\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
 			e.SecondMoment, e.EstSecondMoment, e.Ideal, e.ESS, e.MaxWeight, uniformMark(e.Uniform)))
 }

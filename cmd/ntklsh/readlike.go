@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
 )
 
 // readLike reads a data file for a trained model and standardizes its
@@ -209,6 +210,13 @@ func (lm *loadedModel) trainingLoss(d *data.Dataset) float64 {
 	out := lm.forwardAll(d)
 	O := lm.m.Out
 	var s float64
+	if lm.m.Loss != nn.MSE {
+		p := make([]float64, O)
+		for i := 0; i < d.N; i++ {
+			s += lm.m.Loss.Value(out[i*O:(i+1)*O], d.Y[i*O:(i+1)*O], p)
+		}
+		return s / float64(d.N)
+	}
 	for i := 0; i < d.N; i++ {
 		var r float64
 		for o := 0; o < O; o++ {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ntklsh/ntklsh/engine"
 	"github.com/ntklsh/ntklsh/engine/experiment"
+	"github.com/ntklsh/ntklsh/engine/nn"
 )
 
 // lossDefinition says what every loss the CLI prints is.
@@ -19,6 +20,21 @@ const lossDefinition = "loss: ½·Σ over outputs of (f − y)², averaged over 
 type summaryRow struct {
 	res  *engine.Result
 	note string
+	loss nn.Loss // the training loss (MSE: the zero value)
+}
+
+// xentDefinition replaces lossDefinition for runs with --loss xent.
+const xentDefinition = "loss: softmax cross-entropy −Σ_o y_o log softmax(f)_o, averaged over points"
+
+// classifier says whether the rows are a classifier's (two or more
+// outputs): their evaluations carry accuracies, which the summary shows.
+func classifier(rows []summaryRow) bool {
+	for _, r := range rows {
+		if fin := r.final(); fin.TrainXent != 0 || fin.TrainAccuracy != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // final is the row's last evaluation.
@@ -109,12 +125,21 @@ func printSummary(w io.Writer, rows []summaryRow, target float64) {
 	if useTest {
 		which = "test"
 	}
+	def := lossDefinition
+	if len(rows) > 0 && rows[0].loss == nn.Xent {
+		def = xentDefinition
+	}
+	cls := classifier(rows)
 	fmt.Fprintf(w, "\nsummary (%s; target %s loss %s, reached at the first evaluation at or below it after which the loss stays below %.1f× it;\n",
-		lossDefinition, which, cell("%.6g", target), targetSlack)
+		def, which, cell("%.6g", target), targetSlack)
 	fmt.Fprintf(w, "times are training seconds: sampling + gradient + rehash, evaluation excluded;\n")
 	fmt.Fprintf(w, "2nd-moment ratio: E|ĝ|² of the one-draw estimator ÷ uniform's, median over evaluations; ideal: p ∝ true |g_i|)\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "sampler\ttrain loss\ttest loss\ttrain s\twall s\titers\ts to target\titers to target\t2nd-moment ratio\tideal\t")
+	head := "sampler\ttrain loss\ttest loss\ttrain s\twall s\titers\ts to target\titers to target\t2nd-moment ratio\tideal\t"
+	if cls {
+		head += "train acc\ttest acc\t"
+	}
+	fmt.Fprintln(tw, head)
 	var why []string
 	once := map[string]bool{}
 	explain := func(s string) {
@@ -151,8 +176,12 @@ func printSummary(w io.Writer, rows []summaryRow, target float64) {
 			wall = "–"
 			explain(fmt.Sprintf("%s: %s; its row shows its last evaluation", r.res.Sampler, r.note))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%d\t%s\t%s\t%s\t%s\t\n", r.res.Sampler, cell("%.6g", fin.TrainLoss), cell("%.6g", fin.TestLoss),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%d\t%s\t%s\t%s\t%s\t", r.res.Sampler, cell("%.6g", fin.TrainLoss), cell("%.6g", fin.TestLoss),
 			fin.TrainSeconds, wall, fin.Iter, tts, its, cell("%.3f", msm), cell("%.3f", mid))
+		if cls {
+			fmt.Fprintf(tw, "%s\t%s\t", cell("%.4f", fin.TrainAccuracy), cell("%.4f", fin.TestAccuracy))
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	if math.IsNaN(target) {

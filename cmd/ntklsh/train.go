@@ -95,13 +95,24 @@ type trainOptions struct {
 // and cfg (whose current values are the defaults).
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	// Data.
-	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM, optionally .gz/.bz2 (default: built-in synthetic teacher set)")
-	fs.StringVar(&f.format, "format", "", "data format: csv or libsvm (default: from the file name)")
+	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM (optionally .gz/.bz2), or NumPy .npy/.npz (default: built-in synthetic teacher set)")
+	fs.StringVar(&f.format, "format", "", "data format: csv, libsvm or npy (.npy matrix or .npz with arrays x and y; default: from the file name)")
 	fs.StringVar(&f.testPath, "test", "", "test data file (default: split --test-frac off the training data)")
 	fs.Var(&f.target, "target", targetHelp)
 	fs.StringVar(&f.sep, "sep", "auto", sepHelp)
 	fs.IntVar(&f.targets, "targets", 1, "CSV: number of consecutive target columns")
-	fs.IntVar(&f.oneHot, "onehot", 0, "classification: expand integer labels into this many one-hot outputs (multi-output MSE)")
+	fs.IntVar(&f.oneHot, "onehot", 0, "classification: expand integer labels into this many one-hot outputs (multi-output MSE, or the classes of --loss xent)")
+	fs.Func("loss", "training loss: mse (½|f−y|², default) or xent (softmax cross-entropy over the --onehot classes)", func(v string) error {
+		l, err := nn.ParseLoss(v)
+		if err != nil {
+			return err
+		}
+		cfg.Loss = ""
+		if l != nn.MSE {
+			cfg.Loss = l.String() // mse stays "", as in DefaultConfig (and old checkpoints)
+		}
+		return nil
+	})
 	fs.StringVar(&f.header, "header", "auto", "CSV header row: auto, yes or no")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "read at most this many rows (0: all)")
 	fs.Float64Var(&f.testFrac, "test-frac", 0.2, "fraction held out as test set when --test is not given, in [0, 1)")
@@ -294,7 +305,10 @@ func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
 			return nil, err
 		}
 	}
-	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed}
+	if o.cfg.LossFunc() == nn.Xent && o.f.oneHot == 0 {
+		return nil, errors.New("--loss xent needs class labels: give --onehot K (the number of classes of the label column)")
+	}
+	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed, Loss: o.cfg.LossFunc()}
 	if err := s.mcfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -472,12 +486,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		var de *engine.DivergedError
 		switch {
 		case err == nil:
-			rows = append(rows, summaryRow{res: res})
+			rows = append(rows, summaryRow{loss: s.mcfg.Loss, res: res})
 			continue
 		case errors.Is(err, errInterrupted):
 			var ie *engine.InterruptedError
 			if res != nil && len(res.Evals) > 0 && errors.As(err, &ie) {
-				rows = append(rows, summaryRow{res: res, note: fmt.Sprintf("interrupted at iteration %d", ie.Iter)})
+				rows = append(rows, summaryRow{loss: s.mcfg.Loss, res: res, note: fmt.Sprintf("interrupted at iteration %d", ie.Iter)})
 			}
 			if len(rows) > 0 {
 				printSummary(stdout, rows, o.f.targetLoss)
@@ -486,7 +500,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		case errors.As(err, &de) && len(o.samplers) > 1:
 			fmt.Fprintf(stderr, "ntklsh train: %v\n", err)
 			if res != nil && len(res.Evals) > 0 {
-				rows = append(rows, summaryRow{res: res, note: fmt.Sprintf("diverged at iteration %d", de.Iter)})
+				rows = append(rows, summaryRow{loss: s.mcfg.Loss, res: res, note: fmt.Sprintf("diverged at iteration %d", de.Iter)})
 			}
 			failed = append(failed, fmt.Errorf("%s diverged at iteration %d", name, de.Iter))
 			continue
@@ -603,11 +617,16 @@ func (l *metricsLog) eval(s string, e engine.Eval) {
 			num(e.ESS), num(e.MaxWeight), fmt.Sprint(e.NonEmpty), "", "", "", "", ""})
 		return
 	}
-	l.err = l.json.Encode(map[string]any{"kind": "eval", "sampler": s, "iter": e.Iter, "epoch": e.Epoch, "lr": e.LR, "train_loss": jnum(e.TrainLoss),
+	row := map[string]any{"kind": "eval", "sampler": s, "iter": e.Iter, "epoch": e.Epoch, "lr": e.LR, "train_loss": jnum(e.TrainLoss),
 		"test_loss": jnum(e.TestLoss), "train_s": e.TrainSeconds, "sample_s": e.SampleSeconds, "grad_s": e.GradSeconds, "rehash_s": e.RehashSeconds,
 		"rehashes": e.Rehashes, "second_moment_ratio": jnum(e.SecondMoment), "ideal_ratio": jnum(e.Ideal), "kl": jnum(e.KL),
 		"ess_fraction": jnum(e.ESS), "max_weight": jnum(e.MaxWeight), "nonempty_buckets": e.NonEmpty,
-		"est_second_moment_ratio": jnum(e.EstSecondMoment), "bg_rehash_s": e.BgRehashSeconds, "uniform_draws": e.Uniform})
+		"est_second_moment_ratio": jnum(e.EstSecondMoment), "bg_rehash_s": e.BgRehashSeconds, "uniform_draws": e.Uniform}
+	if e.TrainXent != 0 || e.TrainAccuracy != 0 { // a classifier
+		row["train_acc"], row["test_acc"] = jnum(e.TrainAccuracy), jnum(e.TestAccuracy)
+		row["train_xent"], row["test_xent"] = jnum(e.TrainXent), jnum(e.TestXent)
+	}
+	l.err = l.json.Encode(row)
 }
 
 // Close flushes and closes the file and reports the first write error.

@@ -34,6 +34,9 @@ type Model struct {
 	Hidden     []int  `json:"hidden"`
 	Activation string `json:"activation"`
 	Params     int    `json:"params"`
+	// Loss is the training loss when not mse ("xent": the outputs are
+	// logits, softmax gives the class probabilities).
+	Loss string `json:"loss,omitempty"`
 }
 
 // Normalization holds the statistics fitted on the training set:

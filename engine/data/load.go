@@ -52,8 +52,12 @@ func (p *progressReader) Read(b []byte) (int, error) {
 func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(done, total int64)) (*Dataset, error) {
 	switch format {
 	case "", "csv", "libsvm":
+	case "npy", "npz":
 	default:
-		return nil, fmt.Errorf("data: %s: unknown format %q (want \"csv\", \"libsvm\" or \"\" to detect)", path, format)
+		return nil, fmt.Errorf("data: %s: unknown format %q (want \"csv\", \"libsvm\", \"npy\" or \"\" to detect)", path, format)
+	}
+	if format == "npy" || format == "npz" || format == "" && isNPY(path) {
+		return loadNPYLike(path, csv, svm)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	Hidden     []int
 	Activation Activation
 	Seed       uint64
+	// Loss is the training loss of the outputs (loss.go); MSE, the zero
+	// value, unless set. Xent needs Out ≥ 2.
+	Loss Loss
 }
 
 // MaxWidth bounds every layer width; it guards against absurd flags.
@@ -64,6 +67,15 @@ func (c Config) Validate() error {
 	}
 	if c.Activation != ReLU && c.Activation != Tanh {
 		return fmt.Errorf("nn: unknown activation %d", int(c.Activation))
+	}
+	switch c.Loss {
+	case MSE:
+	case Xent:
+		if c.Out < 2 {
+			return fmt.Errorf("nn: the xent loss needs at least 2 outputs (classes), not %d; binary classification is 2 classes", c.Out)
+		}
+	default:
+		return fmt.Errorf("nn: unknown loss %d", int(c.Loss))
 	}
 	p := 0
 	prev := c.In

@@ -13,7 +13,10 @@ import (
 // Linearization is what a rehash at w0 keeps per training point: O(N)
 // numbers and O(N·L) codes, never the N×P Jacobian. s_i denotes the scalar
 // that is linearized: f for one output, the sum of the outputs (pNTK) for
-// several.
+// several. Under the softmax cross-entropy (nn.Xent) the fields hold the
+// quantities of xent.go instead: a_i = J_iᵀu_i (u_i the unit residual
+// p_i − y_i at w0), ANorm = |a_i|, AHash = |c_i| with c_i = J_iᵀS_iu_i the
+// hashed vector, F0 = ρ_i = |p_i − y_i|, YSum = 0, B = ρ_i − c_i·w0.
 type Linearization struct {
 	N  int
 	W0 []float32 // parameters at the rehash
@@ -68,6 +71,9 @@ type rehashWorker struct {
 	proj     []float32
 	resid    []float32
 	sq, dots []float64
+	// nn.Xent (xent.go): the hashed direction S u and softmax scratch.
+	xdir []float32
+	xp   []float64
 }
 
 // forBatches runs fn over [0, n) in chunks of batch examples on up to
@@ -138,9 +144,16 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 	}
 	lin.W0 = append(lin.W0[:0], params...)
 	lastOnly := h != nil && h.Cfg.LastLayerOnly
+	xent := m.Loss == nn.Xent
 	if lastOnly {
 		if len(lin.BHash) != n || n > 0 && &lin.BHash[0] == &lin.B[0] {
 			lin.BHash, lin.AHash = make([]float64, n), make([]float64, n)
+		}
+	} else if xent {
+		// The hashed vector c differs from a (xent.go): AHash is its own.
+		lin.BHash = lin.B
+		if len(lin.AHash) != n || n > 0 && &lin.AHash[0] == &lin.ANorm[0] {
+			lin.AHash = make([]float64, n)
 		}
 	} else {
 		lin.BHash, lin.AHash = lin.B, lin.ANorm
@@ -153,6 +166,9 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 	for i := range workers {
 		w := &rehashWorker{b: m.NewBatch(opt.Batch), resid: make([]float32, opt.Batch*out),
 			sq: make([]float64, opt.Batch), dots: make([]float64, opt.Batch)}
+		if xent {
+			w.xdir, w.xp = make([]float32, opt.Batch*out), make([]float64, out)
+		}
 		if h != nil {
 			w.s = h.newScratch(m, opt.Batch)
 			w.proj = make([]float32, opt.Batch*h.kl)
@@ -190,32 +206,36 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		cnt := hi - lo
 		b := w.b
 		b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
-		f := b.Output()
-		for i := 0; i < cnt; i++ {
-			var fs, ys float64
-			for o := 0; o < out; o++ {
-				fs += float64(f[i*out+o])
-				ys += float64(y[(lo+i)*out+o])
-				w.resid[i*out+o] = f[i*out+o] - y[(lo+i)*out+o]
-			}
-			lin.F0[lo+i], lin.YSum[lo+i] = fs, ys
-		}
-		if out > 1 {
-			b.Backward(be, params, w.resid[:cnt*out])
-			b.GradSqNorms(be, w.sq)
+		if xent {
+			w.xentBatch(be, m, params, y, lin, lo, cnt)
+		} else {
+			f := b.Output()
 			for i := 0; i < cnt; i++ {
-				lin.GradNorm0[lo+i] = math.Sqrt(w.sq[i])
+				var fs, ys float64
+				for o := 0; o < out; o++ {
+					fs += float64(f[i*out+o])
+					ys += float64(y[(lo+i)*out+o])
+					w.resid[i*out+o] = f[i*out+o] - y[(lo+i)*out+o]
+				}
+				lin.F0[lo+i], lin.YSum[lo+i] = fs, ys
 			}
-		}
-		b.BackwardOnes(be, params)
-		b.GradSqNorms(be, w.sq)
-		b.DeltaDotZ(be, w.dots)
-		for i := 0; i < cnt; i++ {
-			an := math.Sqrt(w.sq[i])
-			lin.ANorm[lo+i] = an
-			lin.B[lo+i] = lin.F0[lo+i] - w.dots[i]
-			if out == 1 {
-				lin.GradNorm0[lo+i] = an * math.Abs(lin.F0[lo+i]-lin.YSum[lo+i])
+			if out > 1 {
+				b.Backward(be, params, w.resid[:cnt*out])
+				b.GradSqNorms(be, w.sq)
+				for i := 0; i < cnt; i++ {
+					lin.GradNorm0[lo+i] = math.Sqrt(w.sq[i])
+				}
+			}
+			b.BackwardOnes(be, params)
+			b.GradSqNorms(be, w.sq)
+			b.DeltaDotZ(be, w.dots)
+			for i := 0; i < cnt; i++ {
+				an := math.Sqrt(w.sq[i])
+				lin.ANorm[lo+i] = an
+				lin.B[lo+i] = lin.F0[lo+i] - w.dots[i]
+				if out == 1 {
+					lin.GradNorm0[lo+i] = an * math.Abs(lin.F0[lo+i]-lin.YSum[lo+i])
+				}
 			}
 		}
 		if lastOnly {
@@ -252,7 +272,7 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
 			w := workers[wi]
 			w.b.Forward(be, params, x[lo*m.In:hi*m.In], hi-lo)
-			w.b.BackwardOnes(be, params)
+			w.hashedBackward(be, m, params, y, lo, hi-lo)
 			w.hashBatch(be, h, lin, lo, hi-lo)
 			report(hi - lo)
 		})

@@ -22,11 +22,15 @@ type passWorker struct {
 	xb, yb []float32
 	resid  []float32
 	sq     []float64
+	// nn.Xent: softmax scratch (Out) and the direction S u (batch × Out).
+	p   []float64
+	dir []float32
 }
 
 func newPassWorker(m *nn.MLP, batch int) *passWorker {
 	return &passWorker{b: m.NewBatch(batch), xb: make([]float32, batch*m.In), yb: make([]float32, batch*m.Out),
-		resid: make([]float32, batch*m.Out), sq: make([]float64, batch)}
+		resid: make([]float32, batch*m.Out), sq: make([]float64, batch), p: make([]float64, m.Out),
+		dir: make([]float32, batch*m.Out)}
 }
 
 // Passes computes per-example quantities of a model of fixed shape over a
@@ -63,12 +67,13 @@ func (p *Passes) GradNorms(params []float32, ids []int, out []float64) {
 	p.run(passGradNorm, params, nil, nil, ids, out)
 }
 
-// Losses sets out[k] to ℓ_i = ½|f_i − y_i|² at params.
+// Losses sets out[k] to ℓ_i at params (½|f_i − y_i|² for MSE).
 func (p *Passes) Losses(params []float32, ids []int, out []float64) {
 	p.run(passLoss, params, nil, nil, ids, out)
 }
 
-// Residuals sets out[k] to |f_i − y_i| = |∂ℓ_i/∂f| at params.
+// Residuals sets out[k] to |∂ℓ_i/∂f| at params: |f_i − y_i| (MSE),
+// |softmax(f_i) − y_i| (Xent).
 func (p *Passes) Residuals(params []float32, ids []int, out []float64) {
 	p.run(passResidual, params, nil, nil, ids, out)
 }
@@ -129,6 +134,19 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 	case passLinearized:
 		jvp := w.resid[:cnt*o]
 		w.b.JVP(p.be, params, delta, jvp)
+		if m.Loss == nn.Xent {
+			// q·v = |a|·(ρ + (S u)·J₀δ) (xent.go), with f the logits at w0.
+			for k := 0; k < cnt; k++ {
+				i := id(k)
+				xentDirections(f[k*o:(k+1)*o], y[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.p)
+				var s float64
+				for j := 0; j < o; j++ {
+					s += float64(w.dir[k*o+j]) * float64(jvp[k*o+j])
+				}
+				out[lo+k] = lin.ANorm[i] * (lin.F0[i] + s)
+			}
+			break
+		}
 		for k := 0; k < cnt; k++ {
 			i := id(k)
 			s := lin.F0[i]
@@ -138,6 +156,17 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 			out[lo+k] = lin.ANorm[i] * (s - lin.YSum[i])
 		}
 	case passLoss, passResidual:
+		if m.Loss == nn.Xent {
+			for k := 0; k < cnt; k++ {
+				fk, yk := f[k*o:(k+1)*o], y[k*o:(k+1)*o]
+				if kind == passLoss {
+					out[lo+k] = m.Loss.Value(fk, yk, w.p)
+				} else {
+					out[lo+k] = m.Loss.ResidualNorm(fk, yk, w.p)
+				}
+			}
+			break
+		}
 		for k := 0; k < cnt; k++ {
 			var s float64
 			for j := 0; j < o; j++ {
@@ -152,8 +181,14 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 		}
 	case passGradNorm:
 		r := w.resid[:cnt*o]
-		for j := range r {
-			r[j] = f[j] - y[j]
+		if m.Loss == nn.Xent {
+			for k := 0; k < cnt; k++ {
+				m.Loss.Residual(f[k*o:(k+1)*o], y[k*o:(k+1)*o], 1, r[k*o:(k+1)*o], w.p)
+			}
+		} else {
+			for j := range r {
+				r[j] = f[j] - y[j]
+			}
 		}
 		w.b.Backward(p.be, params, r)
 		w.b.GradSqNorms(p.be, w.sq)
@@ -163,27 +198,80 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 	}
 }
 
-// MeanLoss returns the mean of ½|f(x_i) − y_i|² at params over a data set
-// x (n × In), y (n × Out), which need not be the Passes' own. The partial
-// sums are kept per batch and added in batch order, so the result does not
-// depend on which worker took which batch.
+// MeanLoss returns the mean loss ℓ (½|f(x_i) − y_i|² for MSE, the
+// cross-entropy for Xent) at params over a data set x (n × In), y (n ×
+// Out), which need not be the Passes' own. The partial sums are kept per
+// batch and added in batch order, so the result does not depend on which
+// worker took which batch.
 func (p *Passes) MeanLoss(params, x, y []float32, n int) float64 {
-	parts := make([]float64, (n+p.batch-1)/p.batch)
+	return p.Metrics(params, x, y, n, false).Loss
+}
+
+// Metrics are a data set's mean loss and, for a classifier, its accuracy
+// and cross-entropy.
+type Metrics struct {
+	Loss float64 // the mean training loss ℓ
+	// Accuracy is the fraction of points whose largest output is at the
+	// largest target (the class of a one-hot row); CrossEntropy the mean of
+	// −Σ_o y_o log softmax(f)_o (the xent loss whatever the training
+	// loss). Both are 0 unless asked for and Out ≥ 2.
+	Accuracy, CrossEntropy float64
+}
+
+// Metrics computes the mean loss as MeanLoss does and, when class is set
+// and the model has at least 2 outputs, the accuracy and cross-entropy, in
+// one forward pass.
+func (p *Passes) Metrics(params, x, y []float32, n int, class bool) Metrics {
+	nb := (n + p.batch - 1) / p.batch
+	parts := make([]float64, 3*nb)
 	m := p.m
+	class = class && m.Out >= 2
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
-		b := p.workers[wi].b
+		w := p.workers[wi]
+		b := w.b
 		b.Forward(p.be, params, x[lo*m.In:hi*m.In], hi-lo)
 		f := b.Output()
-		var s float64
-		for j := range f {
-			r := float64(f[j] - y[lo*m.Out+j])
-			s += r * r
+		part := parts[3*(lo/p.batch):]
+		o := m.Out
+		if m.Loss == nn.MSE {
+			var s float64
+			for j := range f {
+				r := float64(f[j] - y[lo*o+j])
+				s += r * r
+			}
+			part[0] = 0.5 * s
 		}
-		parts[lo/p.batch] = 0.5 * s
+		if m.Loss != nn.MSE || class {
+			var l, acc, ce float64
+			for k := 0; k < hi-lo; k++ {
+				fk, yk := f[k*o:(k+1)*o], y[(lo+k)*o:(lo+k+1)*o]
+				v := nn.Xent.Value(fk, yk, w.p)
+				ce += v
+				if m.Loss == nn.Xent {
+					l += v
+				}
+				if nn.Argmax(fk) == nn.Argmax(yk) {
+					acc++
+				}
+			}
+			if m.Loss == nn.Xent {
+				part[0] = l
+			}
+			part[1], part[2] = acc, ce
+		}
 	})
-	var s float64
-	for _, v := range parts {
-		s += v
+	var r Metrics
+	for k := 0; k < nb; k++ {
+		r.Loss += parts[3*k]
+		r.Accuracy += parts[3*k+1]
+		r.CrossEntropy += parts[3*k+2]
 	}
-	return s / float64(n)
+	r.Loss /= float64(n)
+	if class {
+		r.Accuracy /= float64(n)
+		r.CrossEntropy /= float64(n)
+	} else {
+		r.Accuracy, r.CrossEntropy = 0, 0
+	}
+	return r
 }

@@ -120,9 +120,9 @@ type QueryOffloader interface {
 type Scorer interface {
 	// GradNorms: the exact per-sample gradient norms |∇_w ℓ_i|.
 	GradNorms(params []float32, ids []int, out []float64)
-	// Losses: ℓ_i = ½|f_i − y_i|².
+	// Losses: ℓ_i (½|f_i − y_i|² for MSE, the cross-entropy for xent).
 	Losses(params []float32, ids []int, out []float64)
-	// Residuals: |f_i − y_i|.
+	// Residuals: |∂ℓ_i/∂f| (|f_i − y_i| for MSE, |p_i − y_i| for xent).
 	Residuals(params []float32, ids []int, out []float64)
 	// Linearized: |a_i|·(s_lin,i(w) − Σ_o y_io), signed, from lin at
 	// w = w0 + delta.
