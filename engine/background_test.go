@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -450,5 +451,35 @@ func TestBackgroundConfig(t *testing.T) {
 		if sample.NeedsLinearization(tr.samp) && tr.Lag() != 10 {
 			t.Errorf("%s: lag %d", s, tr.Lag())
 		}
+	}
+}
+
+// TestEstimatorFallbackRetries: a fallback decided on the very first window
+// (fresh ratio ≥ 1) still comes due for a refresh, after at most
+// fallbackRetry × the cost.
+func TestEstimatorFallbackRetries(t *testing.T) {
+	var e EstimatorState
+	const window, cost = 10, 50.0
+	k := 0
+	for ; k < 10000 && !e.due(cost, window); k++ {
+		e.add(1.5, 1, window, true)
+	}
+	if !e.Fallback || k > window+int(fallbackRetry*cost)+1 {
+		t.Fatalf("fallback %v, due after %d iterations, want at most %v", e.Fallback, k, window+fallbackRetry*cost)
+	}
+}
+
+// TestAutoRehashRefusesOtherSteps: the estimate behind --rehash auto needs
+// the host step's per-example norms at the step's parameters.
+func TestAutoRehashRefusesOtherSteps(t *testing.T) {
+	c := testConfig(SamplerNTKStatic)
+	c.RehashAuto = true
+	c.StepSize = StepGN
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "step-size=gn") {
+		t.Errorf("auto with gn: %v", err)
+	}
+	c.StepSize = ""
+	if err := DeviceStepSupported(c); err == nil {
+		t.Error("the device stepper accepted --rehash auto")
 	}
 }

@@ -198,6 +198,9 @@ func (c Config) Validate() error {
 	if c.RehashAuto && c.KeepStepping > 0 {
 		bad("automatic rehashes need the minibatch's gradient norms, which keep-stepping overwrites: use keep-stepping=0")
 	}
+	if c.RehashAuto && c.StepSize != "" && c.StepSize != StepFixed {
+		bad("automatic rehashes need the minibatch's gradient norms at the step's parameters, which step-size=%s does not keep: use the fixed step size", c.StepSize)
+	}
 	if !(c.Eps >= 0 && c.Eps <= 1) {
 		bad("eps=%g outside [0, 1]", c.Eps)
 	}

@@ -67,6 +67,9 @@ func (e *EstimatorState) add(a, u float64, window int, auto bool) {
 		return
 	}
 	r := e.ratio()
+	if !(r > 0) || math.IsInf(r, 0) {
+		return // no estimate yet (no gradient seen)
+	}
 	if e.K == window {
 		e.Fresh = r
 	}
@@ -74,12 +77,22 @@ func (e *EstimatorState) add(a, u float64, window int, auto bool) {
 		e.Fallback = true
 	}
 	if e.Fallback {
-		r = 1
+		// Uniform draws until a refresh: each iteration loses 1 − Fresh
+		// of a step against the fresh sampler; and since the window that
+		// judged the sampler no better than uniform may have been
+		// unlucky (Fresh ≥ 1), a retry comes due after at most
+		// fallbackRetry × the refresh cost.
+		e.Excess += max(1-e.Fresh, 1.0/fallbackRetry)
+		return
 	}
-	if e.K > window && r > 0 {
+	if e.K > window {
 		e.Excess = max(0, e.Excess+1-e.Fresh/r)
 	}
 }
+
+// fallbackRetry is how many refresh costs of uniform draws the automatic
+// fallback waits before it tries a refresh again.
+const fallbackRetry = 10
 
 // due says whether a refresh is due at cost (in iterations).
 func (e *EstimatorState) due(cost float64, window int) bool {
@@ -117,7 +130,7 @@ func (t *Trainer) estWindow() int {
 // to the estimator. It needs the host stepper's backward pass of the
 // minibatch, which keep-stepping overwrites; without it nothing is added.
 func (t *Trainer) updateEstimate() {
-	if t.Stepper != nil || t.cfg.KeepStepping > 0 || t.cfg.Sampler == SamplerUpperBound {
+	if t.Stepper != nil || t.cfg.KeepStepping > 0 || t.cfg.Sampler == SamplerUpperBound || t.cfg.StepSize != "" && t.cfg.StepSize != StepFixed {
 		return
 	}
 	B := len(t.idx)

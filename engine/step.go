@@ -114,6 +114,8 @@ func DeviceStepSupported(cfg Config) error {
 	switch {
 	case cfg.StepSize != "" && cfg.StepSize != StepFixed:
 		return fmt.Errorf("device training does not support --step-size %s yet", cfg.StepSize)
+	case cfg.RehashAuto:
+		return errors.New("device training does not support --rehash auto yet (its estimate needs the host step's per-example norms)")
 	case cfg.LossFunc() != nn.MSE:
 		return fmt.Errorf("device training supports the mse loss only, not %s", cfg.LossFunc())
 	case cfg.Momentum != 0:

@@ -223,7 +223,9 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t.samp = samp
 	t.unif, _ = sample.New(sample.Uniform, sample.Options{N: train.N})
 	stepBE := be
-	if cfg.Background {
+	if cfg.Background && sample.NeedsLinearization(samp) {
+		// Only a sampler that rehashes shares the cores with a
+		// background job; the others keep every core for their steps.
 		stepBE = t.setupBackground(be)
 	}
 	t.host = newHostStepper(stepBE, m, train, cfg)
@@ -338,6 +340,13 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	if t.m.Loss != nn.MSE && (t.Linearizer != nil || t.Stepper != nil) {
 		return res, fmt.Errorf("the %s loss runs on the host only (the accelerator's linearization and steps are mse)", t.m.Loss)
 	}
+	// A job still in flight when Train returns (Restore may have started
+	// one) is waited for, so that no goroutine outlives it; it stays
+	// pending in State.
+	defer t.waitBackground()
+	if sample.NeedsLinearization(t.samp) && t.cfg.Background && (t.Linearizer != nil || t.Stepper != nil) {
+		return res, errors.New("background rehashes run on the host linearizer and stepper; they are not supported with an accelerator yet")
+	}
 	if err := st.Start(t.cfg, t.m.Params); err != nil {
 		return res, err
 	}
@@ -349,12 +358,6 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	}
 	sync := func() error { return st.Sync(t.m.Params) }
 	needLin := sample.NeedsLinearization(t.samp)
-	if needLin && t.cfg.Background && (t.Linearizer != nil || t.Stepper != nil) {
-		return res, errors.New("background rehashes run on the host linearizer and stepper; they are not supported with an accelerator yet")
-	}
-	// A job still in flight when Train returns is waited for, so that no
-	// goroutine outlives it; it stays pending in State.
-	defer t.waitBackground()
 	for it := t.iter; it < t.cfg.Iters; it++ {
 		t.iter = it
 		if err := ctx.Err(); err != nil {

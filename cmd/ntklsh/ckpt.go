@@ -233,10 +233,11 @@ func resumeNotes(info resumeInfo, at int, cfg engine.Config, backend string) []s
 	var notes []string
 	switch {
 	case info.Iters != cfg.Iters && cfg.Schedule != "constant":
-		notes = append(notes, fmt.Sprintf("extending the run from %d to %d iterations: the %s learning-rate schedule is stretched over %d iterations, so iteration %d now uses the rate of %.0f%% into the schedule (%g) instead of its end",
-			info.Iters, cfg.Iters, cfg.Schedule, cfg.Iters, at, 100*float64(at)/float64(cfg.Iters), cfg.LRAt(at)))
+		notes = append(notes, fmt.Sprintf("%s the run from %d to %d iterations: the %s learning-rate schedule is now over %d iterations, so iteration %d uses the rate of %.0f%% into it (%g) instead of %.0f%% (%g)",
+			lengthVerb(info.Iters, cfg.Iters), info.Iters, cfg.Iters, cfg.Schedule, cfg.Iters, at, 100*float64(at)/float64(cfg.Iters), cfg.LRAt(at),
+			100*float64(at)/float64(info.Iters), withIters(cfg, info.Iters).LRAt(at)))
 	case info.Iters != cfg.Iters:
-		notes = append(notes, fmt.Sprintf("extending the run from %d to %d iterations (constant learning rate %g)", info.Iters, cfg.Iters, cfg.LR))
+		notes = append(notes, fmt.Sprintf("%s the run from %d to %d iterations (constant learning rate %g)", lengthVerb(info.Iters, cfg.Iters), info.Iters, cfg.Iters, cfg.LR))
 	case at >= cfg.Iters:
 		notes = append(notes, fmt.Sprintf("the checkpointed run is finished (iteration %d of %d): nothing to train; pass a larger --iters or --epochs to continue it", at, cfg.Iters))
 	}
@@ -245,4 +246,16 @@ func resumeNotes(info resumeInfo, at int, cfg engine.Config, backend string) []s
 			info.Backend, backend, info.Backend))
 	}
 	return notes
+}
+
+func lengthVerb(from, to int) string {
+	if to < from {
+		return "shortening"
+	}
+	return "extending"
+}
+
+func withIters(cfg engine.Config, iters int) engine.Config {
+	cfg.Iters = iters
+	return cfg
 }

@@ -159,11 +159,13 @@ func printSummary(w io.Writer, rows []summaryRow, target float64) {
 		}
 		tt, it, ok := timeToTarget(r.res, target, useTest)
 		tts, its := "not reached", "-"
-		if ok {
+		// A run that diverged or was cut short did not stay below the
+		// target to its end, whatever its last evaluation said.
+		if ok && r.note == "" {
 			tts, its = fmt.Sprintf("%.3f", tt), fmt.Sprint(it)
 		}
 		msm, mid := experiment.Median(sm), experiment.Median(id)
-		if math.IsNaN(fin.TestLoss) {
+		if math.IsNaN(fin.TestLoss) && !useTest {
 			explain("test loss –: no test set (--test-frac 0 and no --test)")
 		}
 		if math.IsNaN(mid) {

@@ -70,3 +70,19 @@ func TestTrainPlot(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// TestDivergedRowNotReached: a run that diverged did not stay below the
+// target, even if its last evaluation before diverging was below it.
+func TestDivergedRowNotReached(t *testing.T) {
+	rows := []summaryRow{{res: evals(5, 0.5, 0.4)}, {res: evals(5, 0.1), note: "diverged at iteration 30"}}
+	var out bytes.Buffer
+	printSummary(&out, rows, 1)
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "planted") && strings.Contains(line, "0.100") && !strings.Contains(line, "not reached") {
+			t.Fatalf("diverged row reached the target:\n%s", out.String())
+		}
+	}
+	if strings.Count(out.String(), "not reached") != 1 {
+		t.Fatalf("summary:\n%s", out.String())
+	}
+}

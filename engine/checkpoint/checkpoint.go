@@ -170,6 +170,10 @@ func Encode(w io.Writer, c *Checkpoint) error {
 	for len(hj)%8 != 0 {
 		hj = append(hj, ' ')
 	}
+	if len(hj) > maxHeader {
+		// Decode would refuse it: never write what cannot be read back.
+		return fmt.Errorf("checkpoint: the header (metadata and training state) is %d bytes, over the %d-byte limit the reader accepts", len(hj), maxHeader)
+	}
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var lenb [8]byte
 	binary.LittleEndian.PutUint64(lenb[:], uint64(len(hj)))

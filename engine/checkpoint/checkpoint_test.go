@@ -278,3 +278,21 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestOversizedHeaderNotWritten: a header the reader would refuse is never
+// written, and the previous checkpoint stays.
+func TestOversizedHeaderNotWritten(t *testing.T) {
+	dir := t.TempDir()
+	small := &Checkpoint{Meta: Meta{Model: Model{In: 1, Out: 1, Params: 2}}, Params: []float32{1, 2}}
+	if err := Write(dir, small); err != nil {
+		t.Fatal(err)
+	}
+	big := &Checkpoint{Meta: Meta{Model: Model{In: 1, Out: 1, Params: 2}, Training: []byte(`"` + strings.Repeat("x", maxHeader) + `"`)}, Params: []float32{3, 4}}
+	if err := Write(dir, big); err == nil || !strings.Contains(err.Error(), "over the") {
+		t.Fatalf("oversized header: %v", err)
+	}
+	c, err := Read(dir)
+	if err != nil || c.Params[0] != 1 {
+		t.Fatalf("previous checkpoint: %v %v", err, c)
+	}
+}
