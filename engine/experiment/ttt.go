@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,6 +72,9 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("uniform-clip", engine.SamplerUniform, func(c *engine.Config) { c.ClipNorm = clip }),
 		mk("uniform-mom", engine.SamplerUniform, func(c *engine.Config) { c.Momentum = 0.9 }),
 		mk("ntk-static", engine.SamplerNTKStatic, nil),
+		// ntk-static with its rehashes off the critical path and
+		// refreshed when the running second-moment estimate says so.
+		mk("ntk-static-bg-auto", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto = true, true }),
 		mk("ntk-drift", engine.SamplerNTKDrift, nil),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
@@ -273,7 +277,12 @@ type TTTSummary struct {
 
 // TTTResult is what RunTimeToTarget returns.
 type TTTResult struct {
-	Name     string
+	Name string
+	// Baseline is the method every ratio is relative to and whose final
+	// runs set the target: of the plain-SGD methods (BaselineMethods), the
+	// one whose target is the lowest — the best quality a practitioner's
+	// tuned SGD, with its usual fixes, reaches near the end of its budget.
+	Baseline string
 	Target   float64 // NaN when the baseline never finished
 	Iters    int
 	Runs     []TTTRun
@@ -522,7 +531,7 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 	if err := out.close(); err != nil {
 		return nil, err
 	}
-	res.Target = targetOf(res.finals(c.Methods[0].Name), c.frac(), c.stay(), c.quantile())
+	res.Baseline, res.Target = chooseBaseline(c, res)
 	summarizeTTT(c, res)
 	res.Markdown = tttMarkdown(env, c, res, model)
 	if err := writeTTT(env, c, res); err != nil {
@@ -706,9 +715,33 @@ func bootRatio(a, b []float64, n int, alpha float64, seed uint64) (r, lo, hi flo
 	return r, q(alpha), q(1 - alpha)
 }
 
+// BaselineMethods are the plain-SGD methods (no importance sampling, no
+// calculated step) that may set the target: tuned uniform SGD and its
+// practitioner's fixes, gradient clipping and momentum.
+var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom"}
+
+// chooseBaseline returns, of the BaselineMethods that ran (the first method
+// when none did), the one with the lowest target, and that target.
+func chooseBaseline(c TTTConfig, res *TTTResult) (string, float64) {
+	name, target := c.Methods[0].Name, math.NaN()
+	for _, m := range c.Methods {
+		if !slices.Contains(BaselineMethods, m.Name) {
+			continue
+		}
+		t := targetOf(res.finals(m.Name), c.frac(), c.stay(), c.quantile())
+		if !math.IsNaN(t) && (math.IsNaN(target) || t < target) {
+			name, target = m.Name, t
+		}
+	}
+	if math.IsNaN(target) {
+		target = targetOf(res.finals(name), c.frac(), c.stay(), c.quantile())
+	}
+	return name, target
+}
+
 func summarizeTTT(c TTTConfig, res *TTTResult) {
 	var bSec, bIt []float64
-	for _, r := range res.finals(c.Methods[0].Name) {
+	for _, r := range res.finals(res.Baseline) {
 		s, it := reach(r, res.Target, c.stay())
 		bSec, bIt = append(bSec, s), append(bIt, it)
 	}
@@ -819,7 +852,9 @@ func tttMarkdown(env Env, c TTTConfig, res *TTTResult, model string) string {
 		b.WriteString("**No target**: the baseline did not finish (it diverged on most seeds, or its every grid point diverged); nothing is compared with it.\n\n")
 	} else {
 		fmt.Fprintf(&b, "Target test loss %.5g: the lowest test loss that %.0f%% of tuned %s's seeds reach (by the rule below) by the evaluation nearest %.0f%% of the budget. Time to target: training seconds (Eval.TrainSeconds: sampling + gradient + rehash, evaluation excluded) at the first evaluation at or below the target after which the test loss stays below %.2g × target. Medians over seeds count a seed that did not reach the target (or diverged) as ∞. Ratios: the method's median time ÷ %s's, with a bootstrap 90%% interval in brackets (seeds of both resampled independently; %s's own interval shows the noise); below 1: faster.\n\n",
-			res.Target, 100*c.quantile(), c.Methods[0].Name, 100*c.frac(), c.stay(), c.Methods[0].Name, c.Methods[0].Name)
+			res.Target, 100*c.quantile(), res.Baseline, 100*c.frac(), c.stay(), res.Baseline, res.Baseline)
+		fmt.Fprintf(&b, "Baseline: %s, the plain-SGD method (of %s) with the lowest target — tuned SGD with a practitioner's usual fixes gets its best chance.\n\n",
+			res.Baseline, strings.Join(BaselineMethods, ", "))
 	}
 	b.WriteString("| method | lr, schedule | reached | diverged | final test loss | s to target | s ratio [90% CI] | iters to target | iters ratio [90% CI] | ms/iter |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
@@ -886,13 +921,13 @@ func writeTTT(env Env, c TTTConfig, res *TTTResult) error {
 		return err
 	}
 	f, err := createCSV(env.path("ttt_"+c.Name+"_summary.csv"), []string{"setting", "method", "oracle", "lr", "schedule", "val_loss", "edge_low",
-		"edge_high", "seeds", "diverged", "reached", "target_test_loss", "final_test_loss_median", "s_to_target_median", "s_ratio_median",
+		"edge_high", "seeds", "diverged", "reached", "baseline", "target_test_loss", "final_test_loss_median", "s_to_target_median", "s_ratio_median",
 		"s_ratio_lo90", "s_ratio_hi90", "iters_to_target_median", "iters_ratio_median", "iters_ratio_lo90", "iters_ratio_hi90", "s_per_iter"})
 	if err != nil {
 		return err
 	}
 	for _, s := range res.Summary {
-		f.row(c.Name, s.Method, s.Oracle, s.LR, s.Schedule, s.ValLoss, s.EdgeLow, s.EdgeHigh, s.Seeds, s.Diverged, s.Reached, res.Target,
+		f.row(c.Name, s.Method, s.Oracle, s.LR, s.Schedule, s.ValLoss, s.EdgeLow, s.EdgeHigh, s.Seeds, s.Diverged, s.Reached, res.Baseline, res.Target,
 			s.FinalTest, s.Seconds, s.SecRatio, s.SecLo, s.SecHi, s.ItersTo, s.IterRatio, s.IterLo, s.IterHi, s.SecPerIter)
 	}
 	if err := f.close(); err != nil {
@@ -965,7 +1000,7 @@ func plotTTT(env Env, c TTTConfig, res *TTTResult, model string) error {
 	if math.IsNaN(res.Target) || len(bars) == 0 {
 		return nil
 	}
-	bp := BarPlot{Title: fmt.Sprintf("%s: time to target ÷ %s's (median over %d seeds, bootstrap 90%% interval)", c.Name, c.Methods[0].Name, c.Seeds),
+	bp := BarPlot{Title: fmt.Sprintf("%s: time to target ÷ %s's (median over %d seeds, bootstrap 90%% interval)", c.Name, res.Baseline, c.Seeds),
 		YLabel: "wall-clock ratio (below 1: faster)", Bars: bars, RefLine: 1}
 	return bp.Save(env.path("ttt_" + c.Name + "_ratio.png"))
 }

@@ -241,3 +241,25 @@ func TestTTTGaussNewtonMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestChooseBaseline: of the plain-SGD methods the one with the lowest
+// target sets it; importance-sampled methods never do.
+func TestChooseBaseline(t *testing.T) {
+	run := func(m string, losses ...float64) TTTRun {
+		r := TTTRun{Method: m, Phase: "final", Iters: 10 * len(losses)}
+		for k, l := range losses {
+			r.Evals = append(r.Evals, engine.Eval{Iter: 10 * k, TestLoss: l})
+		}
+		return r
+	}
+	c := TTTConfig{Methods: []TTTMethod{{Name: "uniform"}, {Name: "uniform-clip"}, {Name: "ntk-static"}}}
+	res := &TTTResult{}
+	for s := 0; s < 3; s++ {
+		res.Runs = append(res.Runs, run("uniform", 5, 3, 2, 2, 2, 2, 2, 2, 2, 2), run("uniform-clip", 5, 2, 1, 1, 1, 1, 1, 1, 1, 1),
+			run("ntk-static", 5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5))
+	}
+	name, target := chooseBaseline(c, res)
+	if name != "uniform-clip" || !(target > 0.99 && target < 1.01) {
+		t.Fatalf("baseline %s, target %v; want uniform-clip at 1", name, target)
+	}
+}
