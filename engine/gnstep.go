@@ -175,24 +175,6 @@ func (t *hostStepper) curvature(d []float32) float64 {
 	return s / float64(B)
 }
 
-// outputLoss is the importance-weighted loss of the current minibatch
-// (t.yb, t.w) from the outputs t.mb holds.
-func (t *hostStepper) outputLoss() float64 {
-	B := len(t.idx)
-	out := t.m.Out
-	f := t.mb.Output()
-	var loss float64
-	for b := 0; b < B; b++ {
-		var l float64
-		for o := 0; o < out; o++ {
-			r := float64(f[b*out+o] - t.yb[b*out+o])
-			l += 0.5 * r * r
-		}
-		loss += t.w[b] / float64(B) * l
-	}
-	return loss
-}
-
 // newtonSolver holds the float64 normal equations of the linear model
 // f(x) = W x + b: with φ = [x, 1], H = (1/B) Σ_b w_b φ_b φ_bᵀ and, per
 // output o, c_o = (1/B) Σ_b w_b y_bo φ_b.

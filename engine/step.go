@@ -210,9 +210,15 @@ func (t *hostStepper) keepSteppingFrom(prev, lr float64, dir []float32) int {
 // batchLoss is the importance-weighted loss of the current minibatch (in
 // t.xb, t.yb, t.w) at the current parameters.
 func (t *hostStepper) batchLoss() float64 {
+	t.mb.Forward(t.be, t.m.Params, t.xb, len(t.idx))
+	return t.outputLoss()
+}
+
+// outputLoss is the importance-weighted loss of the minibatch's outputs
+// as they stand in t.mb (after a forward pass).
+func (t *hostStepper) outputLoss() float64 {
 	B := len(t.idx)
 	out := t.m.Out
-	t.mb.Forward(t.be, t.m.Params, t.xb, B)
 	f := t.mb.Output()
 	var loss float64
 	if lf := t.m.Loss; lf != nn.MSE {
