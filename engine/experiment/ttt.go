@@ -76,6 +76,11 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		// refreshed when the running second-moment estimate says so.
 		mk("ntk-static-bg-auto", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto = true, true }),
 		mk("ntk-drift", engine.SamplerNTKDrift, nil),
+		// Importance sampling with the practitioner's fixes of the
+		// baselines: the large runs showed clipping and momentum
+		// deciding the race on their own.
+		mk("ntk-static-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.ClipNorm = clip }),
+		mk("ntk-static-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Momentum = 0.9 }),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
@@ -84,7 +89,11 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("uniform-gn", engine.SamplerUniform, func(c *engine.Config) { c.StepSize = engine.StepGN }),
 		mk("ntk-static-gn", engine.SamplerNTKStatic, func(c *engine.Config) { c.StepSize = engine.StepGN }),
 	}
-	ms[2].LRMult = 0.1
+	for i := range ms {
+		if ms[i].Cfg.Momentum > 0 {
+			ms[i].LRMult = 0.1 // heavy-ball momentum 0.9 multiplies the step by about 10
+		}
+	}
 	if keep > 0 {
 		n := len(ms)
 		for _, m := range ms[:n] {
