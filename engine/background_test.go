@@ -323,6 +323,7 @@ func TestEstimateTracksDiagnostics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		tr.TrackEstimate = true
 		res, err := tr.Train(context.Background())
 		if err != nil {
 			t.Fatal(err)

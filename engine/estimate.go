@@ -130,7 +130,7 @@ func (t *Trainer) estWindow() int {
 // to the estimator. It needs the host stepper's backward pass of the
 // minibatch, which keep-stepping overwrites; without it nothing is added.
 func (t *Trainer) updateEstimate() {
-	if t.Stepper != nil || t.cfg.KeepStepping > 0 || t.cfg.Sampler == SamplerUpperBound || t.cfg.StepSize != "" && t.cfg.StepSize != StepFixed {
+	if !t.TrackEstimate && !t.cfg.RehashAuto || t.Stepper != nil || t.cfg.KeepStepping > 0 || t.cfg.Sampler == SamplerUpperBound || t.cfg.StepSize != "" && t.cfg.StepSize != StepFixed {
 		return
 	}
 	B := len(t.idx)

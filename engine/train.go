@@ -167,6 +167,12 @@ type Trainer struct {
 	Stepper Stepper
 	// Recorder, when set, observes the run.
 	Recorder Recorder
+	// TrackEstimate keeps the running estimate of the second-moment ratio
+	// (Eval.EstSecondMoment) from the steps' own minibatches; it is always
+	// kept with Config.RehashAuto, which needs it. It costs a per-example
+	// norm pass over each minibatch (about a tenth of a small model's step),
+	// so it is off by default; it never changes the training.
+	TrackEstimate bool
 }
 
 // NewTrainer prepares a run; m is trained in place.

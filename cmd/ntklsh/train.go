@@ -371,6 +371,9 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 		return nil, err
 	}
 	acc.Attach(tr)
+	// The running second-moment estimate is shown in the progress line and
+	// the metrics log; without either it is not worth its cost.
+	tr.TrackEstimate = !f.quiet || f.logPath != ""
 	rep.beginRun(c.String(), c.Iters)
 	tr.Recorder = engine.Observers{OnEval: func(e engine.Eval) {
 		rep.eval(name, e)
