@@ -70,10 +70,11 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 	}
 	ds := smallTeacher(120, 3, 1, 5)
 	for _, s := range SamplerNames() {
-		for _, recentred := range []bool{false, true} {
-			if recentred && s != SamplerLSH {
+		for _, variant := range []string{"", "recentred", "sparse"} {
+			if variant != "" && s != SamplerLSH {
 				continue
 			}
+			recentred := variant == "recentred"
 			m, _ := nn.New(nn.Config{In: 3, Out: 1, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
 			cfg := testConfig(s)
 			cfg.Batch = 4
@@ -81,6 +82,11 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			cfg.TauThreshold = 1 // upper-bound: importance sampling on from the start
 			if recentred {
 				cfg.Hash.Query, cfg.Hash.Alpha = ntk.QueryRecentred, 0.1
+			}
+			if variant == "sparse" {
+				// The very sparse structured family (a new hash family:
+				// its own unbiasedness check).
+				cfg.Hash.Family = ntk.Sparse
 			}
 			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 			if err != nil {
@@ -136,7 +142,7 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			}
 			// P ≈ 21 coordinates: |z| > 4.5 anywhere has probability < 2e-4.
 			if worst > 4.5 {
-				t.Errorf("%s (recentred=%v): mean weighted gradient differs from the full gradient by %.1f standard errors", s, recentred, worst)
+				t.Errorf("%s (%q): mean weighted gradient differs from the full gradient by %.1f standard errors", s, variant, worst)
 			}
 		}
 	}
