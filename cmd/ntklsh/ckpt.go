@@ -40,6 +40,13 @@ type dataSpec struct {
 	MaxRows     int      `json:"max_rows,omitempty"`
 	// Split is the --test-frac split of the training run (nil when none).
 	Split *splitSpec `json:"split,omitempty"`
+	// ClassLabels are the class labels of the outputs when they are not
+	// all numbers (then Classes is empty).
+	ClassLabels []string `json:"class_labels,omitempty"`
+	// Encoding, for data read as a table (Parquet; CSV with --features,
+	// --categorical auto or class labels), is how its columns became the
+	// features and targets: eval and predict read files the same way.
+	Encoding *data.Encoding `json:"encoding,omitempty"`
 }
 
 // trainingMeta is the training part of a checkpoint's metadata.

@@ -13,6 +13,30 @@ const targetHelp = "CSV target column: a 0-based index (negative counts from the
 	"Default: with a header, the one column named y, target, label or class (none or several: an error, give --target); " +
 	"without a header, column 0 (the YearPredictionMSD layout). The choice is printed and stored in model.json"
 
+const featuresHelp = "feature columns, comma separated, by header name (CSV with a header, Parquet) or 0-based index, in this order (default: every column but the target)"
+
+const categoricalHelp = "text (string) feature columns of CSV and Parquet files: refuse (an error naming the column) or auto (one-hot encode them: one feature per category seen in training, stored in model.json; a category eval/predict did not see in training is an error)"
+
+// parseFeatures parses --features; nil when not given.
+func parseFeatures(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			return nil, fmt.Errorf("--features %q: an empty column name", s)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// classifier says whether the target holds class labels (one output per
+// class, not standardized).
+func (f trainFlags) classifier() bool { return f.oneHot > 0 || f.xent }
+
 const sepHelp = `CSV field separator: auto (sniffed from the first lines), ',', ';' or '\t' (tab)`
 
 // targetFlag is --target: unset, an index, or a column name.
@@ -86,7 +110,7 @@ func parseHeader(s string) (data.HeaderMode, error) {
 
 // optionFlags maps the data options to the flags that set them.
 var optionFlags = map[string]string{"Target": "--target", "Targets": "--targets", "OneHot": "--onehot", "MaxRows": "--max-rows",
-	"Header": "--header", "Comma": "--sep"}
+	"Header": "--header", "Comma": "--sep", "Features": "--features", "Categorical": "--categorical"}
 
 // flagTerms restates a data-option error in terms of the flag that set
 // the option: "--target -4: d.csv:1: column -4 is outside the 3 columns".
@@ -102,6 +126,12 @@ func flagTerms(err error) error {
 	v := oe.Value
 	if oe.Option == "Comma" {
 		v = "'" + sepString([]rune(v)[0]) + "'"
+	}
+	if oe.Option == "Categorical" {
+		return fmt.Errorf("%s %s: %w; pass --categorical auto to one-hot encode it, or leave it out with --features", fl, v, err)
+	}
+	if oe.Option == "OneHot" && v == "0" {
+		return fmt.Errorf("--loss xent: %w", err)
 	}
 	if oe.Option == "Target" && v == "0" && strings.Contains(oe.Msg, "must be given") {
 		return fmt.Errorf("%s not given: %w", fl, err)

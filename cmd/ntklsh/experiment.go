@@ -93,7 +93,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.growth, "step-growth", 1.5, "convergence: step growth of the keep-stepping optimizer, in [1, 10]")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (it is shown only on a terminal anyway)")
 	fs.StringVar(&f.dataPath, "data", "", "convergence --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets")
-	fs.StringVar(&f.format, "format", "", "--data format: csv or libsvm (default: from the name)")
+	fs.StringVar(&f.format, "format", "", "--data format: csv, libsvm, npy or parquet (default: from the name)")
 	fs.IntVar(&f.target, "target", 0, "--data CSV: 0-based target column (YearPredictionMSD: 0)")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "--data: read at most this many rows (0: all)")
 	fs.StringVar(&f.teachers, "teachers", "3,0", "convergence --scale large: Student-t degrees of freedom of the synthetic teacher sets' inputs, comma separated (0: Gaussian; empty: none)")

@@ -108,6 +108,22 @@ func (lm *loadedModel) forwardAll(d *data.Dataset) []float32 {
 	return out
 }
 
+// classNames are the class labels of the outputs as written in the data
+// (numbers as the shortest decimal), or nil when unknown.
+func (lm *loadedModel) classNames() []string {
+	if lm.spec.ClassLabels != nil {
+		return lm.spec.ClassLabels
+	}
+	if lm.spec.Classes == nil {
+		return nil
+	}
+	out := make([]string, len(lm.spec.Classes))
+	for i, c := range lm.spec.Classes {
+		out[i] = strconv.FormatFloat(c, 'g', -1, 64)
+	}
+	return out
+}
+
 func argmax(v []float32) int {
 	best := 0
 	for i, x := range v {
@@ -125,7 +141,7 @@ func modelAndData(name string, args []string, extra func(*flag.FlagSet)) (*loade
 	model := fs.String("model", "", "checkpoint directory written by ntklsh train --checkpoint")
 	path := fs.String("data", "", "data file: CSV columns are matched to the training columns by header name when both have names, by position otherwise; "+
 		"the target column may be left out (D columns: features only; D+targets: with them) (eval --split: default the training file)")
-	format := fs.String("format", "", "csv or libsvm (default: as in training / from the name)")
+	format := fs.String("format", "", "csv, libsvm, npy or parquet (default: as in training / from the name)")
 	sep := fs.String("sep", "auto", sepHelp)
 	split := "all"
 	if name == "eval" {
@@ -197,7 +213,7 @@ func runPredict(args []string, stdout io.Writer) error {
 	cw := csv.NewWriter(bw)
 	O := lm.m.Out
 	var head []string
-	classes := lm.spec.Classes
+	classes := lm.classNames()
 	if lm.spec.OneHot > 0 {
 		head = append(head, "predicted_class")
 	}
@@ -206,7 +222,7 @@ func runPredict(args []string, stdout io.Writer) error {
 		if O > 1 {
 			name = "output_" + strconv.Itoa(o)
 			if len(classes) == O {
-				name = "score_" + strconv.FormatFloat(classes[o], 'g', -1, 64)
+				name = "score_" + classes[o]
 			}
 		}
 		head = append(head, name)
@@ -220,7 +236,7 @@ func runPredict(args []string, stdout io.Writer) error {
 			k := argmax(p)
 			label := strconv.Itoa(k)
 			if len(classes) == O {
-				label = strconv.FormatFloat(classes[k], 'g', -1, 64)
+				label = classes[k]
 			}
 			row = append(row, label)
 		}
@@ -275,7 +291,7 @@ func runEval(args []string, stdout io.Writer) error {
 	}
 	if lm.spec.OneHot > 0 {
 		fmt.Fprintf(stdout, "accuracy: %.4f\n", float64(correct)/float64(d.N))
-		writeClassReport(stdout, pred, d.Y, d.N, O, lm.spec.Classes)
+		writeClassReport(stdout, pred, d.Y, d.N, O, lm.classNames())
 	}
 	return nil
 }
@@ -283,7 +299,7 @@ func runEval(args []string, stdout io.Writer) error {
 // writeClassReport writes a classifier's cross-entropy (of the softmax of
 // its outputs, whatever the training loss) and its confusion matrix: row
 // the true class, column the predicted one (the largest output).
-func writeClassReport(w io.Writer, pred, y []float32, n, O int, classes []float64) {
+func writeClassReport(w io.Writer, pred, y []float32, n, O int, classes []string) {
 	p := make([]float64, O)
 	var ce float64
 	conf := make([]int, O*O)
@@ -295,7 +311,7 @@ func writeClassReport(w io.Writer, pred, y []float32, n, O int, classes []float6
 	fmt.Fprintf(w, "cross-entropy: %.6g\n", ce/float64(n))
 	name := func(k int) string {
 		if len(classes) == O {
-			return strconv.FormatFloat(classes[k], 'g', -1, 64)
+			return classes[k]
 		}
 		return strconv.Itoa(k)
 	}

@@ -29,6 +29,20 @@ func (lm *loadedModel) readLike(path, format, sepFlag string, needTargets bool, 
 	if err != nil {
 		return nil, err
 	}
+	if sp.Encoding != nil {
+		t, err := data.LoadTable(path, format, data.CSVOptions{Header: hdr, Comma: sep, MaxRows: maxRows})
+		if err != nil {
+			return nil, flagTerms(err)
+		}
+		d, err := sp.Encoding.Apply(t, needTargets)
+		if err != nil {
+			return nil, err
+		}
+		if d.D != lm.m.In || d.O != 0 && d.O != lm.m.Out {
+			return nil, fmt.Errorf("%s: %d features and %d outputs, but the model has %d and %d", path, d.D, d.O, lm.m.In, lm.m.Out)
+		}
+		return d, lm.standardize(d, path)
+	}
 	raw, err := data.Load(path, format, data.CSVOptions{NoTarget: true, Header: hdr, Comma: sep, MaxRows: maxRows},
 		data.LIBSVMOptions{Features: lm.m.In, OneHot: sp.OneHot, MaxRows: maxRows})
 	if err != nil {
@@ -54,13 +68,18 @@ func (lm *loadedModel) readLike(path, format, sepFlag string, needTargets bool, 
 	if needTargets && d.O == 0 {
 		return nil, fmt.Errorf("%s has no target column: eval needs the targets", path)
 	}
+	return d, lm.standardize(d, path)
+}
+
+// standardize applies the training run's feature statistics to d.
+func (lm *loadedModel) standardize(d *data.Dataset, path string) error {
 	if lm.norm != nil {
 		st := &data.Standardizer{XMean: lm.norm.XMean, XStd: lm.norm.XStd}
 		if err := st.Apply(d); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // assemble picks the model's feature columns (and the target columns, if

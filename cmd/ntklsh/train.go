@@ -35,6 +35,8 @@ type trainFlags struct {
 	target                     targetFlag
 	targets, oneHot            int
 	header, sep                string
+	features, categorical      string
+	xent                       bool // --loss xent: the target holds class labels
 	maxRows                    int
 	testFrac                   float64
 	standardize                bool
@@ -96,13 +98,15 @@ type trainOptions struct {
 func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	// Data.
 	fs.StringVar(&f.dataPath, "data", "", "training data: CSV or LIBSVM (optionally .gz/.bz2), or NumPy .npy/.npz (default: built-in synthetic teacher set)")
-	fs.StringVar(&f.format, "format", "", "data format: csv, libsvm or npy (.npy matrix or .npz with arrays x and y; default: from the file name)")
+	fs.StringVar(&f.format, "format", "", "data format: csv, libsvm, npy (.npy matrix or .npz with arrays x and y) or parquet (default: from the file name)")
 	fs.StringVar(&f.testPath, "test", "", "test data file (default: split --test-frac off the training data)")
 	fs.Var(&f.target, "target", targetHelp)
 	fs.StringVar(&f.sep, "sep", "auto", sepHelp)
+	fs.StringVar(&f.features, "features", "", featuresHelp)
+	fs.StringVar(&f.categorical, "categorical", "refuse", categoricalHelp)
 	fs.IntVar(&f.targets, "targets", 1, "CSV: number of consecutive target columns")
 	fs.IntVar(&f.oneHot, "onehot", 0, "classification: expand integer labels into this many one-hot outputs (multi-output MSE, or the classes of --loss xent)")
-	fs.Func("loss", "training loss: mse (½|f−y|², default) or xent (softmax cross-entropy over the --onehot classes)", func(v string) error {
+	fs.Func("loss", "training loss: mse (½|f−y|², default) or xent (softmax cross-entropy over the classes of the target column: any integer or text labels, one output each, or the --onehot classes)", func(v string) error {
 		l, err := nn.ParseLoss(v)
 		if err != nil {
 			return err
@@ -225,6 +229,7 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 	if f.plotPath != "" && !strings.EqualFold(filepath.Ext(f.plotPath), ".png") {
 		return nil, fmt.Errorf("--plot %s: the name must end in .png", f.plotPath)
 	}
+	f.xent = cfg.LossFunc() == nn.Xent
 	if err := checkTrainFlags(f, cfg.RehashBatch, cfg.Workers); err != nil {
 		return nil, err
 	}
@@ -304,9 +309,6 @@ func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
 		if err := c.Validate(); err != nil {
 			return nil, err
 		}
-	}
-	if o.cfg.LossFunc() == nn.Xent && o.f.oneHot == 0 {
-		return nil, errors.New("--loss xent needs class labels: give --onehot K (the number of classes of the label column)")
 	}
 	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed, Loss: o.cfg.LossFunc()}
 	if err := s.mcfg.Validate(); err != nil {

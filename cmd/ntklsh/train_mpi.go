@@ -126,7 +126,7 @@ func (d *distSession) run() error {
 	if d.f.standardize && d.norm == nil {
 		// Shard files: the statistics of the union of the shards.
 		err = nil
-		if d.norm, err = dist.FitStandardizer(d.c, d.train, d.f.oneHot == 0); err == nil {
+		if d.norm, err = dist.FitStandardizer(d.c, d.train, !d.f.classifier()); err == nil {
 			if err = d.norm.Apply(d.train); err == nil && d.test != nil {
 				err = d.norm.Apply(d.test)
 			}

@@ -39,6 +39,14 @@ func checkTrainFlags(f *trainFlags, rehashBatch, workers int) error {
 	}
 	if f.oneHot > 0 && f.targets != 1 {
 		bad("--onehot needs a single label column (--targets 1, got %d)", f.targets)
+	} else if f.xent && f.targets != 1 {
+		bad("--loss xent needs a single label column (--targets 1, got %d)", f.targets)
+	}
+	if f.categorical != "refuse" && f.categorical != "auto" {
+		bad("--categorical %q: want refuse or auto", f.categorical)
+	}
+	if _, err := parseFeatures(f.features); err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(f.hidden) == "" {
 		bad("--hidden is empty: give hidden widths (e.g. 32 or 64,64), or 0 for a linear model")

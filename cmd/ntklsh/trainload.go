@@ -28,7 +28,12 @@ func (f trainFlags) csvOptions() (data.CSVOptions, error) {
 	if err != nil {
 		return data.CSVOptions{}, err
 	}
-	opt := data.CSVOptions{Targets: f.targets, Header: hdr, OneHot: f.oneHot, MaxRows: f.maxRows, Comma: sep}
+	feats, err := parseFeatures(f.features)
+	if err != nil {
+		return data.CSVOptions{}, err
+	}
+	opt := data.CSVOptions{Targets: f.targets, Header: hdr, OneHot: f.oneHot, MaxRows: f.maxRows, Comma: sep,
+		Features: feats, Categorical: f.categorical == "auto", AutoClasses: f.xent && f.oneHot == 0}
 	switch {
 	case !f.target.set:
 		opt.GuessTarget = true
@@ -64,6 +69,8 @@ func targetColumnName(d *data.Dataset) string {
 	n := d.TargetNames[0]
 	if d.Classes != nil {
 		n = n[:len(n)-len("="+strconv.FormatFloat(d.Classes[0], 'g', -1, 64))]
+	} else if d.ClassLabels != nil {
+		n = n[:len(n)-len("="+d.ClassLabels[0])]
 	}
 	return n
 }
@@ -79,7 +86,7 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 	if err != nil {
 		return nil, nil, nil, spec, err
 	}
-	svmOpt := data.LIBSVMOptions{OneHot: f.oneHot, MaxRows: f.maxRows}
+	svmOpt := data.LIBSVMOptions{OneHot: f.oneHot, MaxRows: f.maxRows, AutoClasses: csvOpt.AutoClasses}
 	var all *data.Dataset
 	if f.dataPath == "" {
 		all, err = data.Teacher(data.TeacherConfig{N: f.synN, D: f.synD, Hidden: f.synHidden, O: f.synOut, TailDOF: f.synTail, Noise: f.synNoise, Seed: f.seed})
@@ -92,7 +99,10 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 	}
 	spec = dataSpec{Source: "synthetic", Format: f.format, Target: all.TargetColumn, Targets: f.targets, Header: f.header, OneHot: f.oneHot,
 		Classes: all.Classes, Features: all.D, Outputs: all.O, Names: all.FeatureNames, TargetNames: all.TargetNames,
-		TargetName: targetColumnName(all), MaxRows: f.maxRows}
+		TargetName: targetColumnName(all), MaxRows: f.maxRows, ClassLabels: all.ClassLabels, Encoding: all.Encoding}
+	if f.classifier() {
+		spec.OneHot = all.O // --loss xent without --onehot: the classes found
+	}
 	if f.dataPath != "" {
 		spec.Source = f.dataPath
 		what := describeTarget(f, all)
@@ -103,8 +113,20 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 	if f.testPath != "" {
 		train = all
 		svmOpt.Features = all.D
-		test, err = data.LoadProgress(f.testPath, f.format, csvOpt, svmOpt, rep.loading(f.testPath))
-		rep.endLoading()
+		if all.Encoding != nil {
+			// Read as the training file was: same columns, categories and classes.
+			var t *data.Table
+			if t, err = data.LoadTable(f.testPath, f.format, csvOpt); err == nil {
+				test, err = all.Encoding.Apply(t, true)
+			}
+		} else {
+			svmOpt.OneHot = spec.OneHot
+			test, err = data.LoadProgress(f.testPath, f.format, csvOpt, svmOpt, rep.loading(f.testPath))
+			rep.endLoading()
+			if err == nil && train.Classes != nil && test.Classes != nil {
+				err = remapClasses(test, train.Classes, f.testPath)
+			}
+		}
 		if err != nil {
 			return nil, nil, nil, spec, flagTerms(err)
 		}
@@ -126,7 +148,7 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 		return nil, nil, nil, spec, errors.New("no training points")
 	}
 	if f.standardize {
-		norm = data.FitStandardizer(train, f.oneHot == 0)
+		norm = data.FitStandardizer(train, !f.classifier())
 		if err := norm.Apply(train); err != nil {
 			return nil, nil, nil, spec, err
 		}

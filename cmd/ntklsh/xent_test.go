@@ -69,8 +69,18 @@ func TestTrainEvalXent(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", s, eo.String())
 		}
 	}
-	if _, _, err := run(t, "--data", p, "--target", "label", "--loss", "xent", "--quiet"); err == nil || !strings.Contains(err.Error(), "--onehot") {
-		t.Errorf("xent without class labels: %v", err)
+	// Without --onehot the classes are the distinct labels of the column.
+	auto := filepath.Join(t.TempDir(), "auto")
+	if _, _, err := run(t, "--data", p, "--target", "label", "--loss", "xent", "--lr", "0.1", "--iters", "600",
+		"--sampler", "ntk-static", "--quiet", "--checkpoint", auto); err != nil {
+		t.Fatalf("xent with the classes taken from the labels: %v", err)
+	}
+	var ea bytes.Buffer
+	if err := runEval([]string{"--model", auto, "--data", p, "--split", "test"}, &ea); err != nil {
+		t.Fatal(err)
+	}
+	if ea.String() != eo.String() {
+		t.Errorf("xent without --onehot 3 evaluates differently from with it:\n%s\nvs\n%s", ea.String(), eo.String())
 	}
 	if _, _, err := run(t, "--data", p, "--target", "label", "--onehot", "3", "--loss", "hinge", "--quiet"); err == nil {
 		t.Error("--loss hinge accepted")

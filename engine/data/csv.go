@@ -61,6 +61,11 @@ type CSVOptions struct {
 	// labels, mapped in sorted order to 0..OneHot-1 and expanded into
 	// OneHot outputs. More than OneHot distinct labels is an error.
 	OneHot int
+	// AutoClasses with OneHot 0 means the target column holds class
+	// labels with one output per distinct label (at most MaxClasses). Load
+	// reads such files as tables, where labels may be any text (see
+	// TableOptions); ReadCSV accepts integer labels only.
+	AutoClasses bool
 	// MaxRows limits the number of data rows read; 0 = all.
 	MaxRows int
 	// TargetName, if set, chooses the (first) target column by its header
@@ -73,6 +78,14 @@ type CSVOptions struct {
 	GuessTarget bool
 	// NoTarget reads every column as a feature (O = 0, no targets).
 	NoTarget bool
+	// Features, if not nil, are the feature columns, by header name or
+	// 0-based index, in this order (default: every column but the
+	// targets). Load reads a file with Features as a table.
+	Features []string
+	// Categorical one-hot encodes text feature columns (see
+	// Table.Dataset); without it they are refused with an OptionError
+	// (Option "Categorical"). Load reads a file with Categorical as a table.
+	Categorical bool
 }
 
 // TargetGuesses are the column names GuessTarget recognises as the target.
@@ -205,7 +218,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	if opt.NoTarget && opt.OneHot > 0 {
 		return nil, optErr(0, "OneHot", opt.OneHot, "one-hot classes need a target column")
 	}
-	if opt.OneHot > 0 && opt.Targets > 1 {
+	if (opt.OneHot > 0 || opt.AutoClasses) && opt.Targets > 1 {
 		return nil, optErr(0, "OneHot", opt.OneHot, fmt.Sprintf("one-hot classes need a single target column, not %d", opt.Targets))
 	}
 	if opt.MaxRows < 0 {
@@ -216,15 +229,10 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	}
 	nTargets := max(opt.Targets, 1)
 
-	br := bufio.NewReaderSize(r, 1<<16)
-	if err := skipBOM(br); err != nil {
-		return nil, fmt.Errorf("%s: read: %w", name, err)
+	cr, err := newCSVReader(r, name, comma, MaxFeatures+nTargets)
+	if err != nil {
+		return nil, err
 	}
-	lim := newFieldLimiter(br, comma, MaxFeatures+nTargets)
-	cr := csv.NewReader(lim)
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
-	cr.ReuseRecord = true
 
 	var (
 		ncols, firstLine int
@@ -246,6 +254,8 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	)
 	if opt.OneHot > 0 {
 		classes = newClassCollector(opt.OneHot)
+	} else if opt.AutoClasses && !opt.NoTarget {
+		classes = newAutoClassCollector()
 	}
 
 	for opt.MaxRows == 0 || rows < opt.MaxRows {
@@ -254,15 +264,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 			break
 		}
 		if err != nil {
-			if le := (*limitError)(nil); errors.As(err, &le) {
-				return nil, &ParseError{File: name, Line: le.line, Msg: le.msg}
-			}
-			var ce *csv.ParseError
-			if errors.As(err, &ce) {
-				return nil, &ParseError{File: name, Line: ce.Line,
-					Msg: fmt.Sprintf("malformed CSV at column %d: %v", ce.Column, ce.Err), Err: err}
-			}
-			return nil, fmt.Errorf("%s: read: %w", name, err)
+			return nil, csvReadError(name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		// A line holding only spaces is as good as blank.
@@ -278,19 +280,7 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 					return nil, optErr(line, "Comma", string(comma), fmt.Sprintf("the line is one column when split by %s, but %s", sepName(comma), hint))
 				}
 			}
-			isHeader := opt.Header == HeaderYes
-			if opt.Header == HeaderAuto {
-				for _, f := range rec {
-					t := strings.TrimSpace(f)
-					if t == "" {
-						continue
-					}
-					if _, err := strconv.ParseFloat(t, 64); errors.Is(err, strconv.ErrSyntax) {
-						isHeader = true
-						break
-					}
-				}
-			}
+			isHeader := isHeaderRow(rec, opt.Header)
 			if isHeader {
 				header = make([]string, ncols)
 				for i, f := range rec {
@@ -377,8 +367,11 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	}
 	ds := &Dataset{Name: name, N: rows, D: d, O: nTargets, X: x, Y: y, TargetColumn: tFirst}
 	if classes != nil {
-		ds.O = opt.OneHot
+		if msg := classes.sizeError(); msg != "" {
+			return nil, fmt.Errorf("%s: %s", name, msg)
+		}
 		ds.Y, ds.Classes = classes.expand()
+		ds.O = len(ds.Classes)
 	}
 	if header != nil {
 		ds.FeatureNames = make([]string, 0, d)
@@ -396,4 +389,50 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 		}
 	}
 	return ds, nil
+}
+
+// isHeaderRow says whether rec, the first row of a file, is a header under
+// mode (see HeaderAuto).
+func isHeaderRow(rec []string, mode HeaderMode) bool {
+	if mode != HeaderAuto {
+		return mode == HeaderYes
+	}
+	for _, f := range rec {
+		t := strings.TrimSpace(f)
+		if t == "" {
+			continue
+		}
+		if _, err := strconv.ParseFloat(t, 64); errors.Is(err, strconv.ErrSyntax) {
+			return true
+		}
+	}
+	return false
+}
+
+// newCSVReader reads r (named name) as CSV records of at most maxFields
+// fields, after a byte-order mark if any.
+func newCSVReader(r io.Reader, name string, comma rune, maxFields int) (*csv.Reader, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if err := skipBOM(br); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	cr := csv.NewReader(newFieldLimiter(br, comma, maxFields))
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
+	cr.ReuseRecord = true
+	return cr, nil
+}
+
+// csvReadError turns an error of a reader from newCSVReader into one
+// naming the file and line.
+func csvReadError(name string, err error) error {
+	if le := (*limitError)(nil); errors.As(err, &le) {
+		return &ParseError{File: name, Line: le.line, Msg: le.msg}
+	}
+	var ce *csv.ParseError
+	if errors.As(err, &ce) {
+		return &ParseError{File: name, Line: ce.Line,
+			Msg: fmt.Sprintf("malformed CSV at column %d: %v", ce.Column, ce.Err), Err: err}
+	}
+	return fmt.Errorf("%s: read: %w", name, err)
 }

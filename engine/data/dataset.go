@@ -25,6 +25,15 @@ type Dataset struct {
 	// Classes, for one-hot targets, holds the original class label that
 	// each output column stands for (sorted ascending); nil or len O.
 	Classes []float64
+	// ClassLabels, for one-hot targets whose labels are not all numbers
+	// (read from a table), holds the label of each output (in SortLabels
+	// order); nil or len O, and then Classes is nil.
+	ClassLabels []string
+	// Encoding, for a dataset read as a Table (Parquet; CSV with columns
+	// chosen by name, text columns or class labels), says how its columns
+	// became features and targets, so that other files can be read the
+	// same way (Encoding.Apply); nil otherwise.
+	Encoding *Encoding
 }
 
 // XRow returns the features of point i (a slice aliasing d.X).
@@ -60,6 +69,9 @@ func (d *Dataset) Validate() error {
 	if d.Classes != nil && len(d.Classes) != d.O {
 		return fmt.Errorf("data: dataset %q: %d classes for O=%d outputs", d.Name, len(d.Classes), d.O)
 	}
+	if d.ClassLabels != nil && len(d.ClassLabels) != d.O {
+		return fmt.Errorf("data: dataset %q: %d class labels for O=%d outputs", d.Name, len(d.ClassLabels), d.O)
+	}
 	for k, v := range d.X {
 		if !isFinite32(v) {
 			return fmt.Errorf("data: dataset %q: X[%d][%d] = %v is not finite", d.Name, k/d.D, k%d.D, v)
@@ -87,6 +99,8 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		FeatureNames: slices.Clone(d.FeatureNames),
 		TargetNames:  slices.Clone(d.TargetNames),
 		Classes:      slices.Clone(d.Classes),
+		ClassLabels:  slices.Clone(d.ClassLabels),
+		Encoding:     d.Encoding,
 		TargetColumn: d.TargetColumn,
 	}
 	for r, i := range idx {

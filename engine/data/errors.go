@@ -13,6 +13,7 @@ import (
 type ParseError struct {
 	File  string // file path or the name given to a Read function
 	Line  int    // 1-based line; 0 if unknown
+	Row   int    // 1-based data row, for formats without lines (Parquet); 0 if none
 	Field int    // 1-based field; 0 if the error concerns the whole line
 	Name  string // column name if known (CSV header), "label" for a LIBSVM label
 	Msg   string // what was wrong, including the offending text
@@ -22,6 +23,7 @@ type ParseError struct {
 // Error formats the error as
 //
 //	file.csv:12: field 3 ("age"): not a number: "x1"
+//	file.parquet: row 12: field 3 ("age"): null value
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -29,6 +31,9 @@ func (e *ParseError) Error() string {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
 	b.WriteString(": ")
+	if e.Row > 0 {
+		fmt.Fprintf(&b, "row %d: ", e.Row)
+	}
 	if e.Field > 0 {
 		fmt.Fprintf(&b, "field %d", e.Field)
 		if e.Name != "" {

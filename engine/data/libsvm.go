@@ -24,6 +24,9 @@ type LIBSVMOptions struct {
 	// OneHot, if > 0, means labels are integer class labels, mapped in
 	// sorted order to 0..OneHot-1 and expanded into OneHot outputs.
 	OneHot int
+	// AutoClasses with OneHot 0 means labels are integer class labels
+	// with one output per distinct label (at most MaxClasses).
+	AutoClasses bool
 	// MaxRows limits the number of data rows read; 0 = all.
 	MaxRows int
 	// MaxDense limits N×D of the dense result, guarding against a stray
@@ -106,6 +109,8 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 	)
 	if opt.OneHot > 0 {
 		classes = newClassCollector(opt.OneHot)
+	} else if opt.AutoClasses {
+		classes = newAutoClassCollector()
 	}
 	for opt.MaxRows == 0 || len(rowStart)-1 < opt.MaxRows {
 		raw, lineNo, err := lr.next()
@@ -241,8 +246,11 @@ func readLIBSVM(r io.Reader, name string, opt LIBSVMOptions, sizeHint int64) (*D
 	}
 	ds := &Dataset{Name: name, N: n, D: d, O: 1, X: x, Y: labels}
 	if classes != nil {
-		ds.O = opt.OneHot
+		if msg := classes.sizeError(); msg != "" {
+			return nil, fmt.Errorf("%s: %s", name, msg)
+		}
 		ds.Y, ds.Classes = classes.expand()
+		ds.O = len(ds.Classes)
 	}
 	return ds, nil
 }

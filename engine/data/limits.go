@@ -3,12 +3,21 @@ package data
 import (
 	"bufio"
 	"fmt"
+	"math"
 )
 
 // MaxFeatures is the largest number of features a file may have: the
 // network's input limit (nn.MaxWidth). Readers refuse wider input while
 // reading, before allocating anything sized by it.
 const MaxFeatures = 1 << 20
+
+// MaxClasses is the most distinct class labels a target column may hold
+// when the number of classes is taken from the data (AutoClasses).
+const MaxClasses = 1 << 16
+
+// MaxValues is the most values a matrix read from a file may hold (rows ×
+// columns, also rows × one-hot outputs): 2^31 − 1, 8 GiB of float32.
+const MaxValues = math.MaxInt32
 
 // maxLineBytes bounds one line of a CSV file (64 bytes per value of the
 // widest allowed row), so that a file without line breaks is refused

@@ -16,9 +16,9 @@ import (
 // decompressing gzip and bzip2 (recognised by their magic bytes, whatever
 // the file is called).
 //
-// format is "csv", "libsvm", or "" to choose by file name after stripping a
+// format is "csv", "libsvm", "npy", "parquet", or "" to choose by file name after stripping a
 // .gz/.bz2 suffix: .csv and .tsv are CSV;
-// .libsvm, .svm and .scale are LIBSVM. For .txt and any other name the
+// .libsvm, .svm and .scale are LIBSVM; .npy and .npz NumPy; .parquet Parquet. For .txt and any other name the
 // first data line decides: "label idx:val ..." is LIBSVM, a line with the
 // delimiter (csv.Comma, else ',', ';' or tab) is CSV. (UCI's
 // YearPredictionMSD.txt is CSV; most LIBSVM-site .txt files are LIBSVM.)
@@ -28,6 +28,11 @@ import (
 //
 // csv and svm are the options used for the respective format. Errors name
 // the path; a directory is refused as such.
+//
+// Parquet files (.parquet, or format "parquet") and CSV files with
+// csv.Features, csv.Categorical, csv.AutoClasses or csv.OneHot are read as
+// a Table (LoadTable) and made a Dataset by Table.Dataset; the Dataset's
+// Encoding says how.
 func Load(path, format string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, error) {
 	return LoadProgress(path, format, csv, svm, nil)
 }
@@ -50,25 +55,69 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // LoadProgress is Load that calls progress with the bytes of the file read
 // so far (compressed bytes for .gz/.bz2) and the file size.
 func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(done, total int64)) (*Dataset, error) {
+	d, _, err := load(path, format, csv, svm, progress, false)
+	return d, err
+}
+
+// LoadTable reads a CSV (as Load does: compressed, separator sniffed) or
+// Parquet file as a Table. Of csv it uses Header, Comma and MaxRows.
+func LoadTable(path, format string, csv CSVOptions) (*Table, error) {
+	_, t, err := load(path, format, csv, LIBSVMOptions{}, nil, true)
+	return t, err
+}
+
+// asTable says whether Load reads a CSV file as a Table: when columns are
+// chosen by name, text columns encoded or the target holds class labels.
+func (opt CSVOptions) asTable() bool {
+	return opt.Features != nil || opt.Categorical || opt.AutoClasses || opt.OneHot > 0
+}
+
+// fromTable is Load's Dataset of a table.
+func fromTable(t *Table, opt CSVOptions) (*Dataset, error) {
+	d, enc, err := t.Dataset(opt)
+	if err != nil {
+		return nil, err
+	}
+	d.Encoding = enc
+	return d, nil
+}
+
+// load is Load, or LoadTable with wantTable.
+func load(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(done, total int64), wantTable bool) (*Dataset, *Table, error) {
 	switch format {
-	case "", "csv", "libsvm":
+	case "", "csv", "libsvm", "parquet":
 	case "npy", "npz":
 	default:
-		return nil, fmt.Errorf("data: %s: unknown format %q (want \"csv\", \"libsvm\", \"npy\" or \"\" to detect)", path, format)
+		return nil, nil, fmt.Errorf("data: %s: unknown format %q (want \"csv\", \"libsvm\", \"npy\", \"parquet\" or \"\" to detect)", path, format)
+	}
+	if format == "parquet" || format == "" && isParquet(path) {
+		t, err := LoadParquet(path, csv.MaxRows)
+		if err != nil || wantTable {
+			return nil, t, err
+		}
+		d, err := fromTable(t, csv)
+		return d, nil, err
+	}
+	if wantTable && (format == "libsvm" || format == "npy" || format == "npz" || format == "" && isNPY(path)) {
+		return nil, nil, fmt.Errorf("%s: only CSV and Parquet files are read as tables (columns by name, text columns)", path)
 	}
 	if format == "npy" || format == "npz" || format == "" && isNPY(path) {
-		return loadNPYLike(path, csv, svm)
+		if csv.Features != nil || csv.Categorical {
+			return nil, nil, &OptionError{File: path, Option: "Features", Value: strings.Join(csv.Features, ","), Msg: "a .npy/.npz file has no named or text columns: choosing features by name and categorical encoding are for CSV and Parquet"}
+		}
+		d, err := loadNPYLike(path, csv, svm)
+		return d, nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, nil, fmt.Errorf("data: %w", err)
 	}
 	defer f.Close()
 	var sizeHint int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		sizeHint = st.Size()
 	} else if err == nil && st.IsDir() {
-		return nil, fmt.Errorf("%s is a directory, not a data file", path)
+		return nil, nil, fmt.Errorf("%s is a directory, not a data file", path)
 	}
 
 	var src io.Reader = f
@@ -82,7 +131,7 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", path, err)
+			return nil, nil, fmt.Errorf("%s: gzip: %w", path, err)
 		}
 		defer zr.Close()
 		r, sizeHint = zr, 0
@@ -91,10 +140,10 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 	default:
 		lower := strings.ToLower(path)
 		if strings.HasSuffix(lower, ".gz") {
-			return nil, fmt.Errorf("%s: named .gz but not gzip data (no gzip magic bytes)", path)
+			return nil, nil, fmt.Errorf("%s: named .gz but not gzip data (no gzip magic bytes)", path)
 		}
 		if strings.HasSuffix(lower, ".bz2") {
-			return nil, fmt.Errorf("%s: named .bz2 but not bzip2 data (no bzip2 magic bytes)", path)
+			return nil, nil, fmt.Errorf("%s: named .bz2 but not bzip2 data (no bzip2 magic bytes)", path)
 		}
 	}
 
@@ -122,25 +171,36 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 	}
 	if err := skipBOM(br); err != nil {
 		if compressed {
-			return nil, fmt.Errorf("%s: read: %w (truncated or corrupt compressed file?)", path, err)
+			return nil, nil, fmt.Errorf("%s: read: %w (truncated or corrupt compressed file?)", path, err)
 		}
-		return nil, fmt.Errorf("%s: read: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: read: %w", path, err)
 	}
 	if format == "" {
 		format, err = sniffFormat(br, &csv)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	if format == "csv" && csv.Comma == 0 {
 		// Comma 0 means: sniff it from the first lines.
 		head, err := br.Peek(br.Size())
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, fmt.Errorf("%s: read: %w", path, err)
+			return nil, nil, fmt.Errorf("%s: read: %w", path, err)
 		}
 		csv.Comma = SniffSeparator(head, sepFallback)
 	}
 
+	if format == "csv" && (wantTable || csv.asTable()) {
+		t, err := ReadCSVTable(br, path, csv)
+		if err != nil || wantTable {
+			return nil, t, err
+		}
+		d, err := fromTable(t, csv)
+		return d, nil, err
+	}
+	if wantTable {
+		return nil, nil, fmt.Errorf("%s: only CSV and Parquet files are read as tables (columns by name, text columns)", path)
+	}
 	var d *Dataset
 	if format == "csv" {
 		d, err = readCSV(br, path, csv, sizeHint)
@@ -148,10 +208,10 @@ func LoadProgress(path, format string, csv CSVOptions, svm LIBSVMOptions, progre
 		d, err = ReadLIBSVM(br, path, svm)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d.Name = datasetName(path)
-	return d, nil
+	return d, nil, nil
 }
 
 // sniffFormat looks at the first non-blank, non-comment line of br (without
@@ -200,7 +260,7 @@ func datasetName(path string) string {
 		}
 	}
 	switch strings.ToLower(filepath.Ext(base)) {
-	case ".csv", ".tsv", ".txt", ".libsvm", ".svm", ".scale":
+	case ".csv", ".tsv", ".txt", ".libsvm", ".svm", ".scale", ".parquet":
 		base = base[:len(base)-len(filepath.Ext(base))]
 	}
 	if base == "" {

@@ -34,6 +34,9 @@ type NPYOptions struct {
 	// column), mapped in sorted order to 0..OneHot−1 and expanded into
 	// OneHot outputs, as for CSV.
 	OneHot int
+	// AutoClasses with OneHot 0: the targets are integer class labels with
+	// one output per distinct label (at most MaxClasses).
+	AutoClasses bool
 }
 
 // npyArray is a decoded array: its shape (1 or 2 dimensions) and values.
@@ -272,7 +275,7 @@ func LoadNPY(path string, opt NPYOptions) (*Dataset, error) {
 		defer f.Close()
 		return ReadNPY(f, path, opt)
 	}
-	return arraysToDataset(path, x, y, xname, yname, opt.OneHot)
+	return arraysToDataset(path, x, y, xname, yname, opt)
 }
 
 // ReadNPY reads a data set from a .npy matrix stream (as LoadNPY does a
@@ -286,7 +289,7 @@ func ReadNPY(r io.Reader, name string, opt NPYOptions) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := arraysToDataset(name, x, y, "features", "target column", opt.OneHot)
+	ds, err := arraysToDataset(name, x, y, "features", "target column", opt)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +329,8 @@ func splitTarget(m *npyArray, path string, opt NPYOptions) (x, y *npyArray, err 
 }
 
 // arraysToDataset checks shapes and values and builds the data set.
-func arraysToDataset(path string, x, y *npyArray, xname, yname string, oneHot int) (*Dataset, error) {
+func arraysToDataset(path string, x, y *npyArray, xname, yname string, opt NPYOptions) (*Dataset, error) {
+	oneHot := opt.OneHot
 	n := x.shape[0]
 	if n == 0 {
 		return nil, fmt.Errorf("%s: %s: no rows", path, xname)
@@ -351,7 +355,7 @@ func arraysToDataset(path string, x, y *npyArray, xname, yname string, oneHot in
 		ds.X[k] = f
 	}
 	if y == nil {
-		if oneHot > 0 {
+		if oneHot > 0 || opt.AutoClasses {
 			return nil, fmt.Errorf("%s: no targets (an array named y or Y) for the one-hot classes", path)
 		}
 		ds.TargetColumn = d
@@ -364,11 +368,14 @@ func arraysToDataset(path string, x, y *npyArray, xname, yname string, oneHot in
 	if len(y.shape) == 2 {
 		o = y.shape[1]
 	}
-	if oneHot > 0 {
+	if oneHot > 0 || opt.AutoClasses {
 		if o != 1 {
 			return nil, fmt.Errorf("%s: %s: one-hot classes need one label column, not %d", path, yname, o)
 		}
-		cc := newClassCollector(oneHot)
+		cc := newAutoClassCollector()
+		if oneHot > 0 {
+			cc = newClassCollector(oneHot)
+		}
 		for i, v := range y.data {
 			if v != math.Trunc(v) || math.IsInf(v, 0) {
 				return nil, &ParseError{File: path, Line: i + 1, Field: 1, Name: yname, Msg: fmt.Sprintf("class label %g is not an integer", v)}
@@ -377,8 +384,11 @@ func arraysToDataset(path string, x, y *npyArray, xname, yname string, oneHot in
 				return nil, &ParseError{File: path, Line: i + 1, Field: 1, Name: yname, Msg: msg}
 			}
 		}
+		if msg := cc.sizeError(); msg != "" {
+			return nil, fmt.Errorf("%s: %s", path, msg)
+		}
 		ds.Y, ds.Classes = cc.expand()
-		ds.O = oneHot
+		ds.O = len(ds.Classes)
 		if err := ds.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -435,7 +445,7 @@ func loadNPYLike(path string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, erro
 	if csv.TargetName != "" {
 		return nil, &OptionError{File: path, Option: "Target", Value: csv.TargetName, Msg: "a .npy matrix has no column names: give the target column as an index"}
 	}
-	opt := NPYOptions{Target: csv.Target, NoTarget: csv.NoTarget, OneHot: csv.OneHot}
+	opt := NPYOptions{Target: csv.Target, NoTarget: csv.NoTarget, OneHot: csv.OneHot, AutoClasses: csv.AutoClasses || svm.AutoClasses}
 	if csv.GuessTarget {
 		opt.Target = -1
 	}
@@ -445,7 +455,7 @@ func loadNPYLike(path string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, erro
 	if strings.HasSuffix(strings.ToLower(path), ".npz") {
 		opt.NoTarget = false
 	} else if opt.NoTarget {
-		opt.OneHot = 0 // a plain matrix: the caller maps its columns
+		opt.OneHot, opt.AutoClasses = 0, false // a plain matrix: the caller maps its columns
 	}
 	d, err := LoadNPY(path, opt)
 	if err != nil {
