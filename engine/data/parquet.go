@@ -9,6 +9,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -65,8 +66,14 @@ func ReadParquet(r io.ReaderAt, size int64, name string, maxRows int) (t *Table,
 	if maxRows < 0 {
 		return nil, &OptionError{File: name, Option: "MaxRows", Value: fmt.Sprint(maxRows), Msg: fmt.Sprintf("the row limit %d is negative", maxRows)}
 	}
+	if err := checkParquetFooter(r, size); err != nil {
+		return nil, fmt.Errorf("%s: parquet: %w", name, err)
+	}
 	pf, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
+		return nil, fmt.Errorf("%s: parquet: %w", name, err)
+	}
+	if err := checkParquetPages(r, size, pf.Metadata()); err != nil {
 		return nil, fmt.Errorf("%s: parquet: %w", name, err)
 	}
 	fields := pf.Schema().Fields()
@@ -170,6 +177,66 @@ func ReadParquet(r io.ReaderAt, size int64, name string, maxRows int) (t *Table,
 	}
 	return t, nil
 }
+
+// maxParquetPage bounds a page's size, compressed or not: the Parquet
+// library allocates what a page header claims.
+const maxParquetPage = 1 << 28
+
+// maxPageValues bounds the values of one page (writers put thousands to
+// a million in one), since run-length encoding can claim billions in a few
+// bytes.
+const maxPageValues = 1 << 24
+
+// maxPageHeader bounds a page header (with its statistics).
+const maxPageHeader = 1 << 20
+
+// checkParquetPages reads the header of every page of every column chunk
+// before the Parquet library does, and refuses a page that claims more
+// bytes than its column chunk holds or more than maxParquetPage
+// uncompressed: the library would allocate that much on the header's word.
+func checkParquetPages(r io.ReaderAt, size int64, md *format.FileMetaData) error {
+	for g, rg := range md.RowGroups {
+		for c, cc := range rg.Columns {
+			if cc.FilePath != "" {
+				return fmt.Errorf("row group %d, column %d: data in another file (%q) is not supported", g, c, cc.FilePath)
+			}
+			m := &cc.MetaData
+			start := m.DataPageOffset
+			if m.DictionaryPageOffset > 0 && m.DictionaryPageOffset < start {
+				start = m.DictionaryPageOffset
+			}
+			end := start + m.TotalCompressedSize
+			if start < 4 || m.TotalCompressedSize < 0 || end < start || end > size {
+				return fmt.Errorf("row group %d, column %d: column chunk at bytes %d..%d outside the %d-byte file", g, c, start, end, size)
+			}
+			for pos := start; pos < end; {
+				win := make([]byte, min(end-pos, maxPageHeader))
+				if _, err := r.ReadAt(win, pos); err != nil {
+					return fmt.Errorf("row group %d, column %d: page header at byte %d: %v", g, c, pos, err)
+				}
+				n, err := checkThriftStruct(win)
+				if err != nil {
+					return fmt.Errorf("row group %d, column %d: page header at byte %d (at most %d bytes read): %v", g, c, pos, maxPageHeader, err)
+				}
+				var h format.PageHeader
+				if err := thrift.Unmarshal(new(thrift.CompactProtocol), win[:n], &h); err != nil {
+					return fmt.Errorf("row group %d, column %d: page header at byte %d: %v", g, c, pos, err)
+				}
+				pos += int64(n)
+				if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-pos || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxParquetPage {
+					return fmt.Errorf("row group %d, column %d: page at byte %d claims %d bytes (%d uncompressed), but %d remain in its column chunk (and at most %d are allowed)",
+						g, c, pos, h.CompressedPageSize, h.UncompressedPageSize, end-pos, maxParquetPage)
+				}
+				if nv := max(h.DataPageHeader.V.NumValues, h.DataPageHeaderV2.V.NumValues, h.DictionaryPageHeader.V.NumValues); nv > maxPageValues {
+					return fmt.Errorf("row group %d, column %d: page at byte %d claims %d values (at most %d are allowed)", g, c, pos, nv, maxPageValues)
+				}
+				pos += int64(h.CompressedPageSize)
+			}
+		}
+	}
+	return nil
+}
+
 
 // parquetColumnKind says how column f is read, or why it cannot be.
 func parquetColumnKind(f parquet.Field) (parquetKind, string) {

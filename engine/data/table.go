@@ -210,6 +210,13 @@ func (t *Table) Dataset(opt CSVOptions) (*Dataset, *Encoding, error) {
 		}
 		enc.Features = append(enc.Features, ec)
 	}
+	for _, tc := range enc.Targets {
+		if col := &t.cols[tc.Index]; !classes && col.text != nil {
+			r := col.firstText
+			return nil, nil, fmt.Errorf("%s: the target %s holds text (%s, %s), not numbers: class labels need OneHot or AutoClasses (ntklsh train: --loss xent, or --onehot K)",
+				t.Path, t.colName(tc.Index), quoteValue(col.text[r]), t.where(r))
+		}
+	}
 	if classes && len(enc.Targets) == 1 {
 		c := enc.Targets[0].Index
 		limit := MaxClasses
