@@ -237,7 +237,6 @@ func checkParquetPages(r io.ReaderAt, size int64, md *format.FileMetaData) error
 	return nil
 }
 
-
 // parquetColumnKind says how column f is read, or why it cannot be.
 func parquetColumnKind(f parquet.Field) (parquetKind, string) {
 	if !f.Leaf() {
