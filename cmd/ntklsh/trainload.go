@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ntklsh/ntklsh/engine/data"
 )
@@ -95,7 +96,7 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 		rep.endLoading()
 	}
 	if err != nil {
-		return nil, nil, nil, spec, flagTerms(err)
+		return nil, nil, nil, spec, textHint(flagTerms(err))
 	}
 	spec = dataSpec{Source: "synthetic", Format: f.format, Target: all.TargetColumn, Targets: f.targets, Header: f.header, OneHot: f.oneHot,
 		Classes: all.Classes, Features: all.D, Outputs: all.O, Names: all.FeatureNames, TargetNames: all.TargetNames,
@@ -159,4 +160,14 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 		}
 	}
 	return train, test, norm, spec, nil
+}
+
+// textHint adds to a CSV "not a number" error what to do with a text
+// column.
+func textHint(err error) error {
+	var pe *data.ParseError
+	if errors.As(err, &pe) && errors.Is(err, strconv.ErrSyntax) && strings.HasPrefix(pe.Msg, "not a number") {
+		return fmt.Errorf("%w (a text column: --categorical auto one-hot encodes a feature, --loss xent takes text class labels, --features leaves columns out)", err)
+	}
+	return err
 }
