@@ -20,6 +20,19 @@
 // [LoadLIBSVM]/[ReadLIBSVM] read the sparse LIBSVM/SVMlight format
 // ("label idx:val idx:val ..."), densifying each row.
 //
+// [LoadNPY] reads NumPy .npy matrices and .npz archives (arrays x and y).
+//
+// [LoadParquet]/[ReadParquet] read flat Parquet files (with
+// github.com/parquet-go/parquet-go) into a [Table]; [ReadCSVTable] reads
+// CSV the same way. A Table keeps every column numeric or text until
+// [Table.Dataset] chooses the target and features (by name or index),
+// one-hot encodes text feature columns ([CSVOptions.Categorical]) and maps
+// class labels of any text to outputs ([CSVOptions.AutoClasses]); the
+// [Encoding] it learns is plain data (stored in a model's model.json) and
+// [Encoding.Apply] reads other files the same way, refusing categories and
+// labels it has not seen. Labels and categories are numbered in
+// [SortLabels] order of their [LabelKey].
+//
 // [Load] picks the format from the file name (or sniffs the content) and
 // reads gzip- and bzip2-compressed files transparently.
 //
