@@ -55,6 +55,11 @@ func TestParquetRoundTrip(t *testing.T) {
 		if d.Name != "t" || d.TargetColumn != 4 {
 			t.Fatalf("name %q target column %d", d.Name, d.TargetColumn)
 		}
+		// By index, as experiment --data gives it.
+		e, err := Load(p, "parquet", CSVOptions{Target: -1, Targets: 1, Header: HeaderAuto}, LIBSVMOptions{})
+		if err != nil || !slices.Equal(e.X, d.X) || !slices.Equal(e.Y, d.Y) {
+			t.Fatalf("target by index: %v", err)
+		}
 	}
 }
 
