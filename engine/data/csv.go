@@ -259,17 +259,12 @@ func readCSV(r io.Reader, name string, opt CSVOptions, sizeHint int64) (*Dataset
 	}
 
 	for opt.MaxRows == 0 || rows < opt.MaxRows {
-		rec, err := cr.Read()
+		rec, line, err := nextRecord(cr, name)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvReadError(name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		// A line holding only spaces is as good as blank.
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
+			return nil, err
 		}
 
 		if !sawRecord {
@@ -421,6 +416,25 @@ func newCSVReader(r io.Reader, name string, comma rune, maxFields int) (*csv.Rea
 	cr.FieldsPerRecord = -1 // we check the count ourselves, with a better message
 	cr.ReuseRecord = true
 	return cr, nil
+}
+
+// nextRecord reads the next record that is not blank (a line holding
+// only spaces is as good as blank) and its line; io.EOF at the end.
+func nextRecord(cr *csv.Reader, name string) ([]string, int, error) {
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil, 0, err
+		}
+		if err != nil {
+			return nil, 0, csvReadError(name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		return rec, line, nil
+	}
 }
 
 // csvReadError turns an error of a reader from newCSVReader into one

@@ -32,16 +32,12 @@ func ReadCSVTable(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 	intern := map[string]string{}
 	firstLine := 0
 	for opt.MaxRows == 0 || t.N < opt.MaxRows {
-		rec, err := cr.Read()
+		rec, line, err := nextRecord(cr, name)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, csvReadError(name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
+			return nil, err
 		}
 		if t.cols == nil {
 			firstLine = line
