@@ -60,6 +60,9 @@ type expFlags struct {
 	oracles, keepSet                   bool
 	tuneSeeds                          int
 	variants                           string
+	tuned                              string
+	lrPoints                           int
+	widths                             string
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -105,6 +108,9 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oracles, "oracles", false, "time-to-target: also the O(N·P) oracles true, ntk-exact, loss (reported in iterations only)")
 	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
+	fs.IntVar(&f.lrPoints, "lr-points", 0, "time-to-target: learning rates in the tuning grid, log-spaced over the scale's range (0: the scale's default; large: 5 over two decades)")
+	fs.StringVar(&f.tuned, "tuned", "", "time-to-target: directory of an earlier run of the same settings: methods found in its ttt_SETTING_grid.csv skip tuning and rerun only their final seeds at its choices")
+	fs.StringVar(&f.widths, "widths", "", "time-to-target --scale large: hidden widths, comma separated (default: 1024, and 64 on the first set)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -119,6 +125,9 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.tuneSeeds < 0 || f.tuneSeeds > 1000 {
 		return fmt.Errorf("--tune-seeds %d outside [0, 1000]", f.tuneSeeds)
+	}
+	if f.lrPoints != 0 && (f.lrPoints < 2 || f.lrPoints > 100) {
+		return fmt.Errorf("--lr-points %d outside [2, 100]", f.lrPoints)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))

@@ -132,6 +132,10 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 			all.Name = sanitize(all.Name)
 			alls = append(alls, all)
 		}
+		userWidths, err := parseWidths(f.widths)
+		if err != nil {
+			return nil, err
+		}
 		for i, all := range alls {
 			tr, va, te, err := tttSplit(all, 0.2, 0.1, 1)
 			if err != nil {
@@ -141,6 +145,9 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 			if i == 0 {
 				widths = append(widths, 64)
 			}
+			if userWidths != nil {
+				widths = userWidths
+			}
 			for _, w := range widths {
 				sets = append(sets, tttSetting{name: fmt.Sprintf("large-%s-w%d", all.Name, w), train: tr, val: va, test: te,
 					tuneTrain: subsample(tr, 0.2, 7), hidden: []int{w}, batch: 32, epochs: 5, evals: 25,
@@ -148,7 +155,38 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 			}
 		}
 	}
+	if f.lrPoints > 0 {
+		for i := range sets {
+			sets[i].regrid(f.lrPoints)
+		}
+	}
 	return sets, nil
+}
+
+// parseWidths parses --widths (nil when empty).
+func parseWidths(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, w := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || v < 1 || v > 1<<16 {
+			return nil, fmt.Errorf("--widths %q: each must be an integer in [1, 65536]", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// regrid spreads n learning rates log-evenly over the setting's grid range,
+// scaling the edge extensions to cover the same span.
+func (s *tttSetting) regrid(n int) {
+	lo, hi := s.lrs[0], s.lrs[len(s.lrs)-1]
+	old := len(s.lrs)
+	ratio := math.Pow(hi/lo, 1/float64(n-1))
+	s.lrs = experiment.LogGrid(math.Sqrt(lo*hi), ratio, n)
+	s.extend = int(math.Ceil(float64(s.extend*(n-1)) / float64(old-1)))
 }
 
 func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout io.Writer) error {
@@ -172,10 +210,23 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 		if f.tuneSeeds > 0 {
 			s.tuneSeeds = f.tuneSeeds
 		}
+		if f.lrPoints > 0 || f.tuneSeeds > 0 {
+			s.note = strings.TrimSpace(s.note + fmt.Sprintf(" Grid as run: %d learning rates %.3g× apart (%.3g … %.3g, up to %d more at each edge), %d tuning seeds.",
+				len(s.lrs), s.lrs[1]/s.lrs[0], s.lrs[0], s.lrs[len(s.lrs)-1], s.extend, s.tuneSeeds))
+		}
+		if f.tuned != "" {
+			s.note = strings.TrimSpace(s.note + " Final runs only: each method's choice comes from the tuning grid in " + f.tuned + ".")
+		}
+		var tuned map[string][]experiment.GridPoint
+		if f.tuned != "" {
+			if tuned, err = experiment.ReadTTTGrid(filepath.Join(f.tuned, "ttt_"+s.name+"_grid.csv")); err != nil {
+				return fmt.Errorf("--tuned: %w", err)
+			}
+		}
 		res, err := experiment.RunTimeToTarget(ctx, env, experiment.TTTConfig{Name: s.name, Train: s.train, Val: s.val, Test: s.test,
 			TuneTrain: s.tuneTrain, Hidden: s.hidden, Act: nn.ReLU, Batch: s.batch, Epochs: s.epochs, Evals: s.evals, LRs: s.lrs,
 			Schedules: []string{"constant", "cosine"}, Extend: s.extend, TuneSeeds: s.tuneSeeds, Seeds: s.seeds, SeedBase: 1, Methods: ms,
-			Note: s.note})
+			Note: s.note, Tuned: tuned})
 		if err != nil {
 			return err
 		}

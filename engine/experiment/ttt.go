@@ -2,12 +2,16 @@ package experiment
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ntklsh/ntklsh/engine"
@@ -81,6 +85,15 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		// deciding the race on their own.
 		mk("ntk-static-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.ClipNorm = clip }),
 		mk("ntk-static-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Momentum = 0.9 }),
+		// Both fixes, for the baseline and for importance sampling; and
+		// importance sampling that refreshes its tables when its running
+		// second-moment estimate says the refresh pays (--rehash auto),
+		// with the fixes, blocking or in the background.
+		mk("uniform-mom-clip", engine.SamplerUniform, func(c *engine.Config) { c.Momentum, c.ClipNorm = 0.9, clip }),
+		mk("ntk-static-auto-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.ClipNorm = true, clip }),
+		mk("ntk-static-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
+		mk("ntk-static-auto-mom-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum, c.ClipNorm = true, 0.9, clip }),
+		mk("ntk-static-bg-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto, c.Momentum = true, true, 0.9 }),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
@@ -201,6 +214,11 @@ type TTTConfig struct {
 	// Note is printed in the Markdown summary (e.g. how the grid was
 	// subsampled).
 	Note string
+	// Tuned holds, per method, the tuning grid of an earlier run of the
+	// same setting (ReadTTTGrid): those methods skip their tuning and run
+	// only the final seeds at the point marked Chosen — to rerun the final
+	// runs on a quiet machine, their choices being deterministic.
+	Tuned map[string][]GridPoint
 }
 
 func (c TTTConfig) blowUp() float64 { return orDefault(c.BlowUp, 100) }
@@ -258,6 +276,7 @@ type GridPoint struct {
 	Diverged  int
 	ValLoss   float64 // median final validation loss over the seeds (+Inf when diverged)
 	Extension bool    // added beyond the initial grid
+	Chosen    bool    // the method's choice (set on the points of TTTConfig.Tuned)
 }
 
 // TTTSummary is a method's result.
@@ -445,6 +464,14 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 	}
 	for _, meth := range c.Methods {
 		s := TTTSummary{Method: meth.Name, Oracle: meth.Oracle}
+		if tg, ok := c.Tuned[meth.Name]; ok {
+			if err := s.reuse(c.snapGrid(tg, meth.lrMult())); err != nil {
+				out.close()
+				return nil, fmt.Errorf("time-to-target %s: %w", c.Name, err)
+			}
+			res.Summary = append(res.Summary, s)
+			continue
+		}
 		// Tuning.
 		grid := append([]float64(nil), c.LRs...)
 		for i := range grid {
@@ -550,6 +577,105 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		return nil, err
 	}
 	return res, nil
+}
+
+// snapGrid returns grid with each learning rate replaced by the nearest
+// point of this setting's grid (scaled by mult, extensions included) when
+// they agree to 1e-5 relative: the CSV keeps 6 digits, the runs want the
+// exact values.
+func (c TTTConfig) snapGrid(grid []GridPoint, mult float64) []GridPoint {
+	ratio := c.LRs[1] / c.LRs[0]
+	var exact []float64
+	for k := -c.Extend; k <= c.Extend; k++ {
+		for _, lr := range c.LRs {
+			exact = append(exact, lr*mult*math.Pow(ratio, float64(k)))
+		}
+	}
+	out := append([]GridPoint(nil), grid...)
+	for i := range out {
+		for _, e := range exact {
+			if math.Abs(out[i].LR-e) <= 1e-5*e {
+				out[i].LR = e
+			}
+		}
+	}
+	return out
+}
+
+// ReadTTTGrid reads the tuning grid that an earlier time-to-target run
+// wrote (its ttt_SETTING_grid.csv), per method, for TTTConfig.Tuned.
+func ReadTTTGrid(path string) (map[string][]GridPoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, h := range []string{"method", "lr", "schedule", "extension", "tune_seeds", "diverged", "val_loss_median", "chosen"} {
+		if _, ok := col[h]; !ok {
+			return nil, fmt.Errorf("%s: no column %q (not a time-to-target grid file?)", path, h)
+		}
+	}
+	out := map[string][]GridPoint{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var p GridPoint
+		var errs []error
+		num := func(name string) float64 {
+			v, err := strconv.ParseFloat(rec[col[name]], 64)
+			errs = append(errs, err)
+			return v
+		}
+		flag := func(name string) bool {
+			v, err := strconv.ParseBool(rec[col[name]])
+			errs = append(errs, err)
+			return v
+		}
+		p.LR, p.ValLoss = num("lr"), num("val_loss_median")
+		p.Seeds, p.Diverged = int(num("tune_seeds")), int(num("diverged"))
+		p.Extension, p.Chosen = flag("extension"), flag("chosen")
+		p.Schedule = rec[col["schedule"]]
+		if err := errors.Join(errs...); err != nil || !(p.LR > 0) || math.IsInf(p.LR, 0) {
+			return nil, fmt.Errorf("%s:%d: bad grid row %q: %v", path, line, rec, err)
+		}
+		m := rec[col["method"]]
+		out[m] = append(out[m], p)
+	}
+	return out, nil
+}
+
+// reuse takes a method's choice from an earlier run's tuning grid.
+func (s *TTTSummary) reuse(grid []GridPoint) error {
+	s.Grid = append([]GridPoint(nil), grid...)
+	n := 0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range grid {
+		lo, hi = min(lo, p.LR), max(hi, p.LR)
+		if p.Chosen {
+			s.LR, s.Schedule, s.ValLoss = p.LR, p.Schedule, p.ValLoss
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("method %s: the tuned grid marks %d chosen points, want 1", s.Method, n)
+	}
+	s.EdgeLow, s.EdgeHigh = s.LR == lo, s.LR == hi
+	s.Stable = stableRanges(s.Grid)
+	return nil
 }
 
 // choose returns the grid point with the lowest median validation loss
@@ -727,7 +853,7 @@ func bootRatio(a, b []float64, n int, alpha float64, seed uint64) (r, lo, hi flo
 // BaselineMethods are the plain-SGD methods (no importance sampling, no
 // calculated step) that may set the target: tuned uniform SGD and its
 // practitioner's fixes, gradient clipping and momentum.
-var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom"}
+var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom", "uniform-mom-clip"}
 
 // chooseBaseline returns, of the BaselineMethods that ran (the first method
 // when none did), the one with the lowest target, and that target.

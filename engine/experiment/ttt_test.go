@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -261,5 +262,72 @@ func TestChooseBaseline(t *testing.T) {
 	name, target := chooseBaseline(c, res)
 	if name != "uniform-clip" || !(target > 0.99 && target < 1.01) {
 		t.Fatalf("baseline %s, target %v; want uniform-clip at 1", name, target)
+	}
+}
+
+// TestTTTTunedRerun: a run given an earlier run's tuning grid (as read back
+// from its CSV) skips the tuning and reproduces that run's final losses at
+// the same choices; a malformed grid file is refused with its name and line.
+func TestTTTTunedRerun(t *testing.T) {
+	env := testEnv(t)
+	all, err := data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := Prepare(all, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := data.Split(train, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-mom-clip,ntk-static-auto-mom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := TTTConfig{Name: "tuned", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 5,
+		LRs: LogGrid(0.03, 3, 4), Schedules: []string{"constant", "cosine"}, Extend: 1, TuneSeeds: 1, Seeds: 2, SeedBase: 1, Methods: ms, Bootstrap: 50}
+	first, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned, err = ReadTTTGrid(env.path("ttt_tuned_grid.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finals := func(r *TTTResult) (n int, loss []float64) {
+		for _, run := range r.Runs {
+			if run.Phase == "tune" {
+				n++
+			} else {
+				loss = append(loss, run.finalLoss())
+			}
+		}
+		return n, loss
+	}
+	n1, l1 := finals(first)
+	n2, l2 := finals(again)
+	if n1 == 0 || n2 != 0 {
+		t.Fatalf("tuning runs: %d first, %d with the tuned grid (want > 0, 0)", n1, n2)
+	}
+	if !slices.Equal(l1, l2) {
+		t.Errorf("final losses differ: %v vs %v", l1, l2)
+	}
+	for i, s := range again.Summary {
+		f := first.Summary[i]
+		if s.LR != f.LR || s.Schedule != f.Schedule || s.EdgeLow != f.EdgeLow || s.EdgeHigh != f.EdgeHigh || len(s.Grid) != len(f.Grid) {
+			t.Errorf("%s: choice %g %s (edges %v %v, %d points), first %g %s (%v %v, %d)", s.Method, s.LR, s.Schedule, s.EdgeLow, s.EdgeHigh,
+				len(s.Grid), f.LR, f.Schedule, f.EdgeLow, f.EdgeHigh, len(f.Grid))
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "grid.csv")
+	os.WriteFile(bad, []byte("setting,method,lr,schedule,extension,tune_seeds,diverged,val_loss_median,chosen\nx,m,0.1,constant,false,1,0,0.5,maybe\n"), 0o644)
+	if _, err := ReadTTTGrid(bad); err == nil || !strings.Contains(err.Error(), bad+":2") {
+		t.Errorf("malformed grid: %v", err)
 	}
 }
