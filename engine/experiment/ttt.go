@@ -8,8 +8,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -96,6 +96,10 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("ntk-static-bg-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto, c.Momentum = true, true, 0.9 }),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
+		// lsh drawing 8 minibatches from each query (exact weights for
+		// the query in use): an eighth of the query's projections.
+		mk("lsh-q8", engine.SamplerLSH, func(c *engine.Config) { c.QueryEvery = 8 }),
+		mk("lsh-q8-auto-mom", engine.SamplerLSH, func(c *engine.Config) { c.QueryEvery, c.RehashAuto, c.Momentum = 8, true, 0.9 }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
 		// The Gauss–Newton step size (engine.StepGN): the learning-rate
 		// grid is its cap.
