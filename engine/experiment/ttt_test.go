@@ -78,18 +78,18 @@ func TestTTTHelpers(t *testing.T) {
 	runs := []TTTRun{{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 0.9, 0.95})},
 		{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 0.5, 1.2, 0.9})},
 		{Iters: 100, Diverged: true, Evals: evalsAt([]int{0, 50}, []float64{5, 2})}}
-	if got := targetOf(runs, 0.9, 1.1, 0.5); math.Abs(got-1.2/1.1) > 1e-6 {
+	if got := targetOf(runs, 0.9, 1.1, 0.5, metricLoss); math.Abs(got-1.2/1.1) > 1e-6 {
 		t.Errorf("median target %g, want %g", got, 1.2/1.1)
 	}
-	if got := targetOf(runs, 0.9, 1.1, 0.3); got != 0.9 {
+	if got := targetOf(runs, 0.9, 1.1, 0.3, metricLoss); got != 0.9 {
 		t.Errorf("0.3 target %g, want 0.9", got)
 	}
-	if got := targetOf(runs, 0.9, 1.1, 1); !math.IsNaN(got) {
+	if got := targetOf(runs, 0.9, 1.1, 1, metricLoss); !math.IsNaN(got) {
 		t.Errorf("max target %g, want NaN (a diverged seed)", got)
 	}
 	// Every run reaches its own stable level by the rule.
 	for i, r := range runs[:2] {
-		lv := stableLevel(r, 0.9, 1.1)
+		lv := stableLevel(r, 0.9, 1.1, metricLoss)
 		var loss []float64
 		for _, e := range r.Evals {
 			loss = append(loss, e.TestLoss)
@@ -258,7 +258,7 @@ func TestChooseBaseline(t *testing.T) {
 		res.Runs = append(res.Runs, run("uniform", 5, 3, 2, 2, 2, 2, 2, 2, 2, 2), run("uniform-clip", 5, 2, 1, 1, 1, 1, 1, 1, 1, 1),
 			run("ntk-static", 5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5))
 	}
-	name, target := chooseBaseline(c, res)
+	name, target := chooseBaseline(c, res, metricLoss)
 	if name != "uniform-clip" || !(target > 0.99 && target < 1.01) {
 		t.Fatalf("baseline %s, target %v; want uniform-clip at 1", name, target)
 	}
