@@ -274,11 +274,11 @@ func (r TTTRun) final(m tttMetric) float64 {
 
 // GridPoint is one (learning rate, schedule) of a method's tuning.
 type GridPoint struct {
-	LR        float64
-	Schedule  string
-	Seeds     int
-	Diverged  int
-	ValLoss   float64 // median final validation loss over the seeds (+Inf when diverged)
+	LR       float64
+	Schedule string
+	Seeds    int
+	Diverged int
+	ValLoss  float64 // median final validation loss over the seeds (+Inf when diverged)
 	// ValAcc is the median final validation accuracy (classification; 0
 	// for a diverged seed).
 	ValAcc    float64
