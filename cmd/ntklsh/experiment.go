@@ -60,6 +60,8 @@ type expFlags struct {
 	oracles, keepSet                   bool
 	tuneSeeds                          int
 	variants                           string
+	loss                               string
+	oneHot                             int
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -105,6 +107,8 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oracles, "oracles", false, "time-to-target: also the O(N·P) oracles true, ntk-exact, loss (reported in iterations only)")
 	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
+	fs.StringVar(&f.loss, "loss", "mse", "time-to-target: mse (regression on the teacher) or xent (classification: softmax cross-entropy on the class teacher, or on --data with --onehot; targets on test cross-entropy and test accuracy)")
+	fs.IntVar(&f.oneHot, "onehot", 0, "time-to-target --loss xent --data: the target column holds class labels, this many classes (one-hot outputs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -122,6 +126,17 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch f.loss {
+	case "mse", "xent":
+	default:
+		return fmt.Errorf("--loss %q: want mse or xent", f.loss)
+	}
+	if f.oneHot < 0 || f.oneHot == 1 || f.oneHot > nn.MaxWidth {
+		return fmt.Errorf("--onehot %d: want 0 or a number of classes in [2, %d]", f.oneHot, nn.MaxWidth)
+	}
+	if f.oneHot > 0 && (f.loss != "xent" || f.dataPath == "") {
+		return fmt.Errorf("--onehot %d: only with --loss xent and --data", f.oneHot)
 	}
 	switch f.scale {
 	case "smoke", "paper", "large":

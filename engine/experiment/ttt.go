@@ -145,6 +145,23 @@ func SelectTTTMethods(ms []TTTMethod, names string) ([]TTTMethod, error) {
 	return out, nil
 }
 
+// SupportedTTTMethods keeps the methods whose configuration is valid
+// under loss ("" or "mse": all of them) and names each left out with the
+// reason (e.g. "uniform-gn (step-size gn supports the mse loss only …)").
+func SupportedTTTMethods(ms []TTTMethod, loss string) (kept []TTTMethod, dropped []string) {
+	for _, m := range ms {
+		c := m.Cfg
+		c.Iters, c.Batch, c.LR, c.Loss = 1, 1, 0.1, loss
+		if err := c.Validate(); err != nil && loss != "" {
+			why := strings.TrimPrefix(err.Error(), "engine: ")
+			dropped = append(dropped, fmt.Sprintf("%s (%s)", m.Name, why))
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept, dropped
+}
+
 // LogGrid returns n learning rates log-spaced by the factor ratio, centred
 // (geometrically) on mid.
 func LogGrid(mid, ratio float64, n int) []float64 {

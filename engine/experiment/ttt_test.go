@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -170,6 +171,9 @@ func TestRunTimeToTargetPlanted(t *testing.T) {
 		t.Errorf("%d planted runs", div)
 	}
 	rows := readCSV(t, filepath.Join(env.Out, "ttt_planted_runs.csv"))
+	if len(rows[0]) != 20 || rows[0][19] != "extra_steps" {
+		t.Errorf("regression runs header %v", rows[0])
+	}
 	var sawDiv bool
 	for _, r := range rows[1:] {
 		if r[4] == "planted-diverging" && r[11] == "true" && r[12] != "-1" {
@@ -261,5 +265,100 @@ func TestChooseBaseline(t *testing.T) {
 	name, target := chooseBaseline(c, res, metricLoss)
 	if name != "uniform-clip" || !(target > 0.99 && target < 1.01) {
 		t.Fatalf("baseline %s, target %v; want uniform-clip at 1", name, target)
+	}
+}
+
+// TestTimeToTargetClassification: under the xent loss the time-to-target
+// experiment trains every method with the cross-entropy, sets a
+// cross-entropy target and an accuracy target from the baselines, and
+// writes both, with their ratios, to the CSV and Markdown outputs; the
+// accuracy target is one the baseline's own seeds reach, and it is above
+// the majority-class rate of the imbalanced test set.
+func TestTimeToTargetClassification(t *testing.T) {
+	env := testEnv(t)
+	all, err := data.ClassTeacher(data.ClassTeacherConfig{N: 500, D: 6, Hidden: 8, Classes: 3, TailDOF: 3, Sharpness: 5, Imbalance: 4, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := Prepare(all, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := data.Split(train, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-clip,ntk-static,lsh,upper-bound,uniform-gn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, dropped := SupportedTTTMethods(ms, "xent")
+	if len(dropped) != 1 || !strings.HasPrefix(dropped[0], "uniform-gn (") || len(ms) != 5 {
+		t.Fatalf("kept %d, dropped %v", len(ms), dropped)
+	}
+	if kept, none := SupportedTTTMethods(TTTMethods(0, 1, 1, false), ""); none != nil || len(kept) != len(TTTMethods(0, 1, 1, false)) {
+		t.Fatalf("mse dropped %v", none)
+	}
+	c := TTTConfig{Name: "cls", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 4, Evals: 10,
+		LRs: LogGrid(0.2, 3, 3), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 3, SeedBase: 1, Methods: ms, Bootstrap: 100, Loss: "xent"}
+	res, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Classify || math.IsNaN(res.Target) || math.IsNaN(res.AccTarget) || res.AccBaseline == "" {
+		t.Fatalf("targets: xent %v, error %v (%q)", res.Target, res.AccTarget, res.AccBaseline)
+	}
+	// The loss is the cross-entropy: every evaluation's test loss equals
+	// its test cross-entropy, and accuracies are present.
+	for _, r := range res.Runs {
+		for _, e := range r.Evals {
+			if e.TestLoss != e.TestXent || !(e.TestAccuracy >= 0 && e.TestAccuracy <= 1) {
+				t.Fatalf("%s: eval %+v", r.Method, e)
+			}
+		}
+	}
+	majority := 0.0
+	for k := range test.O {
+		n := 0.0
+		for i := range test.N {
+			n += float64(test.YRow(i)[k])
+		}
+		majority = math.Max(majority, n/float64(test.N))
+	}
+	if acc := 1 - res.AccTarget; acc <= majority {
+		t.Errorf("accuracy target %.3f not above the majority rate %.3f", acc, majority)
+	}
+	for _, s := range res.Summary {
+		if s.Method == res.AccBaseline && (s.Accuracy.Reached < 2 || s.Accuracy.IterRatio != 1) {
+			t.Errorf("accuracy baseline %s: %+v", s.Method, s.Accuracy)
+		}
+		if s.Method == res.Baseline && (s.Reached < 2 || s.IterRatio != 1) {
+			t.Errorf("xent baseline %s: %+v", s.Method, s.TTTReach)
+		}
+		if s.Seeds != 3 || math.IsNaN(s.Accuracy.FinalTest) {
+			t.Errorf("%s: %+v", s.Method, s)
+		}
+	}
+	runs := readCSV(t, filepath.Join(env.Out, "ttt_cls_runs.csv"))
+	if h := runs[0]; h[len(h)-2] != "train_acc" || h[len(h)-1] != "eval_acc" {
+		t.Errorf("runs header %v", h)
+	}
+	sum := readCSV(t, filepath.Join(env.Out, "ttt_cls_summary.csv"))
+	col := slices.Index(sum[0], "target_test_acc")
+	if col < 0 || len(sum) != 6 || sum[1][col] != fmtField(1-res.AccTarget) || sum[1][slices.Index(sum[0], "loss")] != "xent" {
+		t.Errorf("summary CSV %v", sum[:2])
+	}
+	if g := readCSV(t, filepath.Join(env.Out, "ttt_cls_grid.csv")); g[0][len(g[0])-1] != "val_acc_median" {
+		t.Errorf("grid header %v", g[0])
+	}
+	md, _ := os.ReadFile(filepath.Join(env.Out, "ttt_cls_summary.md"))
+	for _, w := range []string{"Target test cross-entropy", "Target test accuracy", "| final test accuracy |", "| final test cross-entropy |",
+		"chosen by the median final validation cross-entropy", "training-set class frequencies 0: "} {
+		if !strings.Contains(string(md), w) {
+			t.Errorf("summary lacks %q:\n%s", w, md)
+		}
+	}
+	if !strings.Contains(res.TTTSummaryTable(), "test accuracy (target ") {
+		t.Errorf("terminal table:\n%s", res.TTTSummaryTable())
 	}
 }
