@@ -107,18 +107,7 @@ func TestTTTHelpers(t *testing.T) {
 // the other methods are tuned, run and compared.
 func TestRunTimeToTargetPlanted(t *testing.T) {
 	env := testEnv(t)
-	all, err := data.Teacher(data.TeacherConfig{N: 300, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := Prepare(all, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := data.Split(train, 0.2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 300, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
 	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "ntk-static")
 	if err != nil {
 		t.Fatal(err)
@@ -221,18 +210,7 @@ func TestTTTGaussNewtonMethods(t *testing.T) {
 			t.Errorf("%s: step size %q, lr multiplier %g", m.Name, m.Cfg.StepSize, m.lrMult())
 		}
 	}
-	all, err := data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := Prepare(all, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := data.Split(train, 0.2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
 	res, err := RunTimeToTarget(context.Background(), testEnv(t), TTTConfig{Name: "gn", Train: train, Val: val, Test: test, Hidden: []int{8},
 		Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 5, LRs: LogGrid(0.1, 10, 3), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 2,
 		SeedBase: 1, Methods: ms, Bootstrap: 50})
@@ -276,18 +254,7 @@ func TestChooseBaseline(t *testing.T) {
 // the majority-class rate of the imbalanced test set.
 func TestTimeToTargetClassification(t *testing.T) {
 	env := testEnv(t)
-	all, err := data.ClassTeacher(data.ClassTeacherConfig{N: 500, D: 6, Hidden: 8, Classes: 3, TailDOF: 3, Sharpness: 5, Imbalance: 4, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := Prepare(all, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := data.Split(train, 0.2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, val, test := tttData(t)(data.ClassTeacher(data.ClassTeacherConfig{N: 500, D: 6, Hidden: 8, Classes: 3, TailDOF: 3, Sharpness: 5, Imbalance: 4, Seed: 2}))
 	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-clip,ntk-static,lsh,upper-bound,uniform-gn")
 	if err != nil {
 		t.Fatal(err)
@@ -360,5 +327,25 @@ func TestTimeToTargetClassification(t *testing.T) {
 	}
 	if !strings.Contains(res.TTTSummaryTable(), "test accuracy (target ") {
 		t.Errorf("terminal table:\n%s", res.TTTSummaryTable())
+	}
+}
+
+// tttData returns a function that splits a generated data set (and its
+// generator's error) into standardized train, validation and test sets:
+// tttData(t)(data.Teacher(cfg)).
+func tttData(t *testing.T) func(*data.Dataset, error) (train, val, test *data.Dataset) {
+	return func(all *data.Dataset, err error) (train, val, test *data.Dataset) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, test, err = Prepare(all, 0.2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if train, val, err = data.Split(train, 0.2, 2); err != nil {
+			t.Fatal(err)
+		}
+		return train, val, test
 	}
 }
