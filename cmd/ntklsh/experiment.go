@@ -36,7 +36,9 @@ const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|t
                 seconds: every method's lr (log grid, extended at its edges) and
                 schedule tuned on a validation split, target = tuned uniform's
                 test loss at 90% of a multi-epoch budget, median ratio over
-                seeds with bootstrap 90% intervals, divergences recorded
+                seeds with bootstrap 90% intervals, divergences recorded;
+                --loss xent: classification (class teacher, or --data with
+                --onehot K), targets on test cross-entropy and test accuracy
   all           lsh-ablation, then kl, then convergence (with the ablation's
                 best), then time-to-target
 
@@ -94,7 +96,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.keep, "keep-stepping", 4, "convergence (default 4), time-to-target (default 0): extra steps of the keep-stepping optimizer in the +ks methods (0: leave them out)")
 	fs.Float64Var(&f.growth, "step-growth", 1.5, "convergence: step growth of the keep-stepping optimizer, in [1, 10]")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (it is shown only on a terminal anyway)")
-	fs.StringVar(&f.dataPath, "data", "", "convergence --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets")
+	fs.StringVar(&f.dataPath, "data", "", "convergence and time-to-target --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets; time-to-target --loss xent, any scale: a classification set (with --onehot), at smoke and paper scale instead of the class teacher")
 	fs.StringVar(&f.format, "format", "", "--data format: csv or libsvm (default: from the name)")
 	fs.IntVar(&f.target, "target", 0, "--data CSV: 0-based target column (YearPredictionMSD: 0)")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "--data: read at most this many rows (0: all)")
