@@ -358,14 +358,15 @@ type TTTResult struct {
 }
 
 // StableTimeToTarget returns the index of the first loss at or below
-// target after which every loss stays below stay × target, or -1 (also
-// when any loss is not finite after it: a run that diverges has not
-// reached the target).
+// target after which every loss stays below stay × target (or at the
+// target: a zero target, such as a test error of 0, is reached by staying
+// at 0), or -1 (also when any loss is not finite after it: a run that
+// diverges has not reached the target).
 func StableTimeToTarget(loss []float64, target, stay float64) int {
 	first := -1
 	for i, l := range loss {
 		switch {
-		case !(l < stay*target): // includes NaN
+		case !(l < stay*target || l <= target): // includes NaN
 			first = -1
 		case first < 0 && l <= target:
 			first = i

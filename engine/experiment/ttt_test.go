@@ -39,6 +39,17 @@ func TestStableTimeToTarget(t *testing.T) {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
 	}
+	// A zero target (a test error of 0) is reached by staying at 0.
+	if got := StableTimeToTarget([]float64{0.3, 0, 0.02, 0, 0}, 0, 1.1); got != 3 {
+		t.Errorf("zero target: %d, want 3", got)
+	}
+	// A run that ends at error 0 has stable level 0, and reaches it.
+	r := TTTRun{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{0.5, 0.1, 0, 0})}
+	if lv := stableLevel(r, 0.9, 1.1, metricLoss); lv != 0 {
+		t.Errorf("stable level %g, want 0", lv)
+	} else if _, it := reach(r, lv, 1.1, metricLoss); it != 90 {
+		t.Errorf("zero level reached at %g, want 90", it)
+	}
 }
 
 func TestTTTHelpers(t *testing.T) {
