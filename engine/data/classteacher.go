@@ -30,8 +30,9 @@ func DefaultClassTeacher() ClassTeacherConfig {
 	return ClassTeacherConfig{N: 20000, D: 16, Hidden: 32, Classes: 5, TailDOF: 3, Sharpness: 4, Imbalance: 10, Seed: 1}
 }
 
-// maxClasses bounds ClassTeacherConfig.Classes.
-const maxClasses = 1 << 12
+// maxClasses bounds ClassTeacherConfig.Classes (the calibration holds
+// 4096 × Classes logits and refits them up to 200 times).
+const maxClasses = 256
 
 // Validate reports the first invalid field of c.
 func (c ClassTeacherConfig) Validate() error {
@@ -104,7 +105,7 @@ func newClassTeacher(cfg ClassTeacherConfig) (*classTeacher, error) {
 	}
 	q := make([]float64, cfg.Classes)
 	p := make([]float64, cfg.Classes)
-	for range 500 {
+	for range 200 {
 		clear(q)
 		for n := 0; n < m; n++ {
 			copy(p, g[n*cfg.Classes:(n+1)*cfg.Classes])
