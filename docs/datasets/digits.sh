@@ -9,6 +9,8 @@
 # files hold the same numbers. Train on either, e.g.
 #   ntklsh train --data data/digits.parquet --loss xent --test-frac 0.2 --seed 1
 # and the split is data.Split's with that seed (eval --split test reproduces it).
+# The fixed split of docs/datasets/digits-sklearn.sh converts the same way:
+#   go run ./docs/datasets/npz2parquet -prefix p data/digits_train.npz data/digits_train.parquet
 #   bash docs/datasets/digits.sh
 # Needs apt (Debian/Ubuntu) for python3-sklearn and Go for the converter.
 set -euo pipefail
