@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // writeParquetFile writes cols as a Parquet file in a temporary directory.
@@ -234,5 +236,56 @@ func TestParquetManyPages(t *testing.T) {
 		if d.X[i] != float32(x[i]) || d.Y[i*3+i%3] != 1 {
 			t.Fatalf("row %d: x %v y %v", i, d.X[i], d.YRow(i))
 		}
+	}
+}
+
+// TestParquetHeadersCheckedBeforeAllocation: page headers and Thrift
+// structures that claim more than the file holds are refused by the checks
+// that run before the Parquet library decodes them.
+func TestParquetHeadersCheckedBeforeAllocation(t *testing.T) {
+	for _, c := range []struct {
+		h    format.PageHeader
+		want string
+	}{
+		{format.PageHeader{Type: format.DataPage, CompressedPageSize: 1 << 30, UncompressedPageSize: 10}, "claims 1073741824 bytes"},
+		{format.PageHeader{Type: format.DataPage, CompressedPageSize: 0, UncompressedPageSize: 1 << 30}, "(1073741824 uncompressed)"},
+	} {
+		hdr, err := thrift.Marshal(new(thrift.CompactProtocol), &c.h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := append(append([]byte("PAR1"), hdr...), make([]byte, 16)...)
+		md := &format.FileMetaData{RowGroups: []format.RowGroup{{Columns: []format.ColumnChunk{{MetaData: format.ColumnMetaData{
+			DataPageOffset: 4, TotalCompressedSize: int64(len(hdr) + 16)}}}}}}
+		if err := checkParquetPages(bytes.NewReader(file), int64(len(file)), md); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("err = %v, want …%s", err, c.want)
+		}
+	}
+	md := &format.FileMetaData{RowGroups: []format.RowGroup{{Columns: []format.ColumnChunk{{MetaData: format.ColumnMetaData{DataPageOffset: 4, TotalCompressedSize: 100}}}}}}
+	if err := checkParquetPages(bytes.NewReader(make([]byte, 50)), 50, md); err == nil || !strings.Contains(err.Error(), "outside the 50-byte file") {
+		t.Errorf("chunk beyond the file: %v", err)
+	}
+	// Thrift: a list claiming 2^31 elements, a string claiming 2^30 bytes,
+	// deep nesting; a good structure's length is returned.
+	for _, b := range [][]byte{
+		{0x19, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07}, // field 1: list of struct, 2^31−1 elements
+		{0x18, 0x80, 0x80, 0x80, 0x80, 0x04, 'a'},  // field 1: binary of 2^30 bytes
+		bytes.Repeat([]byte{0x1c}, 100),            // structs nested 100 deep
+		{0x15},                                     // field 1: i32 missing
+	} {
+		if n, err := checkThriftStruct(b); err == nil {
+			t.Errorf("% x: accepted (%d bytes)", b, n)
+		}
+	}
+	good, _ := thrift.Marshal(new(thrift.CompactProtocol), &format.PageHeader{Type: format.DataPage, CompressedPageSize: 5, UncompressedPageSize: 7,
+		DataPageHeader: thrift.Null[format.DataPageHeader]{Valid: true}})
+	if n, err := checkThriftStruct(append(good, 1, 2, 3)); err != nil || n != len(good) {
+		t.Errorf("good header: %d bytes, %v (want %d)", n, err, len(good))
+	}
+	// A footer longer than the file.
+	p := filepath.Join(t.TempDir(), "f.parquet")
+	os.WriteFile(p, []byte("PAR1\xff\xff\x00\x00PAR1"), 0o644)
+	if _, err := Load(p, "", CSVOptions{}, LIBSVMOptions{}); err == nil || !strings.Contains(err.Error(), "footer of 65535 bytes in a 12-byte file") {
+		t.Errorf("long footer: %v", err)
 	}
 }
