@@ -257,7 +257,8 @@ func TestParquetHeadersCheckedBeforeAllocation(t *testing.T) {
 		file := append(append([]byte("PAR1"), hdr...), make([]byte, 16)...)
 		md := &format.FileMetaData{RowGroups: []format.RowGroup{{Columns: []format.ColumnChunk{{MetaData: format.ColumnMetaData{
 			DataPageOffset: 4, TotalCompressedSize: int64(len(hdr) + 16)}}}}}}
-		if err := checkParquetPages(bytes.NewReader(file), int64(len(file)), md); err == nil || !strings.Contains(err.Error(), c.want) {
+		err = checkParquetPages(bytes.NewReader(file), int64(len(file)), md)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("err = %v, want …%s", err, c.want)
 		}
 	}
