@@ -442,7 +442,13 @@ func isNPY(path string) bool {
 // LIBSVM options' when the CSV ones have none) apply; an .npz's y array is
 // read even with NoTarget, as LIBSVM's labels are.
 func loadNPYLike(path string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, error) {
-	if csv.TargetName != "" {
+	npz := strings.HasSuffix(strings.ToLower(path), ".npz")
+	switch {
+	case npz && (csv.TargetName == "y" || csv.TargetName == "Y"):
+		csv.TargetName = "" // the y array, as always
+	case npz && csv.TargetName != "":
+		return nil, &OptionError{File: path, Option: "Target", Value: csv.TargetName, Msg: "the targets of an .npz file are its array y (or Y): it has no columns to name"}
+	case csv.TargetName != "":
 		return nil, &OptionError{File: path, Option: "Target", Value: csv.TargetName, Msg: "a .npy matrix has no column names: give the target column as an index"}
 	}
 	opt := NPYOptions{Target: csv.Target, NoTarget: csv.NoTarget, OneHot: csv.OneHot, AutoClasses: csv.AutoClasses || svm.AutoClasses}
@@ -452,7 +458,7 @@ func loadNPYLike(path string, csv CSVOptions, svm LIBSVMOptions) (*Dataset, erro
 	if opt.OneHot == 0 {
 		opt.OneHot = svm.OneHot
 	}
-	if strings.HasSuffix(strings.ToLower(path), ".npz") {
+	if npz {
 		opt.NoTarget = false
 	} else if opt.NoTarget {
 		opt.OneHot, opt.AutoClasses = 0, false // a plain matrix: the caller maps its columns

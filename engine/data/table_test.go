@@ -1,6 +1,7 @@
 package data
 
 import (
+	"archive/zip"
 	"errors"
 	"os"
 	"path/filepath"
@@ -197,5 +198,28 @@ func TestTableBadInput(t *testing.T) {
 		if err == nil || err.Error() != filepath.Join(filepath.Dir(p), c.want) {
 			t.Errorf("%q: err = %v\nwant %s", c.text, err, c.want)
 		}
+	}
+}
+
+// TestNPZTargetByName: --target y names an .npz file's y array; any other
+// name is refused, saying where the targets are.
+func TestNPZTargetByName(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "d.npz")
+	f, _ := os.Create(p)
+	zw := zip.NewWriter(f)
+	for name, v := range map[string][]float32{"x.npy": {1, 2, 3, 4, 5, 6}, "y.npy": {7, 8, 7}} {
+		w, _ := zw.Create(name)
+		if err := WriteNPY(w, 3, len(v)/3, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.Close()
+	f.Close()
+	d, err := Load(p, "", CSVOptions{TargetName: "y", AutoClasses: true}, LIBSVMOptions{})
+	if err != nil || d.O != 2 || d.D != 2 || !slices.Equal(d.Classes, []float64{7, 8}) {
+		t.Fatalf("--target y: %v %+v", err, d)
+	}
+	if _, err := Load(p, "", CSVOptions{TargetName: "label"}, LIBSVMOptions{}); err == nil || !strings.Contains(err.Error(), "array y (or Y)") {
+		t.Fatalf("--target label: %v", err)
 	}
 }
