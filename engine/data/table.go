@@ -235,7 +235,7 @@ func (t *Table) Dataset(opt CSVOptions) (*Dataset, *Encoding, error) {
 		}
 		enc.Classes = padClasses(keys, opt.OneHot)
 	}
-	d, err := enc.Apply(t, false)
+	d, err := enc.apply(t, false, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -345,7 +345,13 @@ func numericLabels(keys []string) []float64 {
 // out). A category or class label that e does not know is an error naming
 // the file, row, column and value.
 func (e *Encoding) Apply(t *Table, needTargets bool) (*Dataset, error) {
-	feats, targs, err := e.match(t)
+	return e.apply(t, needTargets, false)
+}
+
+// apply is Apply; byPosition matches the columns by position (the table
+// the encoding was learnt from).
+func (e *Encoding) apply(t *Table, needTargets, byPosition bool) (*Dataset, error) {
+	feats, targs, err := e.match(t, byPosition)
 	if err != nil {
 		return nil, err
 	}
@@ -465,8 +471,8 @@ func (t *Table) numbers(c int, dst []float32, stride int) error {
 
 // match finds e's feature and target columns in t; targs is nil when t
 // lacks the targets.
-func (e *Encoding) match(t *Table) (feats, targs []int, err error) {
-	byName := t.Names != nil
+func (e *Encoding) match(t *Table, byPosition bool) (feats, targs []int, err error) {
+	byName := t.Names != nil && !byPosition
 	for _, c := range append(slices.Clone(e.Features), e.Targets...) {
 		byName = byName && c.Name != ""
 	}
@@ -474,9 +480,15 @@ func (e *Encoding) match(t *Table) (feats, targs []int, err error) {
 		col := map[string]int{}
 		for i, n := range t.Names {
 			if _, dup := col[n]; dup {
-				return nil, nil, fmt.Errorf("%s: column name %q appears twice; cannot match the columns by name", t.Path, n)
+				col[n] = -1
+			} else {
+				col[n] = i
 			}
-			col[n] = i
+		}
+		for _, c := range append(slices.Clone(e.Features), e.Targets...) {
+			if col[c.Name] < 0 {
+				return nil, nil, fmt.Errorf("%s: column name %q appears twice; cannot match the columns by name", t.Path, c.Name)
+			}
 		}
 		var missing []string
 		for _, c := range e.Features {

@@ -223,3 +223,21 @@ func TestNPZTargetByName(t *testing.T) {
 		t.Fatalf("--target label: %v", err)
 	}
 }
+
+// TestTableDuplicateNames: a column name used twice is only an error when
+// another file's feature or target is matched by it.
+func TestTableDuplicateNames(t *testing.T) {
+	p := writeTemp(t, "d.csv", "a,a,b,label\n1,2,3,x\n4,5,6,y\n")
+	d, err := Load(p, "", CSVOptions{TargetName: "label", AutoClasses: true, Features: []string{"b"}}, LIBSVMOptions{})
+	if err != nil || !slices.Equal(d.X, []float32{3, 6}) {
+		t.Fatalf("unused duplicate: %v", err)
+	}
+	d, err = Load(p, "", CSVOptions{TargetName: "label", AutoClasses: true}, LIBSVMOptions{})
+	if err != nil || !slices.Equal(d.X, []float32{1, 2, 3, 4, 5, 6}) {
+		t.Fatalf("training with a duplicate: %v", err)
+	}
+	tb, _ := LoadTable(p, "", CSVOptions{})
+	if _, err := d.Encoding.Apply(tb, false); err == nil || !strings.Contains(err.Error(), `column name "a" appears twice`) {
+		t.Fatalf("applying with a duplicate: %v", err)
+	}
+}
