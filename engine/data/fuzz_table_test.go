@@ -53,10 +53,13 @@ func FuzzReadParquet(f *testing.F) {
 }
 
 // checkReapply: the encoding learnt from a table, applied to it again,
-// gives the same dataset.
+// gives the same dataset (or, matching by name, refuses duplicate names).
 func checkReapply(t *testing.T, tb *Table, d *Dataset, enc *Encoding) {
 	t.Helper()
 	again, err := enc.Apply(tb, true)
+	if err != nil && strings.Contains(err.Error(), "appears twice; cannot match the columns by name") {
+		return // by name, a duplicate header name is ambiguous
+	}
 	if err != nil {
 		t.Fatalf("re-applying the encoding: %v", err)
 	}

@@ -1,16 +1,22 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
 	"strings"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/snappy"
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+	"github.com/pierrec/lz4/v4"
 )
 
 // Parquet files are read with github.com/parquet-go/parquet-go, row
@@ -230,9 +236,80 @@ func checkParquetPages(r io.ReaderAt, size int64, md *format.FileMetaData) error
 				if nv := max(h.DataPageHeader.V.NumValues, h.DataPageHeaderV2.V.NumValues, h.DictionaryPageHeader.V.NumValues); nv > maxPageValues {
 					return fmt.Errorf("row group %d, column %d: page at byte %d claims %d values (at most %d are allowed)", g, c, pos, nv, maxPageValues)
 				}
+				if m.Codec != format.Uncompressed && h.CompressedPageSize > 0 {
+					if err := checkPageBody(r, pos, &h, m.Codec); err != nil {
+						return fmt.Errorf("row group %d, column %d: page at byte %d: %v", g, c, pos, err)
+					}
+				}
 				pos += int64(h.CompressedPageSize)
 			}
 		}
+	}
+	return nil
+}
+
+// checkPageBody decompresses the page at pos (header h) with codec into
+// at most its claimed uncompressed size, and refuses it if it does not fit
+// or does not decode: the library's decoders trust the data (LZ4 doubles
+// its buffer without end on corrupt input, snappy allocates what its
+// header claims, a gzip/zstd/brotli stream is read to its end).
+func checkPageBody(r io.ReaderAt, pos int64, h *format.PageHeader, codec format.CompressionCodec) error {
+	page := make([]byte, h.CompressedPageSize)
+	if _, err := r.ReadAt(page, pos); err != nil {
+		return err
+	}
+	if v2 := h.DataPageHeaderV2; v2.Valid {
+		if v2.V.IsCompressed.Valid && !v2.V.IsCompressed.V {
+			return nil
+		}
+		levels := int64(v2.V.RepetitionLevelsByteLength) + int64(v2.V.DefinitionLevelsByteLength)
+		if levels > int64(len(page)) {
+			return fmt.Errorf("levels of %d bytes in a page of %d", levels, len(page))
+		}
+		page = page[levels:]
+	}
+	limit := int64(h.UncompressedPageSize)
+	var rd io.Reader
+	switch codec {
+	case format.Snappy:
+		n, err := snappy.DecodedLen(page)
+		if err != nil || int64(n) > limit {
+			return fmt.Errorf("snappy data claims %d bytes, the page %d (%v)", n, limit, err)
+		}
+		return nil
+	case format.Lz4Raw:
+		if _, err := lz4.UncompressBlock(page, make([]byte, limit)); err != nil {
+			return fmt.Errorf("LZ4 data does not decode into the %d bytes the page claims: %v", limit, err)
+		}
+		return nil
+	case format.Zstd:
+		var zh zstd.Header
+		if err := zh.Decode(page); err != nil || zh.HasFCS && zh.FrameContentSize > uint64(limit) {
+			return fmt.Errorf("zstd frame of %d bytes in a page of %d (%v)", zh.FrameContentSize, limit, err)
+		}
+		zr, err := zstd.NewReader(bytes.NewReader(page), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(limit)+1<<20))
+		if err != nil {
+			return err
+		}
+		defer zr.Close()
+		rd = zr
+	case format.Gzip:
+		zr, err := gzip.NewReader(bytes.NewReader(page))
+		if err != nil {
+			return fmt.Errorf("gzip: %v", err)
+		}
+		rd = zr
+	case format.Brotli:
+		rd = brotli.NewReader(bytes.NewReader(page))
+	default:
+		return fmt.Errorf("compression codec %s is not supported", codec)
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(rd, limit+1))
+	if err != nil {
+		return fmt.Errorf("%s data does not decode: %v", codec, err)
+	}
+	if n > limit {
+		return fmt.Errorf("%s data decodes to more than the %d bytes the page claims", codec, limit)
 	}
 	return nil
 }
