@@ -157,16 +157,22 @@ func targetColumn(opt CSVOptions, header []string, ncols, nTargets int) (int, er
 // listNames lists column names for a message, with their indices,
 // shortened when there are many.
 func listNames(names []string) string {
+	return shortList(len(names), 8, ", ", func(i int) string { return strconv.Itoa(i) + " " + strconv.Quote(names[i]) })
+}
+
+// shortList joins item(0..n-1) with sep, cut after show items (and "...
+// (k more)") when more than two would be left out.
+func shortList(n, show int, sep string, item func(int) string) string {
 	var b strings.Builder
-	for i, n := range names {
-		if i == 8 && len(names) > 10 {
-			fmt.Fprintf(&b, ", ... (%d more)", len(names)-i)
+	for i := range n {
+		if i == show && n > show+2 {
+			fmt.Fprintf(&b, "%s... (%d more)", sep, n-i)
 			break
 		}
 		if i > 0 {
-			b.WriteString(", ")
+			b.WriteString(sep)
 		}
-		fmt.Fprintf(&b, "%d %s", i, strconv.Quote(n))
+		b.WriteString(item(i))
 	}
 	return b.String()
 }

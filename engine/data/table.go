@@ -569,18 +569,5 @@ func indexOf(keys []string) map[string]int {
 
 // listValues lists labels for a message, shortened when there are many.
 func listValues(keys []string) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	for i, k := range keys {
-		if i == 10 && len(keys) > 12 {
-			fmt.Fprintf(&b, " ... (%d more)", len(keys)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(quoteValue(k))
-	}
-	b.WriteByte(']')
-	return b.String()
+	return "[" + shortList(len(keys), 10, " ", func(i int) string { return quoteValue(keys[i]) }) + "]"
 }
