@@ -127,7 +127,7 @@ func flagTerms(err error) error {
 	if oe.Option == "Comma" {
 		v = "'" + sepString([]rune(v)[0]) + "'"
 	}
-	if oe.Option == "Categorical" {
+	if oe.Option == "Categorical" && v == "refuse" {
 		return fmt.Errorf("%s %s: %w; pass --categorical auto to one-hot encode it, or leave it out with --features", fl, v, err)
 	}
 	if oe.Option == "OneHot" && v == "0" {

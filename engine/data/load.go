@@ -82,6 +82,19 @@ func fromTable(t *Table, opt CSVOptions) (*Dataset, error) {
 	return d, nil
 }
 
+// noColumnOptions refuses Features and Categorical for a format without
+// named or text columns.
+func noColumnOptions(path, what string, csv CSVOptions) error {
+	opt, v := "Features", strings.Join(csv.Features, ",")
+	if csv.Features == nil {
+		opt, v = "Categorical", "auto"
+	}
+	if csv.Features != nil || csv.Categorical {
+		return &OptionError{File: path, Option: opt, Value: v, Msg: what + " has no named or text columns: choosing features by name and categorical encoding are for CSV and Parquet"}
+	}
+	return nil
+}
+
 // load is Load, or LoadTable with wantTable.
 func load(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(done, total int64), wantTable bool) (*Dataset, *Table, error) {
 	switch format {
@@ -102,8 +115,8 @@ func load(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(
 		return nil, nil, fmt.Errorf("%s: only CSV and Parquet files are read as tables (columns by name, text columns)", path)
 	}
 	if format == "npy" || format == "npz" || format == "" && isNPY(path) {
-		if csv.Features != nil || csv.Categorical {
-			return nil, nil, &OptionError{File: path, Option: "Features", Value: strings.Join(csv.Features, ","), Msg: "a .npy/.npz file has no named or text columns: choosing features by name and categorical encoding are for CSV and Parquet"}
+		if err := noColumnOptions(path, "a .npy/.npz file", csv); err != nil {
+			return nil, nil, err
 		}
 		d, err := loadNPYLike(path, csv, svm)
 		return d, nil, err
@@ -200,6 +213,9 @@ func load(path, format string, csv CSVOptions, svm LIBSVMOptions, progress func(
 	}
 	if wantTable {
 		return nil, nil, fmt.Errorf("%s: only CSV and Parquet files are read as tables (columns by name, text columns)", path)
+	}
+	if err := noColumnOptions(path, "a LIBSVM file", csv); err != nil {
+		return nil, nil, err
 	}
 	var d *Dataset
 	if format == "csv" {

@@ -141,6 +141,10 @@ func TestTableFeatureErrors(t *testing.T) {
 	if _, err := Load(q, "", CSVOptions{Target: 2, Features: []string{"a"}}, LIBSVMOptions{}); err == nil || !strings.Contains(err.Error(), "has no header, give 0-based column indices 0..2") {
 		t.Errorf("name without header: %v", err)
 	}
+	l := writeTemp(t, "l.libsvm", "1 1:2 3:4\n")
+	if _, err := Load(l, "", CSVOptions{Features: []string{"1"}}, LIBSVMOptions{}); err == nil || !strings.Contains(err.Error(), "a LIBSVM file has no named or text columns") {
+		t.Errorf("libsvm with features: %v", err)
+	}
 	n := writeTemp(t, "n.npz", "")
 	if _, err := Load(n, "", CSVOptions{Features: []string{"a"}}, LIBSVMOptions{}); err == nil || !strings.Contains(err.Error(), "no named or text columns") {
 		t.Errorf("npz with features: %v", err)
