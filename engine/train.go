@@ -224,7 +224,7 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	}
 	t.passes = ntk.NewPasses(be, m, train.X, train.Y, train.N, cfg.RehashBatch, cfg.Workers)
 	t.cpu = &ntk.CPU{Backend: be, Model: m, X: train.X, Y: train.Y, N: train.N,
-		Options: ntk.RehashOptions{Batch: cfg.RehashBatch, Workers: cfg.Workers}}
+		Options: ntk.RehashOptions{Batch: cfg.RehashBatch, Workers: cfg.Workers, MultiOutput: cfg.MultiOutputMode()}}
 	samp, err := sample.New(cfg.Sampler, sample.Options{N: train.N, Eps: cfg.Eps, Prob: cfg.Prob, Backend: be, Model: m,
 		Hasher: t.hasher, Scorer: t.passes, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold, Lambda: cfg.DriftLambda,
 		QueryEvery: cfg.QueryEvery})
@@ -349,6 +349,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	st := t.stepper()
 	if t.m.Loss != nn.MSE && (t.Linearizer != nil || t.Stepper != nil) {
 		return res, fmt.Errorf("the %s loss runs on the host only (the accelerator's linearization and steps are mse)", t.m.Loss)
+	}
+	if t.Linearizer != nil && t.m.Out > 1 && t.cfg.MultiOutputMode() != ntk.SumOfLogits {
+		return res, fmt.Errorf("multi-output=%s runs on the host linearizer only (the accelerator's linearizes the sum of the outputs)", t.cfg.MultiOutputMode())
 	}
 	// A job still in flight when Train returns (Restore may have started
 	// one) is waited for, so that no goroutine outlives it; it stays

@@ -92,14 +92,25 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte-Carlo test")
 	}
-	ds := classTeacher(120, 3, 3, 5)
+	checkWeightedGradientUnbiased(t, classTeacher(120, 3, 3, 5), xentConfig, SamplerNames())
+}
+
+// checkWeightedGradientUnbiased trains nothing: for each sampler of
+// samplers (lsh also with the re-centred query and the last-layer hash),
+// with cfg(sampler) on a 3-3-4 tanh model over ds (3 inputs, 3 outputs)
+// and the parameters held fixed away from the rehash point, it checks that
+// the mean of many importance-weighted minibatch gradients matches the
+// full gradient and that per-draw probabilities, where the sampler has
+// them, sum to 1.
+func checkWeightedGradientUnbiased(t *testing.T, ds *data.Dataset, cfgOf func(string) Config, samplers []string) {
+	t.Helper()
 	type variant struct {
 		s        string
 		query    ntk.QueryMode
 		lastOnly bool
 	}
 	var vs []variant
-	for _, s := range SamplerNames() {
+	for _, s := range samplers {
 		vs = append(vs, variant{s: s})
 		if s == SamplerLSH {
 			vs = append(vs, variant{s: s, query: ntk.QueryRecentred}, variant{s: s, query: ntk.QueryRecentred, lastOnly: true})
@@ -107,7 +118,7 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 	}
 	for _, v := range vs {
 		m, _ := nn.New(nn.Config{In: 3, Out: 3, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
-		cfg := xentConfig(v.s)
+		cfg := cfgOf(v.s)
 		cfg.Batch = 4
 		cfg.Hash = ntk.HashConfig{K: 3, L: 4, Family: ntk.Structured, MIPS: true, Query: v.query, Alpha: 0.1, SignSymmetric: true, LastLayerOnly: v.lastOnly, Seed: 7}
 		cfg.TauThreshold = 1

@@ -113,6 +113,17 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 		}
 		return nil
 	})
+	fs.Func("multi-output", "mse with several outputs: what the NTK linearization of lsh and ntk-exact linearizes: sum (the pNTK sum of the outputs, default) or residual (the residual's direction at each rehash; docs/RESULTS.md)", func(v string) error {
+		mo, err := ntk.ParseMultiOutput(v)
+		if err != nil {
+			return err
+		}
+		cfg.MultiOutput = ""
+		if mo != ntk.SumOfLogits {
+			cfg.MultiOutput = mo.String()
+		}
+		return nil
+	})
 	fs.StringVar(&f.header, "header", "auto", "CSV header row: auto, yes or no")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "read at most this many rows (0: all)")
 	fs.Float64Var(&f.testFrac, "test-frac", 0.2, "fraction held out as test set when --test is not given, in [0, 1)")
