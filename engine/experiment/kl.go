@@ -167,26 +167,36 @@ func RunKL(ctx context.Context, env Env, c KLConfig) ([]KLRow, error) {
 		}
 		return rs, nil
 	}
-	var rows []KLRow
-	if len(jobs) > 0 {
-		f, err := createCSV(env.path("kl.csv"), []string{"outputs", "width", "params", "rehash", "iter", "steps_since_rehash", "train_loss",
-			"kl_ntk", "kl_ntk_eps", "kl_lsh_structured", "kl_lsh_dense", "kl_uniform", "ratio_ntk_eps", "ratio_lsh_structured", "ratio_lsh_dense", "ideal_ratio"})
+	// runAll runs js, writing fields of every row to the CSV file name.
+	runAll := func(name string, header []string, js []job, variant bool, fields func(KLRow) []any) ([]KLRow, error) {
+		f, err := createCSV(env.path(name), header)
 		if err != nil {
 			return nil, err
 		}
-		for _, j := range jobs {
-			rs, err := run(j, false)
+		var out []KLRow
+		for _, j := range js {
+			rs, err := run(j, variant)
 			if err != nil {
 				f.close()
 				return nil, err
 			}
 			for _, r := range rs {
-				f.row(r.Outputs, r.Width, r.Params, r.Rehash, r.Iter, r.SinceRehash, r.TrainLoss, r.KLNTK, r.KLNTKEps, r.KLStructured, r.KLDense,
-					r.KLUniform, r.RatioNTKEps, r.RatioStructured, r.RatioDense, r.Ideal)
+				f.row(fields(r)...)
 			}
-			rows = append(rows, rs...)
+			out = append(out, rs...)
 		}
-		if err := f.close(); err != nil {
+		return out, f.close()
+	}
+	var rows []KLRow
+	if len(jobs) > 0 {
+		var err error
+		rows, err = runAll("kl.csv", []string{"outputs", "width", "params", "rehash", "iter", "steps_since_rehash", "train_loss",
+			"kl_ntk", "kl_ntk_eps", "kl_lsh_structured", "kl_lsh_dense", "kl_uniform", "ratio_ntk_eps", "ratio_lsh_structured", "ratio_lsh_dense", "ideal_ratio"},
+			jobs, false, func(r KLRow) []any {
+				return []any{r.Outputs, r.Width, r.Params, r.Rehash, r.Iter, r.SinceRehash, r.TrainLoss, r.KLNTK, r.KLNTKEps, r.KLStructured, r.KLDense,
+					r.KLUniform, r.RatioNTKEps, r.RatioStructured, r.RatioDense, r.Ideal}
+			})
+		if err != nil {
 			return nil, err
 		}
 		if err := klReport(env, c, rows, iters); err != nil {
@@ -196,26 +206,14 @@ func RunKL(ctx context.Context, env Env, c KLConfig) ([]KLRow, error) {
 	if len(vjobs) == 0 {
 		return rows, nil
 	}
-	f, err := createCSV(env.path("kl_loss.csv"), []string{"variant", "outputs", "width", "params", "rehash", "iter", "steps_since_rehash", "train_loss",
+	vrows, err := runAll("kl_loss.csv", []string{"variant", "outputs", "width", "params", "rehash", "iter", "steps_since_rehash", "train_loss",
 		"kl_ntk_static", "kl_ntk", "kl_ntk_eps", "kl_lsh_structured", "kl_lsh_dense", "kl_uniform",
-		"ratio_ntk_static", "ratio_ntk_eps", "ratio_lsh_structured", "ratio_lsh_dense", "ideal_ratio"})
+		"ratio_ntk_static", "ratio_ntk_eps", "ratio_lsh_structured", "ratio_lsh_dense", "ideal_ratio"},
+		vjobs, true, func(r KLRow) []any {
+			return []any{r.Variant, r.Outputs, r.Width, r.Params, r.Rehash, r.Iter, r.SinceRehash, r.TrainLoss, r.KLStatic, r.KLNTK, r.KLNTKEps, r.KLStructured, r.KLDense,
+				r.KLUniform, r.RatioStatic, r.RatioNTKEps, r.RatioStructured, r.RatioDense, r.Ideal}
+		})
 	if err != nil {
-		return nil, err
-	}
-	var vrows []KLRow
-	for _, j := range vjobs {
-		rs, err := run(j, true)
-		if err != nil {
-			f.close()
-			return nil, err
-		}
-		for _, r := range rs {
-			f.row(r.Variant, r.Outputs, r.Width, r.Params, r.Rehash, r.Iter, r.SinceRehash, r.TrainLoss, r.KLStatic, r.KLNTK, r.KLNTKEps, r.KLStructured, r.KLDense,
-				r.KLUniform, r.RatioStatic, r.RatioNTKEps, r.RatioStructured, r.RatioDense, r.Ideal)
-		}
-		vrows = append(vrows, rs...)
-	}
-	if err := f.close(); err != nil {
 		return nil, err
 	}
 	if err := klVariantReport(env, c, vrows, iters); err != nil {
