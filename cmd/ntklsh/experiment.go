@@ -25,7 +25,9 @@ const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|t
 
   kl            KL(p*‖p̂), KL(p*‖p_lsh) (structured and dense projections) and
                 KL(p*‖uniform) along a training run, widths 8..8192, rehash
-                every epoch and every 50 iterations, one and several outputs (pNTK)
+                every epoch and every 50 iterations, one and several outputs (pNTK);
+                kl_loss.csv: 3 outputs under mse (sum of logits and residual
+                direction) and xent, with ntk-static (--kl-rows)
   lsh-ablation  second-moment ratio against uniform (and KL) over K, L, family,
                 MIPS, query, α, last layer only, width, tails, phase and steps
                 since rehash; writes the best configuration to ablation_best.json
