@@ -75,6 +75,7 @@ func TestExperimentBadUsage(t *testing.T) {
 		{[]string{"time-to-target", "--scale", "large", "--teachers", "3", "--widths", "0", "--out", "OUT"}, "--widths \"0\""},
 		{[]string{"time-to-target", "--scale", "smoke", "--tuned", "/nonexistent", "--out", "OUT"}, "--tuned: open /nonexistent/ttt_smoke_grid.csv"},
 		{[]string{"time-to-target", "--loss", "hinge"}, `--loss "hinge": want mse or xent`},
+		{[]string{"kl", "--scale", "smoke", "--kl-rows", "xent", "--out", "OUT"}, `--kl-rows "xent": want all, base or loss`},
 		{[]string{"time-to-target", "--loss", "xent", "--onehot", "1"}, "--onehot 1: want 0 or a number of classes"},
 		{[]string{"time-to-target", "--loss", "xent", "--onehot", "3"}, "--onehot 3: only with --loss xent and --data"},
 		{[]string{"time-to-target", "--scale", "smoke", "--loss", "xent", "--data", "REG", "--out", "OUT"},
