@@ -145,9 +145,13 @@ func unbiasedData(t testing.TB) (ds *data.Dataset, m0, mq *nn.MLP, full []float6
 	c := Local(1)[0]
 	m := mq.Clone()
 	l := Layout{Ranks: 1, Train: []int{ds.N}, Test: []int{0}, Batch: []int{ds.N}}
-	st := NewStepper(c, be, m, ds, l)
 	cfg := testConfig(engine.SamplerUniform)
 	cfg.Batch = ds.N
+	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewStepper(c, tr, l)
 	if err := st.Start(cfg, m.Params); err != nil {
 		t.Fatal(err)
 	}

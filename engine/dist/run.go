@@ -88,7 +88,7 @@ func NewRun(c Comm, be kernels.Backend, m *nn.MLP, shard, test *data.Dataset, cf
 		return nil, err
 	}
 	run := &Run{Comm: c, Layout: l, Trainer: tr, Config: lc, opt: opt}
-	run.Stepper = NewStepper(c, be, m, shard, l)
+	run.Stepper = NewStepper(c, tr, l)
 	tr.Stepper = run.Stepper
 	tr.Recorder = engine.Observers{OnEval: run.recordEval, OnIter: run.recordIter, OnRehashProgress: run.rehashProgress}
 	return run, nil
@@ -152,13 +152,13 @@ func (run *Run) Train(ctx context.Context) (*engine.Result, error) {
 // Evals returns the reduced evaluation rows so far.
 func (run *Run) Evals() []engine.Eval { return append([]engine.Eval(nil), run.evals...) }
 
-// ReduceEval combines the ranks' evaluations (collective): losses are
-// row-weighted means over the shards (the global mean loss), times the
-// slowest rank's, the diagnostics' ratios and KL row-weighted means of the
-// shards' (an approximation: each shard's ratio is of its own sampler
-// against uniform over the shard), the ESS the mean, the largest weight
-// the maximum and the non-empty buckets the sum. With one rank e is
-// returned as it is.
+// ReduceEval combines the ranks' evaluations (collective): the losses,
+// accuracies and cross-entropies are row-weighted means over the shards
+// (the global means), the non-empty buckets the sum, the times and the
+// rehash count the slowest rank's. The sampling diagnostics (second-moment
+// ratio, ideal ratio, KL, ESS, largest weight) are already the global
+// estimator's: the trainer computed them from sums over every rank
+// (engine.Parallel). With one rank e is returned as it is.
 func ReduceEval(c Comm, l Layout, e engine.Eval) (engine.Eval, error) {
 	if c.Size() == 1 {
 		return e, nil
@@ -166,30 +166,31 @@ func ReduceEval(c Comm, l Layout, e engine.Eval) (engine.Eval, error) {
 	r := c.Rank()
 	n, nt := float64(l.Train[r]), float64(l.Test[r])
 	N, NT := float64(l.N()), float64(l.NTest())
-	testLoss := 0.0
-	if nt > 0 {
-		testLoss = e.TestLoss * nt
+	// A rank without test rows reports NaN test values: it adds 0.
+	tw := func(v float64) float64 {
+		if nt == 0 {
+			return 0
+		}
+		return v * nt
 	}
-	sums := []float64{e.TrainLoss * n, testLoss, e.SecondMoment * n, e.Ideal * n, e.KL * n, e.ESS, float64(e.NonEmpty)}
+	sums := []float64{e.TrainLoss * n, tw(e.TestLoss), float64(e.NonEmpty),
+		e.TrainAccuracy * n, e.TrainXent * n, tw(e.TestAccuracy), tw(e.TestXent)}
 	if err := c.AllreduceSum64(sums); err != nil {
 		return e, err
 	}
-	maxes := []float64{e.TrainSeconds, e.SampleSeconds, e.GradSeconds, e.RehashSeconds, e.MaxWeight, float64(e.Rehashes)}
+	maxes := []float64{e.TrainSeconds, e.SampleSeconds, e.GradSeconds, e.RehashSeconds, float64(e.Rehashes)}
 	if err := c.AllreduceMax64(maxes); err != nil {
 		return e, err
 	}
-	R := float64(c.Size())
 	g := e
-	g.TrainLoss = sums[0] / N
+	g.TrainLoss, g.TrainAccuracy, g.TrainXent = sums[0]/N, sums[3]/N, sums[4]/N
 	g.TestLoss = math.NaN()
 	if NT > 0 {
-		g.TestLoss = sums[1] / NT
+		g.TestLoss, g.TestAccuracy, g.TestXent = sums[1]/NT, sums[5]/NT, sums[6]/NT
 	}
-	g.SecondMoment, g.Ideal, g.KL = sums[2]/N, sums[3]/N, sums[4]/N
-	g.ESS = sums[5] / R
-	g.NonEmpty = int(sums[6])
-	g.TrainSeconds, g.SampleSeconds, g.GradSeconds, g.RehashSeconds, g.MaxWeight = maxes[0], maxes[1], maxes[2], maxes[3], maxes[4]
-	g.Rehashes = int(maxes[5])
+	g.NonEmpty = int(sums[2])
+	g.TrainSeconds, g.SampleSeconds, g.GradSeconds, g.RehashSeconds = maxes[0], maxes[1], maxes[2], maxes[3]
+	g.Rehashes = int(maxes[4])
 	return g, nil
 }
 
@@ -241,9 +242,6 @@ type RankState struct {
 // be stored with the checkpoint that rank 0 writes).
 func (run *Run) State() (engine.State, []RankState, error) {
 	st := run.Trainer.State()
-	if v := run.Stepper.vel; v != nil {
-		st.Velocity = append([]float32(nil), v...)
-	}
 	st.Evals = nil
 	for _, e := range run.evals {
 		if e.Iter < st.Iter || st.Iter >= run.Config.Iters {
@@ -279,9 +277,6 @@ func (run *Run) Restore(st engine.State, ranks []RankState) error {
 	st.RNG, st.Tau = ranks[r].RNG, ranks[r].Tau
 	if err := run.Trainer.Restore(st); err != nil {
 		return err
-	}
-	if st.Velocity != nil {
-		run.Stepper.pendingVel = append([]float32(nil), st.Velocity...)
 	}
 	run.evals = append([]engine.Eval(nil), st.Evals...)
 	return nil
