@@ -96,7 +96,7 @@ func (t *hostStepper) Start(cfg Config, _ []float32) error {
 	}
 	return t.checkStepSize(cfg)
 }
-func (t *hostStepper) Sync([]float32) error                { return nil }
+func (t *hostStepper) Sync([]float32) error { return nil }
 
 // Step implements Stepper. One pass over the weights finds a non-finite
 // gradient too: the step adds −lr·dir to every weight, and NaN or ±Inf in

@@ -356,7 +356,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	}
 	st := t.stepper()
 	onHost := t.onHost(st)
-		if t.par != nil && !onHost {
+	if t.par != nil && !onHost {
 		return res, errors.New("a data-parallel run takes its steps with the host stepper (an accelerator's stepper has no all-reduce yet)")
 	}
 	if t.m.Loss != nn.MSE && (t.Linearizer != nil || !onHost) {
