@@ -92,6 +92,24 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 	return mpi.Finalize()
 }
 
+// distUnsupported names the first flag --distributed does not support.
+// Momentum, clipping, keep-stepping and --step-size gn are supported: the
+// distributed stepper wraps the host stepper, whose gradient and line
+// search losses are summed over the ranks (engine.Parallel).
+func distUnsupported(f trainFlags, cfg engine.Config) error {
+	switch {
+	case f.deviceStep:
+		return errors.New("--device-step is not supported with --distributed: the ranks step on the host (the gradient all-reduce sits in the host stepper; an NCCL all-reduce in the device stepper is not written yet, docs/DISTRIBUTED.md)")
+	case cfg.StepSize == engine.StepNewton:
+		return errors.New("--step-size newton is not supported with --distributed (its normal equations would have to be summed over the ranks): use --step-size gn or fixed")
+	case cfg.Background:
+		return errors.New("--background-rehash is not supported with --distributed (the ranks would switch their samplers at different iterations)")
+	case cfg.RehashAuto:
+		return errors.New("--rehash auto is not supported with --distributed: use --rehash periodic (every rank rehashes at the same iterations)")
+	}
+	return nil
+}
+
 // localError is an error of this rank alone (the others may be waiting
 // in a collective).
 type localError struct{ err error }
@@ -150,8 +168,8 @@ func (d *distSession) run() error {
 	if d.f.epochs > 0 {
 		cfg.Iters = max(1, int(math.Round(d.f.epochs*float64(N)/float64(cfg.Batch))))
 	}
-	if cfg.KeepStepping != 0 {
-		return errors.New("--keep-stepping is not supported with --distributed")
+	if err := distUnsupported(d.f, *cfg); err != nil {
+		return err
 	}
 	for _, name := range d.samplers {
 		cc := *cfg
