@@ -75,7 +75,11 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 	err := d.run()
 	var le *localError
 	if errors.As(err, &le) {
-		fmt.Fprintf(stderr, "ntklsh train: rank %d of %d: %v; aborting the job\n", c.Rank(), c.Size(), le.err)
+		file := ""
+		if d.file != "" {
+			file = " (" + d.file + ")"
+		}
+		fmt.Fprintf(stderr, "ntklsh train: rank %d of %d%s: %v; aborting the job\n", c.Rank(), c.Size(), file, le.err)
 		mpi.Abort(1)
 	}
 	if err != nil {
@@ -331,8 +335,9 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 			return nil, &localError{err}
 		}
 		if errors.As(err, &de) || strings.Contains(err.Error(), "the ranks diverged") {
-			// Every rank saw it (the loss and parameters are global).
-			return nil, err
+			// Every rank saw it (the loss and parameters are global):
+			// name the rank whose gradient share went non-finite first.
+			return nil, run.Blame(err)
 		}
 		return nil, &localError{err}
 	}

@@ -151,7 +151,7 @@ func unbiasedData(t testing.TB) (ds *data.Dataset, m0, mq *nn.MLP, full []float6
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := NewStepper(c, tr, l)
+	st := NewStepper(c, be, tr, l)
 	if err := st.Start(cfg, m.Params); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine"
@@ -97,6 +98,52 @@ func TestMPITrain(t *testing.T) {
 		mean, sd := meanSD(single)
 		if got := res.Final.TrainLoss; got-mean > 4*sd+0.05*mean || mean-got > 4*sd+0.05*mean {
 			t.Errorf("%s R=%d: final train loss %.4g, single process %.4g ± %.2g", s, c.Size(), got, mean, sd)
+		}
+	}
+}
+
+// TestMPIOptions: keep-stepping, the gn step size, momentum and clipping
+// over MPI: with one rank the run equals the single-process run bit for
+// bit (weights and evaluation rows); with more, every rank ends with the
+// same parameters (hash compared every 5 steps and at the end).
+func TestMPIOptions(t *testing.T) {
+	c := mpi.World()
+	ds := teacher(t, 300, 3)
+	for _, o := range stepOptions {
+		cfg := testConfig(engine.SamplerLSH)
+		o.set(&cfg)
+		m := model(t, 1)
+		tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tr.Train(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := Range(ds.N, c.Rank(), c.Size())
+		md := model(t, 1)
+		run, err := NewRun(c, be, md, Rows(ds, lo, hi), nil, cfg, "", Options{CheckEvery: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := run.Train(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+		if err := CheckParams(c, md.Params, cfg.Iters); err != nil {
+			t.Fatalf("%s: %v", o.name, err)
+		}
+		if c.Size() == 1 {
+			if !slices.Equal(md.Params, m.Params) {
+				t.Errorf("%s: one rank's weights differ from the single-process run's", o.name)
+			}
+			if err := sameEvals(res.Evals, want.Evals); err != nil {
+				t.Errorf("%s: %v", o.name, err)
+			}
+		}
+		if cfg.KeepStepping > 0 && res.Final.ExtraSteps == 0 {
+			t.Errorf("%s R=%d: no extra step taken", o.name, c.Size())
 		}
 	}
 }

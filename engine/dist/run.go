@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -88,7 +89,7 @@ func NewRun(c Comm, be kernels.Backend, m *nn.MLP, shard, test *data.Dataset, cf
 		return nil, err
 	}
 	run := &Run{Comm: c, Layout: l, Trainer: tr, Config: lc, opt: opt}
-	run.Stepper = NewStepper(c, tr, l)
+	run.Stepper = NewStepper(c, be, tr, l)
 	tr.Stepper = run.Stepper
 	tr.Recorder = engine.Observers{OnEval: run.recordEval, OnIter: run.recordIter, OnRehashProgress: run.rehashProgress}
 	return run, nil
@@ -147,6 +148,38 @@ func (run *Run) Train(ctx context.Context) (*engine.Result, error) {
 		}
 	}
 	return res, err
+}
+
+// Blame is called by every rank when the run stopped with an error every
+// rank shares (a divergence of the global loss or parameters); it is
+// collective. When the gradient share of some rank was not finite before
+// the all-reduce, the divergence started on that rank's data: the error
+// returned names the lowest rank whose share went non-finite at the
+// earliest such step, and its file (and how many others did at that step),
+// the same on every rank; otherwise err is returned as it is.
+func (run *Run) Blame(err error) error {
+	// The earliest bad step over the ranks: the ranks whose share went
+	// non-finite later only inherited the divergence.
+	first := []float64{math.Inf(-1)}
+	if k := run.Stepper.badStep; k > 0 {
+		first[0] = -float64(k)
+	}
+	if rerr := run.Comm.AllreduceMax64(first); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	var local error
+	if k := run.Stepper.badStep; k > 0 && -float64(k) == first[0] {
+		name := "its shard"
+		if f := run.Layout.file(run.Comm.Rank()); f != "" {
+			name = f[2 : len(f)-1]
+		}
+		local = fmt.Errorf("%s: its share of the minibatch gradient was not finite at step %d", name, k)
+	}
+	a := Agree(run.Comm, local)
+	if a == nil {
+		return err
+	}
+	return fmt.Errorf("%w; %v", a, err)
 }
 
 // Evals returns the reduced evaluation rows so far.

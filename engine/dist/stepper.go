@@ -1,7 +1,10 @@
 package dist
 
 import (
+	"math"
+
 	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // Stepper is the engine.Stepper of one rank: it wraps the trainer's host
@@ -23,6 +26,12 @@ type Stepper struct {
 	frac float64
 	w    []float64
 	grad []float32 // the last all-reduced gradient (the host stepper's)
+	be   kernels.Backend
+	sq   [1]float64
+	// badStep is the first step (1-based) whose gradient share of this
+	// rank was not finite before the all-reduce (0: none); Blame names
+	// the rank by it when the run diverges.
+	badStep int
 
 	// AllreduceSeconds is the time spent in the gradient all-reduce.
 	AllreduceSeconds float64
@@ -33,9 +42,9 @@ type Stepper struct {
 // NewStepper makes rank c.Rank()'s stepper, wrapping tr's host stepper,
 // for layout l, and makes tr a rank of the data-parallel run
 // (engine.Trainer.SetParallel); set tr.Stepper to it.
-func NewStepper(c Comm, tr *engine.Trainer, l Layout) *Stepper {
+func NewStepper(c Comm, be kernels.Backend, tr *engine.Trainer, l Layout) *Stepper {
 	r := c.Rank()
-	s := &Stepper{inner: tr.HostStepper(), comm: c, frac: 1, clock: nowSeconds}
+	s := &Stepper{inner: tr.HostStepper(), comm: c, be: be, frac: 1, clock: nowSeconds}
 	if n, N := l.Train[r], l.N(); n != N {
 		s.frac = float64(n) / float64(N)
 	}
@@ -70,10 +79,19 @@ func (s *Stepper) Step(idx []int, w []float64, lr float64) (loss float64, finite
 
 // AllreduceSum32 implements engine.Reducer: the gradient all-reduce, timed
 // (with one rank the sum is the buffer itself, and nothing is called).
+// Until a share was found non-finite, each share is checked first (one
+// sum-of-squares pass, about 1/(6·m_r) of the step's arithmetic), so that
+// a divergence can be traced to the rank whose data caused it.
 func (s *Stepper) AllreduceSum32(buf []float32) error {
 	s.grad = buf
 	if s.comm.Size() == 1 {
 		return nil
+	}
+	if s.badStep == 0 && len(buf) > 0 {
+		s.be.RowSumSquares(1, len(buf), 1, buf, len(buf), s.sq[:])
+		if math.IsNaN(s.sq[0]) || math.IsInf(s.sq[0], 0) {
+			s.badStep = s.Steps
+		}
 	}
 	t0 := s.clock()
 	err := s.comm.AllreduceSum32(buf)
