@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
 )
 
 // stepOptions are the host stepper's options a distributed run supports,
@@ -213,6 +215,113 @@ func TestGlobalDiagnostics(t *testing.T) {
 				}
 			}
 			t.Logf("R=%d %s: ratio %.6g ideal %.6g KL %.4g ESS %.4g", R, s, final.SecondMoment, final.Ideal, final.KL, final.ESS)
+		}
+	}
+}
+
+// classes is a 3-class problem: the teacher's inputs with one-hot labels
+// of its largest output.
+func classes(t testing.TB, n int) *data.Dataset {
+	ds, err := data.Teacher(data.TeacherConfig{N: n, D: 4, Hidden: 8, O: 3, TailDOF: 3, Noise: 0.05, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		y := ds.Y[i*3 : i*3+3]
+		k := 0
+		for j := range y {
+			if y[j] > y[k] {
+				k = j
+			}
+		}
+		for j := range y {
+			y[j] = 0
+		}
+		y[k] = 1
+	}
+	return ds
+}
+
+// TestXentDistributed: the cross-entropy loss goes through the same host
+// stepper: one rank is bit-identical to the single process (weights,
+// losses, accuracy, cross-entropy of every row), and with R = 2 the
+// ranks agree and the reduced train accuracy and cross-entropy are the
+// whole set's at the final parameters.
+func TestXentDistributed(t *testing.T) {
+	ds := classes(t, 240)
+	cfg := testConfig(engine.SamplerLSH)
+	cfg.Loss = "xent"
+	cfg.Momentum = 0.5
+	newModel := func() *nn.MLP {
+		m, err := nn.New(nn.Config{In: 4, Out: 3, Hidden: []int{8}, Activation: nn.Tanh, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := newModel()
+	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, R := range []int{1, 2} {
+		params := make([][]float32, R)
+		var res0 *engine.Result
+		err := onRanks(R, func(c Comm) error {
+			lo, hi := Range(ds.N, c.Rank(), R)
+			md := newModel()
+			run, err := NewRun(c, be, md, Rows(ds, lo, hi), nil, cfg, "", Options{})
+			if err != nil {
+				return err
+			}
+			res, err := run.Train(context.Background())
+			if err != nil {
+				return err
+			}
+			params[c.Rank()] = md.Params
+			if c.Rank() == 0 {
+				res0 = res
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res0.Final
+		if R == 1 {
+			if !slices.Equal(params[0], m.Params) {
+				t.Error("xent: one rank's weights differ from the single-process run's")
+			}
+			if err := sameEvals(res0.Evals, want.Evals); err != nil {
+				t.Errorf("xent: %v", err)
+			}
+			if got.TrainAccuracy != want.Final.TrainAccuracy || got.TrainXent != want.Final.TrainXent {
+				t.Errorf("xent: accuracy %v, cross-entropy %v; single process %v, %v", got.TrainAccuracy, got.TrainXent, want.Final.TrainAccuracy, want.Final.TrainXent)
+			}
+			continue
+		}
+		if !slices.Equal(params[1], params[0]) {
+			t.Error("xent R=2: the ranks' parameters differ")
+		}
+		// The whole set's metrics at the final parameters.
+		mf := newModel()
+		copy(mf.Params, params[0])
+		ref, err := engine.NewTrainer(be, mf, ds, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mt := ref.Passes().Metrics(mf.Params, ds.X, ds.Y, ds.N, true)
+		for _, c := range []struct {
+			name      string
+			got, want float64
+		}{{"loss", got.TrainLoss, mt.Loss}, {"accuracy", got.TrainAccuracy, mt.Accuracy}, {"cross-entropy", got.TrainXent, mt.CrossEntropy}} {
+			if !(math.Abs(c.got-c.want) <= 1e-9*math.Abs(c.want)) {
+				t.Errorf("xent R=2: reduced train %s %v, whole set %v", c.name, c.got, c.want)
+			}
 		}
 	}
 }
