@@ -99,6 +99,20 @@ func distTrain(t testing.TB, R int, ds *data.Dataset, cfg engine.Config, mseed u
 	return params, res0
 }
 
+// singleTrain trains m on ds in one process.
+func singleTrain(t testing.TB, m *nn.MLP, ds *data.Dataset, cfg engine.Config) *engine.Result {
+	t.Helper()
+	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // TestOneRankBitIdentical: one rank reproduces the single-process run bit
 // for bit (final weights and evaluation rows), for every kind of sampler,
 // with momentum and clipping.
@@ -110,14 +124,7 @@ func TestOneRankBitIdentical(t *testing.T) {
 			cfg.Momentum = mom
 			cfg.ClipNorm = 0.5 * mom
 			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := singleTrain(t, m, ds, cfg)
 			got, res := distTrain(t, 1, ds, cfg, 1)
 			if !slices.Equal(got, m.Params) {
 				t.Errorf("%s momentum %g: one rank's weights differ from the single-process run's", s, mom)
@@ -278,16 +285,7 @@ func TestConvergenceMatchesSingleProcess(t *testing.T) {
 		cfg.Iters = 200
 		for seed := uint64(1); seed <= 4; seed++ {
 			cfg.Seed = seed
-			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			single = append(single, res.Final.TrainLoss)
+			single = append(single, singleTrain(t, model(t, 1), ds, cfg).Final.TrainLoss)
 		}
 		mean, sd := meanSD(single)
 		for _, R := range []int{2, 4} {

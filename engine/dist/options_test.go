@@ -63,14 +63,7 @@ func TestOneRankOptionsBitIdentical(t *testing.T) {
 			cfg := testConfig(s)
 			o.set(&cfg)
 			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := singleTrain(t, m, ds, cfg)
 			got, res := distTrain(t, 1, ds, cfg, 1)
 			if !slices.Equal(got, m.Params) {
 				t.Errorf("%s %s: one rank's weights differ from the single-process run's", o.name, s)
@@ -85,15 +78,15 @@ func TestOneRankOptionsBitIdentical(t *testing.T) {
 	}
 }
 
-// allRanksTrain trains on R in-process ranks and returns every rank's
-// final parameters and rank 0's result.
-func allRanksTrain(t *testing.T, R int, cfg engine.Config) ([][]float32, *engine.Result) {
-	ds := teacher(t, 300, 3)
+// allRanksTrain trains a model of newModel on R in-process ranks, the rows
+// of ds split by Range, and returns every rank's final parameters and
+// rank 0's result.
+func allRanksTrain(t *testing.T, R int, ds *data.Dataset, cfg engine.Config, newModel func() *nn.MLP) ([][]float32, *engine.Result) {
 	params := make([][]float32, R)
 	var res0 *engine.Result
 	err := onRanks(R, func(c Comm) error {
 		lo, hi := Range(ds.N, c.Rank(), R)
-		m := model(t, 1)
+		m := newModel()
 		run, err := NewRun(c, be, m, Rows(ds, lo, hi), nil, cfg, "", Options{})
 		if err != nil {
 			return err
@@ -123,7 +116,7 @@ func TestRanksAgreeOptions(t *testing.T) {
 		for _, R := range []int{2, 3} {
 			cfg := testConfig(engine.SamplerLSH)
 			o.set(&cfg)
-			params, res := allRanksTrain(t, R, cfg)
+			params, res := allRanksTrain(t, R, teacher(t, 300, 3), cfg, func() *nn.MLP { return model(t, 1) })
 			for r := 1; r < R; r++ {
 				if !slices.Equal(params[r], params[0]) {
 					t.Errorf("%s R=%d: rank %d's parameters differ from rank 0's", o.name, R, r)
@@ -260,37 +253,9 @@ func TestXentDistributed(t *testing.T) {
 		return m
 	}
 	m := newModel()
-	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := tr.Train(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := singleTrain(t, m, ds, cfg)
 	for _, R := range []int{1, 2} {
-		params := make([][]float32, R)
-		var res0 *engine.Result
-		err := onRanks(R, func(c Comm) error {
-			lo, hi := Range(ds.N, c.Rank(), R)
-			md := newModel()
-			run, err := NewRun(c, be, md, Rows(ds, lo, hi), nil, cfg, "", Options{})
-			if err != nil {
-				return err
-			}
-			res, err := run.Train(context.Background())
-			if err != nil {
-				return err
-			}
-			params[c.Rank()] = md.Params
-			if c.Rank() == 0 {
-				res0 = res
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		params, res0 := allRanksTrain(t, R, ds, cfg, newModel)
 		got := res0.Final
 		if R == 1 {
 			if !slices.Equal(params[0], m.Params) {
