@@ -229,6 +229,7 @@ func TestDistributedFailures(t *testing.T) {
 		out, err := mpirun(t, 2, "train", "--distributed", "mpi", "--sampler", c.sampler, "--data", filepath.Join(dir, "s-{rank}.csv"),
 			"--standardize=false", "--hidden", "8", "--batch", "16", "--iters", "50", "--quiet").CombinedOutput()
 		el := time.Since(start)
+		t.Logf("%s: %v", c.name, el.Round(time.Millisecond))
 		lines := ntklshLines(string(out))
 		ok := err != nil && len(lines) == 1 && el < mpiTimeout/2
 		for _, w := range c.want {
