@@ -174,6 +174,7 @@ func TestDistributedRefusals(t *testing.T) {
 		{[]string{"--device-step"}, "--device-step is not supported with --distributed"},
 		{[]string{"--step-size", "newton", "--hidden", "0", "--momentum", "0"}, "--step-size newton is not supported with --distributed"},
 		{[]string{"--background-rehash"}, "--background-rehash is not supported with --distributed"},
+		{[]string{"--rehash", "auto", "--momentum", "0"}, "--rehash auto is not supported with --distributed"},
 	} {
 		out, err := mpirun(t, 2, append(append(slices.Clone(distRunFlags), c.flags...), "--iters", "20", "--distributed", "mpi")...).CombinedOutput()
 		lines := ntklshLines(string(out))
