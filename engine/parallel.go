@@ -101,13 +101,13 @@ func (t *hostStepper) reduce1(v float64) (float64, error) {
 // parallelESS turns this rank's sums of its weights into the global
 // estimator's effective sample size and largest weight (collective): the
 // global weights are Scale times the local ones.
-func (p *Parallel) parallelESS(sumW, sumW2, maxW float64, n int) (ess, maxWeight float64, err error) {
-	s := []float64{p.Scale * sumW, p.Scale * p.Scale * sumW2, float64(n)}
+func (p *Parallel) parallelESS(ws WeightStats) (ess, maxWeight float64, err error) {
+	s := []float64{p.Scale * ws.Sum, p.Scale * p.Scale * ws.SumSq, float64(ws.N)}
 	if err := p.AllreduceSum64(s); err != nil {
 		return math.NaN(), math.NaN(), err
 	}
-	m := []float64{p.Scale * maxW}
-	if n == 0 {
+	m := []float64{p.Scale * ws.Max}
+	if ws.N == 0 {
 		m[0] = math.Inf(-1)
 	}
 	if err := p.AllreduceMax64(m); err != nil {

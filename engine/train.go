@@ -122,6 +122,10 @@ type Trainer struct {
 	diagPerm  []int
 	diagXNorm []float64
 
+	// wstat accumulates the importance weights between evaluations
+	// (ESS and largest weight of the next row); maxWeightSeen is the
+	// largest weight of the run. Both are checkpointed.
+	wstat         WeightStats
 	maxWeightSeen float64
 	// classify: the evaluations compute accuracy and cross-entropy (the
 	// loss is xent, or every target row is one-hot).
@@ -302,8 +306,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	period := t.rehashPeriod()
 	rec := t.Recorder
 	buckets, _ := t.samp.(sample.BucketCounter)
-	var sumW, sumW2, maxW float64
-	var nW int
+	ws := &t.wstat
 	evaluate := func(it int) error {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
 			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
@@ -329,12 +332,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		e.ESS, e.MaxWeight = math.NaN(), math.NaN()
 		switch {
 		case t.par != nil:
-			if e.ESS, e.MaxWeight, err = t.par.parallelESS(sumW, sumW2, maxW, nW); err != nil {
+			if e.ESS, e.MaxWeight, err = t.par.parallelESS(*ws); err != nil {
 				return fmt.Errorf("evaluation at iteration %d: %w", it, err)
 			}
-		case nW > 0:
-			e.ESS = sumW * sumW / sumW2 / float64(nW)
-			e.MaxWeight = maxW
+		case ws.N > 0:
+			e.ESS = ws.Sum * ws.Sum / ws.SumSq / float64(ws.N)
+			e.MaxWeight = ws.Max
 		}
 		if buckets != nil {
 			e.NonEmpty = buckets.NonEmpty()
@@ -343,7 +346,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		e.EstSecondMoment = t.est.ratio()
 		e.BgRehashSeconds = t.tBgRehash.Seconds()
 		e.Uniform = t.drawsUniform()
-		sumW, sumW2, maxW, nW = 0, 0, 0, 0
+		*ws = WeightStats{}
 		if k := len(res.Evals); k > 0 && res.Evals[k-1].Iter == it {
 			res.Evals = res.Evals[:k-1]
 		}
@@ -456,11 +459,11 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			if math.IsNaN(w) {
 				nNaN++
 			}
-			sumW += w
-			sumW2 += w * w
-			nW++
+			ws.Sum += w
+			ws.SumSq += w * w
+			ws.N++
 		}
-		maxW = max(maxW, itMax)
+		ws.Max = max(ws.Max, itMax)
 		t.maxWeightSeen = max(t.maxWeightSeen, itMax)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || !finite {
 			return res, t.diverged(it, lr, loss, itMax, nNaN, nil)

@@ -418,7 +418,7 @@ func TestResumeBitIdentical(t *testing.T) {
 	cfg := testConfig(engine.SamplerLSH)
 	cfg.Momentum = 0.5
 	cfg.Iters = 60
-	want, _ := distTrain(t, 2, ds, cfg, 1)
+	want, wantRes := distTrain(t, 2, ds, cfg, 1)
 	var states [2]engine.State
 	var ranks []RankState
 	onRanks(2, func(c Comm) error {
@@ -445,6 +445,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		return nil
 	})
 	var got []float32
+	var gotRes *engine.Result
 	err := onRanks(2, func(c Comm) error {
 		lo, hi := Range(ds.N, c.Rank(), 2)
 		m := model(t, 1)
@@ -455,11 +456,12 @@ func TestResumeBitIdentical(t *testing.T) {
 		if err := run.Restore(states[0], ranks); err != nil { // rank 0's state, as the checkpoint holds
 			return err
 		}
-		if _, err := run.Train(context.Background()); err != nil {
+		res, err := run.Train(context.Background())
+		if err != nil {
 			return err
 		}
 		if c.Rank() == 0 {
-			got = m.Params
+			got, gotRes = m.Params, res
 		}
 		return nil
 	})
@@ -468,6 +470,11 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Error("the resumed 2-rank run's weights differ from the uninterrupted run's")
+	}
+	// Every evaluation row, the global ESS and largest weight included
+	// (each rank's weight sums since the last row are in its RankState).
+	if err := sameEvals(gotRes.Evals, wantRes.Evals); err != nil {
+		t.Errorf("the resumed 2-rank run's evaluations: %v", err)
 	}
 	onRanks(1, func(c Comm) error {
 		run, err := NewRun(c, be, model(t, 1), ds, nil, cfg, "", Options{})

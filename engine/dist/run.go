@@ -263,10 +263,15 @@ func CheckParams(c Comm, params []float32, step int) error {
 }
 
 // RankState is what differs between the ranks' training states: the
-// sampling RNG and the upper-bound sampler's τ.
+// sampling RNG, the upper-bound sampler's τ, the ntk-drift sampler's
+// fitted λ and the importance weights accumulated since the last
+// evaluation (and the largest seen), all of the rank's own draws.
 type RankState struct {
-	RNG []byte  `json:"rng"`
-	Tau float64 `json:"tau"`
+	RNG           []byte              `json:"rng"`
+	Tau           float64             `json:"tau"`
+	DriftLambda   *float64            `json:"drift_lambda,omitempty"`
+	Weights       *engine.WeightStats `json:"weights,omitempty"`
+	MaxWeightSeen float64             `json:"max_weight_seen,omitempty"`
 }
 
 // State captures the run's state at the start of iteration
@@ -281,7 +286,7 @@ func (run *Run) State() (engine.State, []RankState, error) {
 			st.Evals = append(st.Evals, e)
 		}
 	}
-	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau})
+	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau, DriftLambda: st.DriftLambda, Weights: st.Weights, MaxWeightSeen: st.MaxWeightSeen})
 	if err != nil {
 		return st, nil, err
 	}
@@ -307,7 +312,8 @@ func (run *Run) Restore(st engine.State, ranks []RankState) error {
 		return fmt.Errorf("the checkpoint was written by a run of %d rank(s), this job has %d: resume it with mpirun -np %d (the shards and the ranks' random streams depend on the number of ranks)", len(ranks), R, len(ranks))
 	}
 	r := run.Comm.Rank()
-	st.RNG, st.Tau = ranks[r].RNG, ranks[r].Tau
+	rs := ranks[r]
+	st.RNG, st.Tau, st.DriftLambda, st.Weights, st.MaxWeightSeen = rs.RNG, rs.Tau, rs.DriftLambda, rs.Weights, rs.MaxWeightSeen
 	if err := run.Trainer.Restore(st); err != nil {
 		return err
 	}

@@ -94,6 +94,14 @@ type TauSampler interface {
 	SetTau(float64)
 }
 
+// LambdaSampler is implemented by the ntk-drift sampler, whose mixture
+// weight λ (fitted at each rehash in its automatic mode) is state a
+// checkpoint keeps.
+type LambdaSampler interface {
+	Lambda() float64
+	SetLambda(float64)
+}
+
 // BucketCounter is implemented by the lsh sampler: the number of non-empty
 // (table, sign) buckets of its last query, for diagnostics.
 type BucketCounter interface {
