@@ -49,10 +49,11 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 		sampler string
 		auto    bool
 		stop    int // interrupted at the start of this iteration
+		every   int // lsh query reuse (blocking rehashes)
 	}
-	cases := []tc{{SamplerNTKStatic, false, 5}, {SamplerNTKStatic, false, 30}, {SamplerLSH, false, 55},
-		{SamplerNTKExact, false, 31}, {SamplerNTKStatic, true, 5}, {SamplerLSH, true, 50}, {SamplerUniform, false, 30},
-		{SamplerNTKDrift, false, 55}}
+	cases := []tc{{SamplerNTKStatic, false, 5, 0}, {SamplerNTKStatic, false, 30, 0}, {SamplerLSH, false, 55, 0},
+		{SamplerNTKExact, false, 31, 0}, {SamplerNTKStatic, true, 5, 0}, {SamplerLSH, true, 50, 0}, {SamplerUniform, false, 30, 0},
+		{SamplerNTKDrift, false, 55, 0}, {SamplerLSH, false, 57, 4}, {SamplerLSH, true, 62, 3}}
 	for _, c := range cases {
 		cfg := bgConfig(c.sampler)
 		if c.auto {
@@ -62,6 +63,13 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 			// Blocking rehashes every 25: λ is fitted at 25, 50 and 75,
 			// the stop at 55 falls between two fits.
 			cfg.Background, cfg.RehashLag, cfg.DriftLambda = false, 0, -1
+		}
+		if c.every > 0 {
+			// The stop falls while a cached query serves.
+			cfg.QueryEvery = c.every
+			if !c.auto {
+				cfg.Background, cfg.RehashLag = false, 0
+			}
 		}
 		ref := newBgTrainer(t, cfg)
 		rres, err := ref.Train(context.Background())
@@ -81,7 +89,10 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 			t.Fatalf("%+v: interrupted with %v", c, err)
 		}
 		st := a.State()
-		if c.sampler != SamplerUniform && c.sampler != SamplerNTKDrift && !c.auto && !st.Pending {
+		if c.every > 0 && st.QueryCodes == nil {
+			t.Fatalf("%+v: no cached query in the state", c)
+		}
+		if c.sampler != SamplerUniform && c.sampler != SamplerNTKDrift && c.every == 0 && !c.auto && !st.Pending {
 			t.Fatalf("%+v: no rehash in flight at iteration %d", c, c.stop)
 		}
 		// Through JSON, as a checkpoint keeps it (the vectors travel

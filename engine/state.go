@@ -55,6 +55,10 @@ type State struct {
 	// is the largest weight of the run.
 	Weights       *WeightStats `json:"weights,omitempty"`
 	MaxWeightSeen float64      `json:"max_weight_seen,omitempty"`
+	// QueryCodes is the lsh sampler's cached query (Config.QueryEvery >
+	// 1) and QueryServed the draws it has served.
+	QueryCodes  []uint32 `json:"query_codes,omitempty"`
+	QueryServed int      `json:"query_served,omitempty"`
 }
 
 // WeightStats sums importance weights: their number, sum, sum of squares
@@ -124,6 +128,9 @@ func (t *Trainer) State() State {
 		s.Weights = &w
 	}
 	s.MaxWeightSeen = t.maxWeightSeen
+	if qc, ok := t.samp.(sample.QueryCacher); ok {
+		s.QueryCodes, s.QueryServed = qc.QueryCache()
+	}
 	return s
 }
 
@@ -150,7 +157,7 @@ func (t *Trainer) evalsBefore(it int) []Eval {
 // run that wrote it): the run is extended, and the learning-rate schedule,
 // a function of iteration/Iters, is stretched over the new length from
 // s.Iter on.
-func (t *Trainer) Restore(s State) error {
+func (t *Trainer) Restore(s State) (err error) {
 	P := t.m.NumParams()
 	if len(s.Params) != P {
 		return fmt.Errorf("state has %d parameters, the model has %d", len(s.Params), P)
@@ -214,6 +221,15 @@ func (t *Trainer) Restore(s State) error {
 	// refits them).
 	if ls, ok := t.samp.(sample.LambdaSampler); ok && s.DriftLambda != nil {
 		defer ls.SetLambda(*s.DriftLambda)
+	}
+	if qc, ok := t.samp.(sample.QueryCacher); ok && s.QueryCodes != nil {
+		defer func() {
+			if err == nil {
+				if e := qc.SetQueryCache(s.QueryCodes, s.QueryServed); e != nil {
+					err = fmt.Errorf("state's cached query: %w", e)
+				}
+			}
+		}()
 	}
 	t.dropBackground()
 	if t.cfg.Background || t.cfg.RehashAuto {

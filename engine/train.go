@@ -229,7 +229,8 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	t.cpu = &ntk.CPU{Backend: be, Model: m, X: train.X, Y: train.Y, N: train.N,
 		Options: ntk.RehashOptions{Batch: cfg.RehashBatch, Workers: cfg.Workers}}
 	samp, err := sample.New(cfg.Sampler, sample.Options{N: train.N, Eps: cfg.Eps, Prob: cfg.Prob, Backend: be, Model: m,
-		Hasher: t.hasher, Scorer: t.passes, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold, Lambda: cfg.DriftLambda})
+		Hasher: t.hasher, Scorer: t.passes, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold, Lambda: cfg.DriftLambda,
+		QueryEvery: cfg.QueryEvery})
 	if err != nil {
 		return nil, err
 	}

@@ -264,14 +264,18 @@ func CheckParams(c Comm, params []float32, step int) error {
 
 // RankState is what differs between the ranks' training states: the
 // sampling RNG, the upper-bound sampler's τ, the ntk-drift sampler's
-// fitted λ and the importance weights accumulated since the last
-// evaluation (and the largest seen), all of the rank's own draws.
+// fitted λ, the lsh sampler's cached query and the importance weights
+// accumulated since the last evaluation (and the largest seen), all of the
+// rank's own sampler and draws.
 type RankState struct {
 	RNG           []byte              `json:"rng"`
 	Tau           float64             `json:"tau"`
 	DriftLambda   *float64            `json:"drift_lambda,omitempty"`
 	Weights       *engine.WeightStats `json:"weights,omitempty"`
 	MaxWeightSeen float64             `json:"max_weight_seen,omitempty"`
+	// The lsh sampler's cached query (--query-every) over this shard.
+	QueryCodes  []uint32 `json:"query_codes,omitempty"`
+	QueryServed int      `json:"query_served,omitempty"`
 }
 
 // State captures the run's state at the start of iteration
@@ -286,7 +290,8 @@ func (run *Run) State() (engine.State, []RankState, error) {
 			st.Evals = append(st.Evals, e)
 		}
 	}
-	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau, DriftLambda: st.DriftLambda, Weights: st.Weights, MaxWeightSeen: st.MaxWeightSeen})
+	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau, DriftLambda: st.DriftLambda, Weights: st.Weights, MaxWeightSeen: st.MaxWeightSeen,
+		QueryCodes: st.QueryCodes, QueryServed: st.QueryServed})
 	if err != nil {
 		return st, nil, err
 	}
@@ -314,6 +319,7 @@ func (run *Run) Restore(st engine.State, ranks []RankState) error {
 	r := run.Comm.Rank()
 	rs := ranks[r]
 	st.RNG, st.Tau, st.DriftLambda, st.Weights, st.MaxWeightSeen = rs.RNG, rs.Tau, rs.DriftLambda, rs.Weights, rs.MaxWeightSeen
+	st.QueryCodes, st.QueryServed = rs.QueryCodes, rs.QueryServed
 	if err := run.Trainer.Restore(st); err != nil {
 		return err
 	}
