@@ -29,6 +29,15 @@ func tileNR(l ISA) int {
 	return nr
 }
 
+// narrowISA is the level whose 16-wide tile replaces l's wider one for
+// products with n ≤ 16 (AVX-512 → AVX2: the same FMA chain per element).
+func narrowISA(l ISA) ISA {
+	if l == AVX512 {
+		return AVX2
+	}
+	return l
+}
+
 // sgemmKernel runs l's micro-kernel for one full tile (mr × tileNR(l)); the
 // slices are long enough (checked by the driver's construction, not here).
 func sgemmKernel(l ISA, kc int, a, b, c []float32, ldc int, beta float32) {

@@ -5,6 +5,9 @@ package asm
 // tileNR is the width of the register tile: the Go twin's 16 whatever l.
 func tileNR(ISA) int { return nr }
 
+// narrowISA is l: the Go twin has one tile width.
+func narrowISA(l ISA) ISA { return l }
+
 func sgemmKernel(_ ISA, kc int, a, b, c []float32, ldc int, beta float32) {
 	sgemmKernelGeneric(kc, a, b, c, ldc, beta)
 }

@@ -30,6 +30,7 @@ var kernels = map[string]func(){
 	"signpack512":   signPack512,
 	"sgemm512":      sgemm6x32,
 	"packbt":        func() { packBT(16); packBT(32) },
+	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
 }
 
 func main() {
