@@ -109,8 +109,8 @@ func TestGemvKernels(t *testing.T) {
 
 // TestVZEROUPPER reads every assembly file of the package and checks that
 // each TEXT that writes a ymm or zmm register executes VZEROUPPER before
-// every RET, and that none uses registers 16–31, whose upper halves
-// VZEROUPPER does not clear. Dirty upper state left behind makes the SSE
+// every RET, and that every register 16–31 it writes (VZEROUPPER does not
+// clear those) is zeroed by vpxord Xn, Xn, Xn before every RET. Dirty upper state left behind makes the SSE
 // code of the Go runtime and compiled Go (the ABI wrapper's XORPS X15, for
 // one) pay a transition or a false dependency on every call.
 func TestVZEROUPPER(t *testing.T) {
@@ -144,6 +144,7 @@ func TestVZEROUPPER(t *testing.T) {
 		}
 		var fn string
 		dirty := false
+		highDirty := map[string]bool{}
 		for n, line := range lines {
 			code := line
 			if c := strings.Index(code, "//"); c >= 0 {
@@ -157,18 +158,25 @@ func TestVZEROUPPER(t *testing.T) {
 			if body, ok := macros[op]; ok {
 				code += " " + body
 			}
-			if high.MatchString(code) {
-				t.Errorf("%s:%d: register 16–31 used (VZEROUPPER leaves its upper half dirty): %s", f, n+1, strings.TrimSpace(line))
+			if op == "VPXORD" && len(fields) == 4 && fields[1] == fields[2] && fields[1] == fields[3]+"," {
+				delete(highDirty, strings.TrimSuffix(fields[1], ","))
+			} else {
+				for _, r := range high.FindAllString(code, -1) {
+					highDirty["X"+r[1:]] = true
+				}
 			}
 			switch {
 			case op == "TEXT":
-				fn, dirty = fields[1], false
+				fn, dirty, highDirty = fields[1], false, map[string]bool{}
 				texts++
 			case op == "VZEROUPPER":
 				dirty = false
 			case op == "RET":
 				if dirty {
 					t.Errorf("%s:%d: %s returns with ymm/zmm state dirty (no VZEROUPPER since its last wide instruction)", f, n+1, fn)
+				}
+				if len(highDirty) > 0 {
+					t.Errorf("%s:%d: %s returns with registers 16–31 written and not zeroed (VZEROUPPER leaves them): %v", f, n+1, fn, highDirty)
 				}
 			case wide.MatchString(code):
 				dirty = true
@@ -178,4 +186,71 @@ func TestVZEROUPPER(t *testing.T) {
 	if texts < 20 {
 		t.Fatalf("found only %d TEXT symbols: the check did not read the files", texts)
 	}
+}
+
+// TestSgemmKernel12 checks the 12×32 tile against two calls of the 6×32
+// one, bit for bit (the same FMA chain per element), for every kc up to
+// 40 and beyond one unroll, every beta, with NaN guards around each row of
+// C and a misaligned C.
+func TestSgemmKernel12(t *testing.T) {
+	if ok, why := SupportedISA(AVX512); !ok {
+		t.Skip(why)
+	}
+	rng := rand.New(rand.NewPCG(35, 36))
+	const ldc = nr512 + 5
+	for kc := 0; kc <= 45; kc++ {
+		for _, beta := range scalars {
+			a := randVec(rng, max(2*kc*mr, 1), kc%8)
+			b := randVec(rng, max(kc*nr512, 1), (kc+3)%8)
+			n := (2*mr-1)*ldc + nr512
+			buf, c := guarded32(n, kc%8)
+			for i := range c {
+				if i%ldc < nr512 {
+					c[i] = float32(rng.Float64()*2 - 1)
+				}
+			}
+			want := append([]float32(nil), c...)
+			if kc > 0 {
+				sgemmKernel(AVX512, kc, a, b, want, ldc, beta)
+				sgemmKernel(AVX512, kc, a[kc*mr:], b, want[mr*ldc:], ldc, beta)
+				sgemmKernel12(kc, a, b, c, ldc, beta)
+			}
+			for i := range c {
+				if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("kc=%d beta=%v: C[%d,%d] = %v, two 6×32 tiles give %v", kc, beta, i/ldc, i%ldc, c[i], want[i])
+				}
+			}
+			checkGuard32(t, buf, kc%8, n)
+		}
+	}
+}
+
+// TestSgemmTile12BitIdentical runs products that use the 12×32 tile with it
+// and without it: the results must agree bit for bit.
+func TestSgemmTile12BitIdentical(t *testing.T) {
+	if ok, why := SupportedISA(AVX512); !ok {
+		t.Skip(why)
+	}
+	rng := rand.New(rand.NewPCG(37, 38))
+	onPath(AVX512, func() {
+		for i, sh := range [][3]int{{12, 32, 5}, {100, 70, 300}, {mcBlock + 13, 64, kcBlock + 9}, {37, 200, 40}} {
+			for tr := 0; tr < 4; tr++ {
+				gc := gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: sh[2],
+					alpha: 0.7, beta: scalars[(i+tr)%3], padA: tr % 3, padB: i % 2, padC: 1, off: (i + tr) % 8}
+				o := makeGemm(rng, gc)
+				runGemm(gc, o)
+				checkGemm(t, "avx512", gc, o)
+				got := append([]float32(nil), o.c...)
+				copy(o.c, o.c0)
+				tile12 = false
+				runGemm(gc, o)
+				tile12 = true
+				for j := range got {
+					if math.Float32bits(got[j]) != math.Float32bits(o.c[j]) {
+						t.Fatalf("%v: C[%d] = %v with the 12×32 tile, %v without", gc, j, got[j], o.c[j])
+					}
+				}
+			}
+		}
+	})
 }

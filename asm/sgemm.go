@@ -276,13 +276,20 @@ func (g *gemm) run(i0, i1, j0, j1 int) {
 // columns) into C at (ic, jc), one register tile at a time.
 func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	ldc, nr := g.ldc, g.nr
+	wide := g.isa == AVX512 && tile12
 	for jr := 0; jr < nb; jr += nr {
 		bp := s.b[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
+			off := (ic+ir)*ldc + jc + jr
+			if wide && ir+2*mr <= mb && nt == nr {
+				// Two full six-row panels: one 12-row tile.
+				sgemmKernel12(kb, s.a[ir*kb:ir*kb+2*kb*mr], bp, g.c[off:off+(2*mr-1)*ldc+nr], ldc, beta)
+				ir += mr
+				continue
+			}
 			ap := s.a[ir*kb : ir*kb+kb*mr]
 			mt := min(mr, mb-ir)
-			off := (ic+ir)*ldc + jc + jr
 			if mt == mr && nt == nr {
 				sgemmKernel(g.isa, kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
 				continue

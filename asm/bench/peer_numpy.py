@@ -4,6 +4,10 @@
 Run as:
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py
 
+or, for rounds interleaved with the Go benchmarks, only the 1024^3 GEMMs
+with R repetitions each (the core OpenBLAS picked on the first line):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py sgemm R
+
 Prints the BLAS numpy is linked with, then, for each case, the best and
 median of several repetitions (seconds) and GFLOP/s of the best.
 """
@@ -26,8 +30,11 @@ def timeit(f, reps):
 
 
 def main():
-    print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"))
-    np.show_config()
+    quick = len(sys.argv) == 3 and sys.argv[1] == "sgemm"
+    print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"),
+          "OPENBLAS_CORETYPE=%s" % os.environ.get("OPENBLAS_CORETYPE"))
+    if not quick:
+        np.show_config()
     try:
         import ctypes
         for lib in ("libopenblas.so.0", "libopenblasp.so.0"):
@@ -53,8 +60,10 @@ def main():
         ("sgemm NT 1024^3", lambda: a @ b.T),
         ("sgemm TN 1024^3", lambda: a.T @ b),
     ]:
-        best, med = timeit(f, 20)
+        best, med = timeit(f, int(sys.argv[2]) if quick else 20)
         print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s" % (name, best, med, flops / best / 1e9))
+    if quick:
+        return
 
     # The engine's shapes (see BenchmarkSgemmEngine): a training step at
     # batch 32 and the rehash at batch 256, width 1024.
