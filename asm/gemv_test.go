@@ -238,13 +238,15 @@ func TestSgemmTile12BitIdentical(t *testing.T) {
 				gc := gemmCase{transA: tr&1 != 0, transB: tr&2 != 0, m: sh[0], n: sh[1], k: sh[2],
 					alpha: 0.7, beta: scalars[(i+tr)%3], padA: tr % 3, padB: i % 2, padC: 1, off: (i + tr) % 8}
 				o := makeGemm(rng, gc)
+				prev := tile12
+				tile12 = true
 				runGemm(gc, o)
 				checkGemm(t, "avx512", gc, o)
 				got := append([]float32(nil), o.c...)
 				copy(o.c, o.c0)
 				tile12 = false
 				runGemm(gc, o)
-				tile12 = true
+				tile12 = prev
 				for j := range got {
 					if math.Float32bits(got[j]) != math.Float32bits(o.c[j]) {
 						t.Fatalf("%v: C[%d] = %v with the 12×32 tile, %v without", gc, j, got[j], o.c[j])

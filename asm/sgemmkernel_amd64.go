@@ -32,8 +32,11 @@ func sgemmKernel6x32AVX512(kc int, a, b, c *float32, ldc int, beta float32)
 func sgemmKernel12x32AVX512(kc int, a, b, c *float32, ldc int, beta float32)
 
 // tile12 makes the AVX-512 driver run two full six-row panels as one
-// 12×32 tile (set false to measure or test the 6×32 tile alone).
-var tile12 = true
+// 12×32 tile. Off: on Emerald Rapids (model 0xCF, under load, CPU time,
+// 16 interleaved rounds) it was no faster than the 6×32 tile on NN and NT
+// 1024³ and 9 % slower on TN (p = 0.005), and the kernel alone was no
+// faster either (asm/PERF.md). Kept, tested, for other hosts and tests.
+var tile12 = false
 
 // sgemmKernel12 runs the 12×32 tile: a holds two packed six-row panels
 // (2·kc·6 floats), c twelve rows of 32.
