@@ -38,21 +38,31 @@ func TestSgemmShortcutsBitIdentical(t *testing.T) {
 							if l == Go {
 								continue
 							}
-							fast := append([]float32(nil), o.c...)
-							copy(o.c, o.c0)
-							generalOnly = true
-							runGemm(gc, o)
-							generalOnly = false
-							for i := range fast {
-								if math.Float32bits(fast[i]) != math.Float32bits(o.c[i]) {
-									t.Fatalf("%s %v: C[%d] = %v by the shortcut, %v by the packed path", pathName(l), gc, i, fast[i], o.c[i])
-								}
-							}
+							againBits(t, pathName(l)+" packed path instead of the shortcut", gc, o, func() func() {
+								generalOnly = true
+								return func() { generalOnly = false }
+							})
 						}
 					}
 				}
 			}
 		})
+	}
+}
+
+// againBits runs gc again on o from its first C with change applied (undone
+// after) and fails unless C comes out with the same bits as the first run.
+func againBits(t *testing.T, label string, gc gemmCase, o gemmOperands, change func() (undo func())) {
+	t.Helper()
+	first := append([]float32(nil), o.c...)
+	copy(o.c, o.c0)
+	undo := change()
+	runGemm(gc, o)
+	undo()
+	for i := range first {
+		if math.Float32bits(first[i]) != math.Float32bits(o.c[i]) {
+			t.Fatalf("%s %v: C[%d] = %v, first run %v", label, gc, i, o.c[i], first[i])
+		}
 	}
 }
 
@@ -72,37 +82,34 @@ func TestGemvKernels(t *testing.T) {
 					x := randMat(rng, kb, n, ld, (off+3)%8)
 					buf, out := guarded32(n, (off+5)%8)
 					sumRows(l, kb, n, alpha, s, inc, x, ld, out)
-					for j := 0; j < n; j++ {
-						var want, abs float64
-						for p := 0; p < kb; p++ {
-							v := float64(alpha) * float64(x[p*ld+j]) * float64(s[p*inc])
-							want += v
-							abs += math.Abs(v)
-						}
-						if !(math.Abs(float64(out[j])-want) <= float64(kb+2)*u32*abs+1e-30) {
-							t.Fatalf("%s sumRows kb=%d n=%d alpha=%v: out[%d] = %v, want %v", l, kb, n, alpha, j, out[j], want)
-						}
-					}
+					checkChains(t, l.String()+" sumRows", kb, alpha, out, func(j, p int) float32 { return x[p*ld+j] }, s, inc)
 					checkGuard32(t, buf, (off+5)%8, n)
 
 					a := randMat(rng, n, kb, kb+n%3, off)
 					lda := kb + n%3
 					buf, out = guarded32(n, (off+1)%8)
 					rowChains(l, kb, n, alpha, a, lda, s, inc, out)
-					for r := 0; r < n; r++ {
-						var want, abs float64
-						for p := 0; p < kb; p++ {
-							v := float64(alpha) * float64(a[r*lda+p]) * float64(s[p*inc])
-							want += v
-							abs += math.Abs(v)
-						}
-						if !(math.Abs(float64(out[r])-want) <= float64(kb+2)*u32*abs+1e-30) {
-							t.Fatalf("%s rowChains kb=%d rows=%d alpha=%v: out[%d] = %v, want %v", l, kb, n, alpha, r, out[r], want)
-						}
-					}
+					checkChains(t, l.String()+" rowChains", kb, alpha, out, func(r, p int) float32 { return a[r*lda+p] }, s, inc)
 					checkGuard32(t, buf, (off+1)%8, n)
 				}
 			}
+		}
+	}
+}
+
+// checkChains compares out[i] with the float64 Σ_{p<kb} alpha·x(i, p)·s[p·inc]
+// within the forward error bound of a kb-term float32 sum.
+func checkChains(t *testing.T, name string, kb int, alpha float32, out []float32, x func(i, p int) float32, s []float32, inc int) {
+	t.Helper()
+	for i := range out {
+		var want, abs float64
+		for p := 0; p < kb; p++ {
+			v := float64(alpha) * float64(x(i, p)) * float64(s[p*inc])
+			want += v
+			abs += math.Abs(v)
+		}
+		if !(math.Abs(float64(out[i])-want) <= float64(kb+2)*u32*abs+1e-30) {
+			t.Fatalf("%s kb=%d n=%d alpha=%v: out[%d] = %v, want %v", name, kb, len(out), alpha, i, out[i], want)
 		}
 	}
 }
@@ -242,16 +249,11 @@ func TestSgemmTile12BitIdentical(t *testing.T) {
 				tile12 = true
 				runGemm(gc, o)
 				checkGemm(t, "avx512", gc, o)
-				got := append([]float32(nil), o.c...)
-				copy(o.c, o.c0)
-				tile12 = false
-				runGemm(gc, o)
+				againBits(t, "avx512 6×32 tile instead of 12×32", gc, o, func() func() {
+					tile12 = false
+					return func() { tile12 = prev }
+				})
 				tile12 = prev
-				for j := range got {
-					if math.Float32bits(got[j]) != math.Float32bits(o.c[j]) {
-						t.Fatalf("%v: C[%d] = %v with the 12×32 tile, %v without", gc, j, got[j], o.c[j])
-					}
-				}
 			}
 		}
 	})
