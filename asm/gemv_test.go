@@ -195,39 +195,45 @@ func TestVZEROUPPER(t *testing.T) {
 	}
 }
 
-// TestSgemmKernel12 checks the 12×32 tile against two calls of the 6×32
-// one, bit for bit (the same FMA chain per element), for every kc up to
-// 40 and beyond one unroll, every beta, with NaN guards around each row of
-// C and a misaligned C.
+// TestSgemmKernel12 checks the 12×32 and 12×16 tiles against two calls of
+// the six-row tile of the same width (6×32 AVX-512, 6×16 AVX2), bit for
+// bit (the same FMA chain per element), for every kc up to 45 (past one
+// unroll), every beta, with NaN guards around C and between its rows and a
+// misaligned C.
 func TestSgemmKernel12(t *testing.T) {
 	if ok, why := SupportedISA(AVX512); !ok {
 		t.Skip(why)
 	}
 	rng := rand.New(rand.NewPCG(35, 36))
-	const ldc = nr512 + 5
-	for kc := 0; kc <= 45; kc++ {
-		for _, beta := range scalars {
-			a := randVec(rng, max(2*kc*mr, 1), kc%8)
-			b := randVec(rng, max(kc*nr512, 1), (kc+3)%8)
-			n := (2*mr-1)*ldc + nr512
-			buf, c := guarded32(n, kc%8)
-			for i := range c {
-				if i%ldc < nr512 {
-					c[i] = float32(rng.Float64()*2 - 1)
+	for _, w := range []struct {
+		nr  int
+		six ISA
+	}{{nr512, AVX512}, {nr, AVX2}} {
+		ldc := w.nr + 5
+		for kc := 0; kc <= 45; kc++ {
+			for _, beta := range scalars {
+				a := randVec(rng, max(2*kc*mr, 1), kc%8)
+				b := randVec(rng, max(kc*w.nr, 1), (kc+3)%8)
+				n := (2*mr-1)*ldc + w.nr
+				buf, c := guarded32(n, kc%8)
+				for i := range c {
+					if i%ldc < w.nr {
+						c[i] = float32(rng.Float64()*2 - 1)
+					}
 				}
-			}
-			want := append([]float32(nil), c...)
-			if kc > 0 {
-				sgemmKernel(AVX512, kc, a, b, want, ldc, beta)
-				sgemmKernel(AVX512, kc, a[kc*mr:], b, want[mr*ldc:], ldc, beta)
-				sgemmKernel12(kc, a, b, c, ldc, beta)
-			}
-			for i := range c {
-				if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("kc=%d beta=%v: C[%d,%d] = %v, two 6×32 tiles give %v", kc, beta, i/ldc, i%ldc, c[i], want[i])
+				want := append([]float32(nil), c...)
+				if kc > 0 {
+					sgemmKernel(w.six, kc, a, b, want, ldc, beta)
+					sgemmKernel(w.six, kc, a[kc*mr:], b, want[mr*ldc:], ldc, beta)
+					sgemmKernel12(w.nr, kc, a, b, c, ldc, beta)
 				}
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("12×%d kc=%d beta=%v: C[%d,%d] = %v, two six-row tiles give %v", w.nr, kc, beta, i/ldc, i%ldc, c[i], want[i])
+					}
+				}
+				checkGuard32(t, buf, kc%8, n)
 			}
-			checkGuard32(t, buf, kc%8, n)
 		}
 	}
 }

@@ -1,8 +1,11 @@
 package asm
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
-// BenchmarkSgemmKernel runs each micro-kernel (6×16, 6×32, 12×32) alone on packed panels
+// BenchmarkSgemmKernel runs each micro-kernel (6×16, 6×32, 12×32, 12×16) alone on packed panels
 // that stay in L1/L2 (kc = 256, 24 A panels against one B panel, as in the
 // driver's inner loop): the ceiling the driver can approach.
 func BenchmarkSgemmKernel(b *testing.B) {
@@ -35,15 +38,17 @@ func BenchmarkSgemmKernel(b *testing.B) {
 			report(b, cpu0, nr)
 		})
 		if asm == AVX512 {
-			b.Run("impl=avx512-12x32", func(b *testing.B) {
-				cpu0 := CPUSeconds()
-				for b.Loop() {
-					for t := 0; t < panels; t += 2 {
-						sgemmKernel12(kc, a[t*kc*mr:], bp, c[t*mr*nr:], nr, 0)
+			for _, w := range []int{nr512, tileNR(AVX2)} {
+				b.Run(fmt.Sprintf("impl=avx512-12x%d", w), func(b *testing.B) {
+					cpu0 := CPUSeconds()
+					for b.Loop() {
+						for t := 0; t < panels; t += 2 {
+							sgemmKernel12(w, kc, a[t*kc*mr:], bp, c[t*mr*w:], w, 0)
+						}
 					}
-				}
-				report(b, cpu0, nr)
-			})
+					report(b, cpu0, w)
+				})
+			}
 		}
 	}
 }

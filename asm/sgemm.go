@@ -104,8 +104,9 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		return
 	}
 	if n <= nr && g.nr > nr && (beta == 0 || beta == 1) && !generalOnly {
-		// A 32-wide tile would be all edge: use the 16-wide one.
-		g.isa, g.nr = narrowISA(l), nr
+		// A 32-wide tile would be all edge: use the 16-wide one (the
+		// AVX2 packing), with the 12×16 zmm tile where rows allow.
+		g.isa, g.nr, g.narrow12 = narrowISA(l), nr, tile12x16
 	}
 
 	t, work := threads(), m*n*k
@@ -225,7 +226,8 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 // gemm is one Sgemm call; run computes a block of C.
 type gemm struct {
 	isa            ISA
-	nr             int // tile width: tileNR(isa)
+	nr             int  // tile width: tileNR(isa)
+	narrow12       bool // AVX-512 narrowed to 16 columns: 12×16 zmm tiles
 	transA, transB bool
 	k              int
 	alpha          float32
@@ -276,15 +278,15 @@ func (g *gemm) run(i0, i1, j0, j1 int) {
 // columns) into C at (ic, jc), one register tile at a time.
 func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	ldc, nr := g.ldc, g.nr
-	wide := g.isa == AVX512 && tile12
+	twelve := g.isa == AVX512 && tile12 || g.narrow12
 	for jr := 0; jr < nb; jr += nr {
 		bp := s.b[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
 			off := (ic+ir)*ldc + jc + jr
-			if wide && ir+2*mr <= mb && nt == nr {
+			if twelve && ir+2*mr <= mb && nt == nr {
 				// Two full six-row panels: one 12-row tile.
-				sgemmKernel12(kb, s.a[ir*kb:ir*kb+2*kb*mr], bp, g.c[off:off+(2*mr-1)*ldc+nr], ldc, beta)
+				sgemmKernel12(nr, kb, s.a[ir*kb:ir*kb+2*kb*mr], bp, g.c[off:off+(2*mr-1)*ldc+nr], ldc, beta)
 				ir += mr
 				continue
 			}

@@ -5,10 +5,11 @@ package asm
 // tileNR is the width of the register tile: the Go twin's 16 whatever l.
 func tileNR(ISA) int { return nr }
 
-// tile12 is never used without the assembly (no AVX-512 level).
-var tile12 = false
+// tile12 and tile12x16 are never used without the assembly (no AVX-512
+// level).
+var tile12, tile12x16 = false, false
 
-func sgemmKernel12(kc int, a, b, c []float32, ldc int, beta float32) {
+func sgemmKernel12(nr, kc int, a, b, c []float32, ldc int, beta float32) {
 	panic("asm: sgemmKernel12 without assembly")
 }
 

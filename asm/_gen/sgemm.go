@@ -16,19 +16,28 @@ const (
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTile(1) }
+func sgemm6x32() { sgemmTile(1, tileV) }
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
 // pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
 // are used and zeroed before returning (VZEROUPPER leaves them alone).
-func sgemm12x32() { sgemmTile(2) }
+func sgemm12x32() { sgemmTile(2, tileV) }
 
-func sgemmTile(panels int) {
+// sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
+// AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
+// packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
+// accumulators (registers 0–15 suffice).
+func sgemm12x16() { sgemmTile(2, 1) }
+
+// sgemmTile emits the micro-kernel of panels six-row A panels by vecs zmm
+// (16·vecs columns) of B.
+func sgemmTile(panels, vecs int) {
 	rows := tileM * panels
-	name := "sgemmKernel" + itoa(rows) + "x32AVX512"
+	cols := 16 * vecs
+	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
 	TEXT(name, NOSPLIT, "func(kc int, a, b, c *float32, ldc int, beta float32)")
-	Doc(name + " sets the " + itoa(rows) + "×32 tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
+	Doc(name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
 	kc := Load(Param("kc"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
@@ -48,25 +57,27 @@ func sgemmTile(panels int) {
 		ld := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ld)
 		for i := 0; i < rows; i++ {
-			PREFETCHT0(Mem{Base: cp})
-			PREFETCHT0(Mem{Base: cp, Disp: 64})
+			for v := 0; v < vecs; v++ {
+				PREFETCHT0(Mem{Base: cp, Disp: 64 * v})
+			}
 			if i < rows-1 {
 				ADDQ(ld, cp)
 			}
 		}
 	}
-	acc := make([][tileV]VecVirtual, rows)
+	acc := make([][]VecVirtual, rows)
 	for i := range acc {
+		acc[i] = make([]VecVirtual, vecs)
 		for j := range acc[i] {
 			acc[i][j] = ZMM()
 			VXORPS(acc[i][j], acc[i][j], acc[i][j])
 		}
 	}
-	const nrBytes = 16 * tileV * 4
+	nrBytes := 16 * vecs * 4
 	const mrBytes = tileM * 4
 	// One set of B and broadcast registers for every step, so that clean
 	// can name every zmm the kernel writes.
-	var bv [tileV]VecVirtual
+	bv := make([]VecVirtual, vecs)
 	for j := range bv {
 		bv[j] = ZMM()
 	}
@@ -136,7 +147,7 @@ func sgemmTile(panels int) {
 			ADDQ(ldc, c.Base)
 		}
 	}
-	clean(acc, bv[:], ai, beta)
+	clean(acc, bv, ai, beta)
 	RET()
 
 	Label("accumulate")
@@ -150,7 +161,7 @@ func sgemmTile(panels int) {
 			ADDQ(ldc, c.Base)
 		}
 	}
-	clean(acc, bv[:], ai, beta)
+	clean(acc, bv, ai, beta)
 	RET()
 }
 
@@ -158,8 +169,8 @@ func sgemmTile(panels int) {
 // its 24 accumulators, and VZEROUPPER clears the upper halves of 0–15 only,
 // so every zmm the kernel wrote is zeroed first with EVEX vpxord on its xmm
 // form (which zeroes the whole zmm). Then VZEROUPPER.
-func clean(acc [][tileV]VecVirtual, bv []VecVirtual, more ...VecVirtual) {
-	if len(acc) > tileM {
+func clean(acc [][]VecVirtual, bv []VecVirtual, more ...VecVirtual) {
+	if len(acc)*len(acc[0]) > 2*tileM {
 		regs := append(append([]VecVirtual(nil), bv...), more...)
 		for i := range acc {
 			regs = append(regs, acc[i][:]...)
