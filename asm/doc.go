@@ -10,7 +10,8 @@
 //     driver (Goto/BLIS style) that splits large products over up to
 //     GOMAXPROCS goroutines; products with m = 1 or n = 1 skip packing
 //     (sumRows, rowChains: one FMA chain per element, bit-identical to the
-//     packed path), and AVX-512 products with n ≤ 16 use the 16-wide tile;
+//     packed path), and AVX-512 products with n ≤ 16 use the 16-wide
+//     packing with a 12×16 zmm tile;
 //   - Dot, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
