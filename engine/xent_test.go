@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/data"
@@ -215,8 +216,8 @@ func TestXentEverySamplerTrains(t *testing.T) {
 	}
 }
 
-// TestXentRefused: xent with one output, with the gn step size and on a
-// device stepper is refused with a reason.
+// TestXentRefused: xent with one output, with the newton step size and on
+// a device stepper is refused with a reason; gn is accepted.
 func TestXentRefused(t *testing.T) {
 	ds := classTeacher(20, 2, 2, 1)
 	m, _ := nn.New(nn.Config{In: 2, Out: 1, Seed: 1})
@@ -226,8 +227,12 @@ func TestXentRefused(t *testing.T) {
 	}
 	c := xentConfig(SamplerUniform)
 	c.StepSize = StepGN
-	if c.Validate() == nil {
-		t.Error("xent with the gn step accepted")
+	if err := c.Validate(); err != nil {
+		t.Errorf("xent with the gn step refused: %v", err)
+	}
+	c.StepSize = StepNewton
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "newton") || !strings.Contains(err.Error(), "xent") || !strings.Contains(err.Error(), "step-size gn") {
+		t.Errorf("xent with the newton step: %v, want a refusal naming newton, xent and the gn alternative", err)
 	}
 	if DeviceStepSupported(xentConfig(SamplerUniform)) == nil {
 		t.Error("xent on the device stepper accepted")
