@@ -153,6 +153,12 @@ func (d *distSession) run() error {
 	if cfg.KeepStepping != 0 {
 		return errors.New("--keep-stepping is not supported with --distributed")
 	}
+	if cfg.StepSize != "" && cfg.StepSize != engine.StepFixed {
+		return fmt.Errorf("--step-size %s is not supported with --distributed", cfg.StepSize)
+	}
+	if cfg.LossFunc() != nn.MSE {
+		return fmt.Errorf("--loss %s is not supported with --distributed (mse only)", cfg.LossFunc())
+	}
 	for _, name := range d.samplers {
 		cc := *cfg
 		cc.Sampler = name

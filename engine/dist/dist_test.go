@@ -478,3 +478,29 @@ func TestResumeBitIdentical(t *testing.T) {
 		return nil
 	})
 }
+
+// TestStepperRefusals: the distributed stepper refuses, naming them, the
+// settings it does not implement instead of silently taking fixed MSE
+// steps: keep-stepping, the calculated step sizes and the xent loss.
+func TestStepperRefusals(t *testing.T) {
+	ds := teacher(t, 50, 3)
+	l := Layout{Ranks: 1, Train: []int{ds.N}, Test: []int{0}, Batch: []int{8}}
+	for _, c := range []struct {
+		mutate func(*engine.Config)
+		want   string
+	}{
+		{func(c *engine.Config) { c.KeepStepping = 2 }, "keep-stepping"},
+		{func(c *engine.Config) { c.StepSize = engine.StepGN }, "step-size gn"},
+		{func(c *engine.Config) { c.StepSize = engine.StepNewton }, "step-size newton"},
+		{func(c *engine.Config) { c.Loss = "xent" }, "xent"},
+		{func(c *engine.Config) { c.StepSize = engine.StepFixed }, ""},
+	} {
+		cfg := testConfig(engine.SamplerUniform)
+		c.mutate(&cfg)
+		m := model(t, 1)
+		err := NewStepper(Local(1)[0], be, m, ds, l).Start(cfg, m.Params)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%+v: %v, want an error containing %q", cfg, err, c.want)
+		}
+	}
+}

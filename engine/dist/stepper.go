@@ -2,6 +2,7 @@ package dist
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"github.com/ntklsh/ntklsh/engine"
@@ -17,7 +18,9 @@ import (
 // (SGD, heavy-ball momentum, clipping) — the same arithmetic, in the same
 // order, so that one rank reproduces a single-process run bit for bit.
 // Every rank holds the same parameters after every step. Keep-stepping is
-// not supported (its line search would need a collective per trial).
+// not supported (its line search would need a collective per trial), nor
+// are the calculated step sizes (gn, newton) and losses other than MSE:
+// Start refuses them.
 type Stepper struct {
 	comm   Comm
 	be     kernels.Backend
@@ -50,6 +53,12 @@ func NewStepper(c Comm, be kernels.Backend, m *nn.MLP, shard *data.Dataset, l La
 func (s *Stepper) Start(cfg engine.Config, params []float32) error {
 	if cfg.KeepStepping != 0 {
 		return errors.New("distributed training does not support keep-stepping")
+	}
+	if cfg.StepSize != "" && cfg.StepSize != engine.StepFixed {
+		return fmt.Errorf("distributed training does not support step-size %s (its curvature and actual decrease would need collectives per step): use the fixed step size", cfg.StepSize)
+	}
+	if l := cfg.LossFunc(); l != nn.MSE {
+		return fmt.Errorf("distributed training supports the mse loss only, not %s", l)
 	}
 	s.cfg = cfg
 	P := s.m.NumParams()
