@@ -305,7 +305,7 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 		}
 		rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": run.Trainer.Iter()}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, run.Trainer.Iter()))
 	}
-	rep.beginRun(cfg.String(), cfg.Iters)
+	rep.beginRun(cfg.String(), cfg.Iters, false) // the distributed stepper takes fixed steps only
 	res, err := run.Train(context.Background())
 	rep.endRun()
 	if st := run.Stepper; st.Steps > 0 {
