@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/nn"
-	"github.com/ntklsh/ntklsh/engine/sample"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -489,16 +487,7 @@ func TestGNTrains(t *testing.T) {
 			cfg := testConfig(s)
 			cfg.StepSize, cfg.Momentum, cfg.KeepStepping, cfg.StepGrowth, cfg.ClipNorm = StepGN, v.mom, v.keep, 1.5, v.clip
 			cfg.Iters, cfg.LR, cfg.DiagSubset = 120, 1, 0
-			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var recs []IterRecord
-			tr.Recorder = Observers{OnIter: func(r IterRecord) { recs = append(recs, r) }}
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatalf("%s %+v: %v", s, v, err)
-			}
+			res, recs := trainRecording(t, m, ds, nil, cfg)
 			if !(res.Final.TrainLoss < 0.7*res.Evals[0].TrainLoss) {
 				t.Errorf("%s %+v: train loss %g → %g", s, v, res.Evals[0].TrainLoss, res.Final.TrainLoss)
 			}
@@ -509,6 +498,23 @@ func TestGNTrains(t *testing.T) {
 			}
 		}
 	}
+}
+
+// trainRecording trains m on ds (test set test) with cfg and returns the
+// result and every iteration's record.
+func trainRecording(t *testing.T, m *nn.MLP, ds, test *data.Dataset, cfg Config) (*Result, []IterRecord) {
+	t.Helper()
+	tr, err := NewTrainer(testBackend, m, ds, test, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []IterRecord
+	tr.Recorder = Observers{OnIter: func(r IterRecord) { recs = append(recs, r) }}
+	res, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatalf("%s: %v", cfg, err)
+	}
+	return res, recs
 }
 
 // TestNewtonFullBatch: with the linear model and Batch = N, one newton step
@@ -564,16 +570,7 @@ func TestNewtonFullBatch(t *testing.T) {
 	m, _ := nn.New(nn.Config{In: in, Out: out, Seed: 3})
 	cfg := testConfig(SamplerUniform)
 	cfg.StepSize, cfg.Batch, cfg.LR, cfg.Iters = StepNewton, n, 1, 1
-	tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var recs []IterRecord
-	tr.Recorder = Observers{OnIter: func(r IterRecord) { recs = append(recs, r) }}
-	res, err := tr.Train(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, recs := trainRecording(t, m, ds, nil, cfg)
 	check("full batch", m, solve(all, ones), 1e-6)
 	// One step reached the optimum: the predicted decrease is the actual
 	// one (the loss is quadratic), and the loss is the least-squares one.
@@ -689,16 +686,7 @@ func TestGNXentTrains(t *testing.T) {
 			m, _ := nn.New(nn.Config{In: 5, Out: 4, Hidden: []int{16}, Activation: nn.ReLU, Seed: 1})
 			cfg := xentConfig(s)
 			cfg.StepSize, cfg.Momentum, cfg.LR, cfg.Iters, cfg.DiagSubset = StepGN, mom, 10, 200, 0
-			tr, err := NewTrainer(testBackend, m, ds, ds, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var recs []IterRecord
-			tr.Recorder = Observers{OnIter: func(r IterRecord) { recs = append(recs, r) }}
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatalf("%s mom %g: %v", s, mom, err)
-			}
+			res, recs := trainRecording(t, m, ds, ds, cfg)
 			first, last := res.Evals[0], res.Final
 			if !(last.TrainLoss < 0.8*first.TrainLoss) || !(last.TrainAccuracy > first.TrainAccuracy+0.1) {
 				t.Errorf("%s mom %g: cross-entropy %g → %g, accuracy %g → %g", s, mom, first.TrainLoss, last.TrainLoss, first.TrainAccuracy, last.TrainAccuracy)
@@ -807,29 +795,13 @@ func TestGNXentDirectionUnbiased(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sample.NeedsLinearization(tr.samp) {
-			if err := tr.rehash(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rng := rand.New(rand.NewPCG(4, 4))
-		for i := range m.Params {
-			m.Params[i] += float32(0.1 * rng.NormFloat64())
-		}
+		awayFromW0(t, tr, 0.1)
 		p0 := append([]float32(nil), m.Params...)
 		hs := tr.host
-		P := m.NumParams()
-		full := make([]float64, P)
-		for i := 0; i < ds.N; i++ {
-			hs.idx, hs.w = []int{i}, []float64{1}
-			hs.minibatchGrad()
-			for j, g := range hs.grad {
-				full[j] += float64(g) / float64(ds.N)
-			}
-		}
+		full := fullGradient(hs, ds.N)
 		idx, w := make([]int, cfg.Batch), make([]float64, cfg.Batch)
 		const draws = 10000
-		sum, sum2 := make([]float64, P), make([]float64, P)
+		mom := newGradMoments(m.NumParams())
 		moved := 0
 		for d := 0; d < draws; d++ {
 			if err := tr.samp.Draw(tr.rng, m.Params, idx, w); err != nil {
@@ -839,9 +811,8 @@ func TestGNXentDirectionUnbiased(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := hs.stats
+			mom.add(hs.grad)
 			for j, g := range hs.grad {
-				sum[j] += float64(g)
-				sum2[j] += float64(g) * float64(g)
 				want := p0[j]
 				if !st.Rejected {
 					want = p0[j] - float32(st.T)*g
@@ -856,13 +827,7 @@ func TestGNXentDirectionUnbiased(t *testing.T) {
 			copy(m.Params, p0)
 			hs.lambda = 0
 		}
-		worst := 0.0
-		for j := range sum {
-			mean := sum[j] / draws
-			vr := sum2[j]/draws - mean*mean
-			se := math.Sqrt(vr/draws) + 1e-9
-			worst = math.Max(worst, math.Abs(mean-full[j])/se)
-		}
+		worst := mom.worstZ(full)
 		// P = 31 coordinates: |z| > 4.5 anywhere has probability < 3e-4.
 		if worst > 4.5 || moved < draws/2 {
 			t.Errorf("%s: mean gn direction differs from the full gradient by %.1f standard errors (%d of %d steps taken)", s, worst, moved, draws)
