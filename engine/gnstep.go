@@ -131,8 +131,11 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	dGd := t.curvature(dir)
 	lambda := t.lambda
 	step := lr
+	// Zero curvature along d with g·d > 0 (a saturated softmax: S_b = 0
+	// in float64) makes the model linear: t* = +Inf and the step is the
+	// cap, still judged by its actual decrease (undone if the loss rose).
 	tStar := gd / dGd
-	model := gd > 0 && dGd > 0 && !math.IsInf(tStar, 0) && !math.IsNaN(tStar)
+	model := gd > 0 && dGd >= 0 && !math.IsNaN(tStar)
 	if model {
 		step = min(lr, tStar/(1+lambda))
 	}

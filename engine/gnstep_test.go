@@ -834,3 +834,52 @@ func TestGNXentDirectionUnbiased(t *testing.T) {
 		}
 	}
 }
+
+// TestGNXentSaturatedStepJudged: with the softmax saturated (p one-hot in
+// float64, so S_b = 0 and dᵀGd = 0 exactly) but the labels elsewhere
+// (g·d > 0), the model along d is linear: the step is the cap lr, its
+// predicted decrease lr·g·d, and it is judged like any other (λ from ρ,
+// undone when the minibatch loss rose) rather than taken blindly.
+func TestGNXentSaturatedStepJudged(t *testing.T) {
+	rejected := 0
+	for _, lr := range []float64{1e-3, 1, 1e3, 1e6} {
+		tr, _ := gnTrainerLoss(t, nn.Tanh, 3, nn.Xent, nil)
+		hs := tr.host
+		tr.m.B(tr.m.Layers())[0] = 1000 // class 0 certain for every input
+		idx, w := gnIdx, gnW
+		hs.idx, hs.w = idx, w
+		hs.minibatchGrad()
+		d := append([]float32(nil), hs.grad...)
+		if c := hs.curvature(d); c != 0 {
+			t.Fatalf("curvature %g with a saturated softmax, want 0", c)
+		}
+		var gd float64
+		for _, g := range d {
+			gd += float64(g) * float64(g)
+		}
+		p0 := append([]float32(nil), tr.m.Params...)
+		loss, _, err := hs.Step(idx, w, lr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := hs.stats
+		if !(gd > 0) || st.T != lr || math.Abs(st.PredDecrease-lr*gd) > 1e-9*lr*gd {
+			t.Fatalf("lr %g: stats %+v, want T = lr and predicted decrease lr·g·d = %g", lr, st, lr*gd)
+		}
+		if want := lmUpdate(0, st.ActualDecrease/st.PredDecrease); hs.lambda != want {
+			t.Errorf("lr %g: λ %g after ρ = %g, want %g", lr, hs.lambda, st.ActualDecrease/st.PredDecrease, want)
+		}
+		if st.Rejected != (st.ActualDecrease < 0) {
+			t.Errorf("lr %g: rejected %v with actual decrease %g", lr, st.Rejected, st.ActualDecrease)
+		}
+		if st.Rejected {
+			rejected++
+			if !equal32(p0, tr.m.Params) || hs.batchLoss() != loss {
+				t.Errorf("lr %g: the rejected step was not undone", lr)
+			}
+		}
+	}
+	if rejected == 0 {
+		t.Error("no saturated step raised the loss: the test does not reach the rejection")
+	}
+}
