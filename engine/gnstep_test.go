@@ -673,7 +673,7 @@ func BenchmarkStepSize(b *testing.B) {
 }
 
 // TestGNXentTrains: with the softmax cross-entropy, gn steps (uniform and
-// ntk-static, momentum off and on) lower the weighted minibatch loss on
+// ntk-static, momentum off and on, keep-stepping) lower the weighted minibatch loss on
 // most iterations (the accepted ones by construction: a step that raises
 // it is undone), and the run lowers the cross-entropy and raises the
 // accuracy of an imbalanced 4-class teacher set; every record carries t in
@@ -682,10 +682,23 @@ func BenchmarkStepSize(b *testing.B) {
 func TestGNXentTrains(t *testing.T) {
 	ds := classTeacher(600, 5, 4, 11)
 	for _, s := range []string{SamplerUniform, SamplerNTKStatic} {
-		for _, mom := range []float64{0, 0.9} {
+		for _, v := range []struct {
+			mom  float64
+			keep int
+		}{{0, 0}, {0.9, 0}, {0, 2}} {
+			mom := v.mom
 			m, _ := nn.New(nn.Config{In: 5, Out: 4, Hidden: []int{16}, Activation: nn.ReLU, Seed: 1})
 			cfg := xentConfig(s)
 			cfg.StepSize, cfg.Momentum, cfg.LR, cfg.Iters, cfg.DiagSubset = StepGN, mom, 10, 200, 0
+			cfg.KeepStepping, cfg.StepGrowth = v.keep, 1.5
+			if v.keep > 0 {
+				// Keep-stepping grows the step past t while the minibatch
+				// loss falls, which under a saturating softmax it keeps
+				// doing: with the cap at 10 the uniform run ends
+				// overconfident (cross-entropy 1.87 → 12.5, accuracy
+				// 0.16 → 0.65). The cap is 1 here.
+				cfg.LR = 1
+			}
 			res, recs := trainRecording(t, m, ds, ds, cfg)
 			first, last := res.Evals[0], res.Final
 			if !(last.TrainLoss < 0.8*first.TrainLoss) || !(last.TrainAccuracy > first.TrainAccuracy+0.1) {
@@ -708,7 +721,7 @@ func TestGNXentTrains(t *testing.T) {
 			if down < 3*len(recs)/4 {
 				t.Errorf("%s mom %g: the minibatch loss fell on %d of %d steps (%d rejected)", s, mom, down, len(recs), rejected)
 			}
-			t.Logf("%s mom %g: loss fell on %d of %d steps, %d rejected, λ ever > 0: %v, xent %.4f → %.4f", s, mom, down, len(recs), rejected, lambdaUp, first.TrainLoss, last.TrainLoss)
+			t.Logf("%s mom %g keep %d: loss fell on %d of %d steps, %d rejected, λ ever > 0: %v, xent %.4f → %.4f", s, mom, v.keep, down, len(recs), rejected, lambdaUp, first.TrainLoss, last.TrainLoss)
 		}
 	}
 }
