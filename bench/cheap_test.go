@@ -87,17 +87,22 @@ func BenchmarkStepWidth1024(b *testing.B) {
 	type run struct {
 		name, sampler string
 		hash          ntk.HashConfig
+		queryEvery    int
 	}
-	runs := []run{{"uniform", engine.SamplerUniform, engine.DefaultConfig().Hash}, {"ntk-static", engine.SamplerNTKStatic, engine.DefaultConfig().Hash},
-		{"ntk-drift", engine.SamplerNTKDrift, engine.DefaultConfig().Hash}}
+	runs := []run{{"uniform", engine.SamplerUniform, engine.DefaultConfig().Hash, 0}, {"ntk-static", engine.SamplerNTKStatic, engine.DefaultConfig().Hash, 0},
+		{"ntk-drift", engine.SamplerNTKDrift, engine.DefaultConfig().Hash, 0}}
 	for _, c := range cheapHashes {
-		runs = append(runs, run{"lsh-" + c.name, engine.SamplerLSH, c.config()})
+		runs = append(runs, run{"lsh-" + c.name, engine.SamplerLSH, c.config(), 0})
 	}
+	// Query reuse (--query-every 8): a query per 8 minibatches.
+	runs = append(runs, run{"lsh-" + cheapHashes[0].name + "-q8", engine.SamplerLSH, cheapHashes[0].config(), 8},
+		run{"lsh-" + cheapHashes[4].name + "-q8", engine.SamplerLSH, cheapHashes[4].config(), 8})
 	for _, r := range runs {
 		b.Run(r.name, func(b *testing.B) {
 			_, m := width1024(b, 1)
 			cfg := engine.DefaultConfig()
 			cfg.Sampler, cfg.Hash, cfg.Iters, cfg.DiagSubset, cfg.EvalEvery, cfg.LR = r.sampler, r.hash, b.N, 0, b.N+1, 0.002
+			cfg.QueryEvery = r.queryEvery
 			cfg.RehashEvery = b.N + 1
 			tr, err := engine.NewTrainer(be, m, d, nil, cfg)
 			if err != nil {

@@ -1,10 +1,6 @@
 package engine
 
 import (
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -86,12 +82,19 @@ func (t *Trainer) setupBackground(be kernels.Backend) kernels.Backend {
 func (t *Trainer) Lag() int { return t.lag }
 
 // startBackground starts a job linearizing at params (copied) for
-// iteration it.
+// iteration it. A job whose switch, at it + lag, would fall at or after the
+// run's last iteration is only recorded (its snapshot, no work): the state
+// carries it, so that a run extended from a checkpoint (Restore) starts it
+// exactly where an uninterrupted longer run would have.
 func (t *Trainer) startBackground(it int, params []float32) {
-	j := &bgJob{start: it, done: make(chan struct{}), lin: t.spare}
+	j := &bgJob{start: it, done: make(chan struct{})}
 	j.params = append(j.params, params...)
-	t.spare = nil
 	t.pending = j
+	if it+t.lag >= t.cfg.Iters {
+		close(j.done)
+		return
+	}
+	j.lin, t.spare = t.spare, nil
 	go func() {
 		defer close(j.done)
 		t0 := time.Now()
@@ -147,8 +150,8 @@ func (t *Trainer) dropBackground() {
 // backgroundPoint runs the background rehash schedule at the start of
 // iteration it: the switch of a job started lag iterations ago, then the
 // start of a new one when one is due. sync brings the host parameters up to
-// date. A job whose switch would fall at or after the last iteration is not
-// started.
+// date. A job whose switch would fall at or after the last iteration is
+// recorded, not run (startBackground).
 func (t *Trainer) backgroundPoint(it, period int, sync func() error) error {
 	missed := false
 	if j := t.pending; j != nil && it == j.start+t.lag {
@@ -162,7 +165,7 @@ func (t *Trainer) backgroundPoint(it, period int, sync func() error) error {
 		// A periodic start that fell while the job ran is made up now.
 		missed = !t.cfg.RehashAuto && it/period > j.start/period
 	}
-	if t.pending != nil || it+t.lag >= t.cfg.Iters {
+	if t.pending != nil {
 		return nil
 	}
 	due := missed || it%period == 0
@@ -178,37 +181,5 @@ func (t *Trainer) backgroundPoint(it, period int, sync func() error) error {
 	t0 := time.Now()
 	t.startBackground(it, t.m.Params)
 	t.tRehash += time.Since(t0)
-	return nil
-}
-
-// float32s is a parameter vector that JSON writes as the base64 of its
-// little-endian IEEE bits (exact, and half the size of decimal text).
-type float32s []float32
-
-func (v float32s) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return json.Marshal(base64.StdEncoding.EncodeToString(b))
-}
-
-func (v *float32s) UnmarshalJSON(data []byte) error {
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return err
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return err
-	}
-	if len(b)%4 != 0 {
-		return errors.New("parameter vector: length not a multiple of 4 bytes")
-	}
-	out := make([]float32, len(b)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	*v = out
 	return nil
 }

@@ -40,19 +40,36 @@ func newBgTrainer(t *testing.T, cfg Config) *Trainer {
 // rehash is in flight (between its start t and its switch t + lag: during
 // the warm start and later), takes the state through JSON, restores it into
 // a fresh trainer and checks the final weights equal an uninterrupted run's
-// bit for bit; the same with automatic rehashes.
+// bit for bit, and so do the evaluation rows after the resume (the
+// importance weights' ESS and largest weight accumulate across it); the
+// same with automatic rehashes, and with ntk-drift's fitted λ (blocking
+// rehashes: the fitted λ is state of its own).
 func TestBackgroundResumeBitExact(t *testing.T) {
 	type tc struct {
 		sampler string
 		auto    bool
 		stop    int // interrupted at the start of this iteration
+		every   int // lsh query reuse (blocking rehashes)
 	}
-	cases := []tc{{SamplerNTKStatic, false, 5}, {SamplerNTKStatic, false, 30}, {SamplerLSH, false, 55},
-		{SamplerNTKExact, false, 31}, {SamplerNTKStatic, true, 5}, {SamplerLSH, true, 50}, {SamplerUniform, false, 30}}
+	cases := []tc{{SamplerNTKStatic, false, 5, 0}, {SamplerNTKStatic, false, 30, 0}, {SamplerLSH, false, 55, 0},
+		{SamplerNTKExact, false, 31, 0}, {SamplerNTKStatic, true, 5, 0}, {SamplerLSH, true, 50, 0}, {SamplerUniform, false, 30, 0},
+		{SamplerNTKDrift, false, 55, 0}, {SamplerLSH, false, 57, 4}, {SamplerLSH, true, 62, 3}}
 	for _, c := range cases {
 		cfg := bgConfig(c.sampler)
 		if c.auto {
 			cfg.RehashAuto, cfg.RehashCost, cfg.Iters = true, 2, 160
+		}
+		if c.sampler == SamplerNTKDrift {
+			// Blocking rehashes every 25: λ is fitted at 25, 50 and 75,
+			// the stop at 55 falls between two fits.
+			cfg.Background, cfg.RehashLag, cfg.DriftLambda = false, 0, -1
+		}
+		if c.every > 0 {
+			// The stop falls while a cached query serves.
+			cfg.QueryEvery = c.every
+			if !c.auto {
+				cfg.Background, cfg.RehashLag = false, 0
+			}
 		}
 		ref := newBgTrainer(t, cfg)
 		rres, err := ref.Train(context.Background())
@@ -72,7 +89,10 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 			t.Fatalf("%+v: interrupted with %v", c, err)
 		}
 		st := a.State()
-		if c.sampler != SamplerUniform && !c.auto && !st.Pending {
+		if c.every > 0 && st.QueryCodes == nil {
+			t.Fatalf("%+v: no cached query in the state", c)
+		}
+		if c.sampler != SamplerUniform && c.sampler != SamplerNTKDrift && c.every == 0 && !c.auto && !st.Pending {
 			t.Fatalf("%+v: no rehash in flight at iteration %d", c, c.stop)
 		}
 		// Through JSON, as a checkpoint keeps it (the vectors travel
@@ -85,7 +105,7 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 		if err := json.Unmarshal(js, &st2); err != nil {
 			t.Fatal(err)
 		}
-		st2.Params, st2.Velocity, st2.W0 = st.Params, st.Velocity, st.W0
+		st2.Params, st2.Velocity, st2.W0, st2.PendingW0 = st.Params, st.Velocity, st.W0, st.PendingW0
 		b := newBgTrainer(t, cfg)
 		if err := b.Restore(st2); err != nil {
 			t.Fatal(err)
@@ -101,6 +121,17 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 		}
 		if res.Final.Rehashes != rres.Final.Rehashes {
 			t.Errorf("%+v: %d rehashes after resume, %d without", c, res.Final.Rehashes, rres.Final.Rehashes)
+		}
+		if len(res.Evals) != len(rres.Evals) {
+			t.Fatalf("%+v: %d evaluation rows after resume, %d without", c, len(res.Evals), len(rres.Evals))
+		}
+		for i, e := range res.Evals {
+			r := rres.Evals[i]
+			same := func(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
+			if !same(e.ESS, r.ESS) || !same(e.MaxWeight, r.MaxWeight) || e.TrainLoss != r.TrainLoss {
+				t.Errorf("%+v: row at iteration %d after resume: ESS %v, max weight %v, loss %v; without: %v, %v, %v",
+					c, e.Iter, e.ESS, e.MaxWeight, e.TrainLoss, r.ESS, r.MaxWeight, r.TrainLoss)
+			}
 		}
 		if c.sampler != SamplerUniform && !c.auto && rres.Final.Rehashes != 4 {
 			// Starts at 0, 25, 50, 75 (75 + 10 < 90): four switches.
@@ -482,5 +513,54 @@ func TestAutoRehashRefusesOtherSteps(t *testing.T) {
 	c.StepSize = ""
 	if err := DeviceStepSupported(c); err == nil {
 		t.Error("the device stepper accepted --rehash auto")
+	}
+}
+
+// TestBackgroundResumeKeepsDerivedLag: the default lag depends on the
+// rehash workers (the core count); a run resumed with another count keeps
+// the checkpoint's lag and ends bit for bit as the uninterrupted run, while
+// an explicit --rehash-lag that differs is refused.
+func TestBackgroundResumeKeepsDerivedLag(t *testing.T) {
+	cfg := bgConfig(SamplerNTKStatic)
+	cfg.RehashLag, cfg.RehashWorkers = 0, 1
+	ref := newBgTrainer(t, cfg)
+	if _, err := ref.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := newBgTrainer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Recorder = Observers{OnIter: func(r IterRecord) {
+		if r.Iter == 29 {
+			cancel()
+		}
+	}}
+	if _, err := a.Train(ctx); err == nil {
+		t.Fatal("not interrupted")
+	}
+	st := a.State()
+	other := cfg
+	other.RehashWorkers = 4
+	b := newBgTrainer(t, other)
+	if b.Lag() == a.Lag() {
+		t.Fatalf("the derived lags do not differ (%d): the test shows nothing", b.Lag())
+	}
+	if err := b.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	if b.Lag() != a.Lag() {
+		t.Fatalf("lag %d after restore, want the checkpoint's %d", b.Lag(), a.Lag())
+	}
+	if _, err := b.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range ref.m.Params {
+		if b.m.Params[i] != v {
+			t.Fatalf("parameter %d differs after resume: %v vs %v", i, b.m.Params[i], v)
+		}
+	}
+	explicit := cfg
+	explicit.RehashLag = a.Lag() + 1
+	if err := newBgTrainer(t, explicit).Restore(st); err == nil || !strings.Contains(err.Error(), "lag") {
+		t.Errorf("an explicit other lag: %v, want a refusal", err)
 	}
 }

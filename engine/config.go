@@ -94,6 +94,11 @@ type Config struct {
 	// DriftLambda is the ntk-drift sampler's λ (0: sample.DefaultDriftLambda;
 	// negative: fitted at each rehash from the last period's drift).
 	DriftLambda float64 `json:",omitempty"`
+	// QueryEvery is how many minibatches the lsh sampler draws from one
+	// query (0, 1: a query per minibatch). Its probabilities stay exact
+	// for the query in use, so the weights stay unbiased; what a stale
+	// query costs is variance, what it saves is the query's projections.
+	QueryEvery int `json:",omitempty"`
 	// EvalEvery computes full train/test loss and the sampler diagnostics
 	// every so many iterations (0: about 20 times per run).
 	EvalEvery int
@@ -210,6 +215,12 @@ func (c Config) Validate() error {
 	if c.Prob == ProbLGD && c.Eps == 0 {
 		bad("prob=lgd needs eps > 0 (its estimate can be 0)")
 	}
+	if c.QueryEvery < 0 || c.QueryEvery > 1<<20 {
+		bad("query-every=%d outside [0, %d]", c.QueryEvery, 1<<20)
+	}
+	if c.QueryEvery > 1 && (c.Sampler != SamplerLSH || c.Prob == ProbLGD) {
+		bad("query-every=%d applies to the lsh sampler with prob=exact (LGD's estimate needs the query at the step's parameters)", c.QueryEvery)
+	}
 	if c.Sampler == SamplerLSH {
 		if err := c.Hash.Validate(); err != nil {
 			errs = append(errs, err)
@@ -270,6 +281,9 @@ func (c Config) String() string {
 			fmt.Fprintf(&b, " alpha=%g", c.Hash.Alpha)
 		}
 		fmt.Fprintf(&b, " prob=%s", c.Prob)
+		if c.QueryEvery > 1 {
+			fmt.Fprintf(&b, " query-every=%d", c.QueryEvery)
+		}
 	}
 	if c.Sampler == SamplerNTKDrift && c.DriftLambda != 0 {
 		fmt.Fprintf(&b, " drift-lambda=%g", c.DriftLambda)

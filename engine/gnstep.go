@@ -84,10 +84,10 @@ type StepStats struct {
 }
 
 // stepStats returns the diagnostics of the last step of st (zero unless st
-// is the host stepper with a calculated step size).
+// is the host stepper, or wraps it, with a calculated step size).
 func (t *Trainer) stepStats(st Stepper) StepStats {
-	if h, ok := st.(*hostStepper); ok {
-		return h.stats
+	if t.onHost(st) {
+		return t.host.stats
 	}
 	return StepStats{}
 }
@@ -106,19 +106,14 @@ func (t *hostStepper) checkStepSize(cfg Config) error {
 // the minimizer of the Gauss–Newton model of the weighted minibatch loss
 // along d, with g the unclipped gradient. A step that raises the
 // minibatch loss is undone (the parameters restored bit for bit).
-func (t *hostStepper) stepGN(lr float64) (loss float64) {
-	loss = t.minibatchGrad()
-	scale := 1.0
-	if t.cfg.ClipNorm > 0 {
-		scale = t.clip(t.cfg.ClipNorm)
-	}
-	dir := t.grad
-	if t.vel != nil {
-		mu := float32(t.cfg.Momentum)
-		for i, g := range t.grad {
-			t.vel[i] = mu*t.vel[i] + g
-		}
-		dir = t.vel
+//
+// In a data-parallel run the gradient (hence g·d) is the global one, and
+// the curvature and the loss after the step are summed over the ranks, so
+// that every rank takes the same step and the same decision.
+func (t *hostStepper) stepGN(lr float64) (loss float64, err error) {
+	loss, scale, dir, err := t.direction()
+	if err != nil {
+		return 0, err
 	}
 	// g·d with the unclipped gradient (clipping scaled t.grad by scale).
 	gd := t.be.Dot(t.grad, dir) / scale
@@ -128,7 +123,10 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 		copy(t.vel, t.grad)
 		gd = t.be.Dot(t.grad, dir) / scale
 	}
-	dGd := t.curvature(dir)
+	dGd, err := t.reduce1(t.curvature(dir))
+	if err != nil {
+		return 0, err
+	}
 	lambda := t.lambda
 	step := lr
 	// Zero curvature along d with g·d > 0 (a saturated softmax: S_b = 0
@@ -145,7 +143,10 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	// The minibatch loss after the step: the first layer from the JVP's
 	// tangent, the rest by a forward pass.
 	t.mb.ForwardStep(t.be, t.m.Params, float32(step), t.jv)
-	after := t.outputLoss()
+	after, err := t.reduce1(t.outputLoss())
+	if err != nil {
+		return 0, err
+	}
 	actual := loss - after
 	rejected := false
 	if model && pred > lmTiny*math.Abs(loss) {
@@ -157,9 +158,11 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	}
 	t.stats = StepStats{StepSize: StepGN, T: step, PredDecrease: pred, ActualDecrease: actual, Lambda: lambda, Rejected: rejected}
 	if t.cfg.KeepStepping > 0 && !rejected {
-		t.extraSteps += t.keepSteppingFrom(after, step, dir)
+		k, err := t.keepSteppingFrom(after, step, dir)
+		t.extraSteps += k
+		return loss, err
 	}
-	return loss
+	return loss, nil
 }
 
 // curvature returns dᵀGd for the minibatch of the last minibatchGrad

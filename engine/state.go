@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -38,14 +39,35 @@ type State struct {
 	// iteration PendingIter on the parameters PendingW0; Restore starts it
 	// again, and it is switched in at PendingIter + Lag as it would have
 	// been. Lag is the run's lag, checked against the resuming trainer's.
-	Pending     bool     `json:"pending,omitempty"`
-	PendingIter int      `json:"pending_iter,omitempty"`
-	PendingW0   float32s `json:"pending_w0,omitempty"`
-	Lag         int      `json:"lag,omitempty"`
+	Pending     bool      `json:"pending,omitempty"`
+	PendingIter int       `json:"pending_iter,omitempty"`
+	PendingW0   []float32 `json:"-"` // a tensor of the checkpoint
+	Lag         int       `json:"lag,omitempty"`
 	// Estimator is the running second-moment estimate and the automatic
 	// rehash's bookkeeping (estimate.go).
 	Estimator       *EstimatorState `json:"estimator,omitempty"`
 	BgRehashSeconds float64         `json:"bg_rehash_s,omitempty"`
+	// DriftLambda is the ntk-drift sampler's λ (fitted at each rehash by
+	// --drift-lambda < 0; 0 for other samplers).
+	DriftLambda *float64 `json:"drift_lambda,omitempty"`
+	// Weights accumulates the importance weights since the last
+	// evaluation (the next row's ESS and largest weight); MaxWeightSeen
+	// is the largest weight of the run.
+	Weights       *WeightStats `json:"weights,omitempty"`
+	MaxWeightSeen float64      `json:"max_weight_seen,omitempty"`
+	// QueryCodes is the lsh sampler's cached query (Config.QueryEvery >
+	// 1) and QueryServed the draws it has served.
+	QueryCodes  []uint32 `json:"query_codes,omitempty"`
+	QueryServed int      `json:"query_served,omitempty"`
+}
+
+// WeightStats sums importance weights: their number, sum, sum of squares
+// and maximum.
+type WeightStats struct {
+	N     int     `json:"n"`
+	Sum   float64 `json:"sum"`
+	SumSq float64 `json:"sum_sq"`
+	Max   float64 `json:"max"`
 }
 
 // InterruptedError is returned by Train when its context is cancelled; the
@@ -89,7 +111,7 @@ func (t *Trainer) State() State {
 		s.Tau = ts.Tau()
 	}
 	if j := t.pending; j != nil {
-		s.Pending, s.PendingIter, s.PendingW0 = true, j.start, append(float32s(nil), j.params...)
+		s.Pending, s.PendingIter, s.PendingW0 = true, j.start, append([]float32(nil), j.params...)
 	}
 	s.Lag = t.lag
 	if t.est != (EstimatorState{}) {
@@ -97,6 +119,18 @@ func (t *Trainer) State() State {
 		s.Estimator = &e
 	}
 	s.BgRehashSeconds = t.tBgRehash.Seconds()
+	if ls, ok := t.samp.(sample.LambdaSampler); ok {
+		l := ls.Lambda()
+		s.DriftLambda = &l
+	}
+	if t.wstat != (WeightStats{}) {
+		w := t.wstat
+		s.Weights = &w
+	}
+	s.MaxWeightSeen = t.maxWeightSeen
+	if qc, ok := t.samp.(sample.QueryCacher); ok {
+		s.QueryCodes, s.QueryServed = qc.QueryCache()
+	}
 	return s
 }
 
@@ -123,7 +157,7 @@ func (t *Trainer) evalsBefore(it int) []Eval {
 // run that wrote it): the run is extended, and the learning-rate schedule,
 // a function of iteration/Iters, is stretched over the new length from
 // s.Iter on.
-func (t *Trainer) Restore(s State) error {
+func (t *Trainer) Restore(s State) (err error) {
 	P := t.m.NumParams()
 	if len(s.Params) != P {
 		return fmt.Errorf("state has %d parameters, the model has %d", len(s.Params), P)
@@ -139,10 +173,22 @@ func (t *Trainer) Restore(s State) error {
 		return fmt.Errorf("state's rehash point has %d parameters, the model has %d", len(s.W0), P)
 	}
 	if s.Lag != t.lag {
-		return fmt.Errorf("state has background rehash lag %d, this run %d", s.Lag, t.lag)
+		if !t.cfg.Background || t.cfg.RehashLag != 0 || s.Lag <= 0 {
+			return fmt.Errorf("state has background rehash lag %d, this run %d", s.Lag, t.lag)
+		}
+		// The lag was derived from the core count of the machine that
+		// started the run: keep it, so that the continuation switches
+		// its rehashes in where the run would have.
+		t.lag = s.Lag
 	}
 	if s.Pending && (len(s.PendingW0) != P || s.PendingIter < 0 || s.PendingIter > s.Iter || s.PendingIter+t.lag < s.Iter) {
 		return errors.New("state's background rehash in flight does not fit this run")
+	}
+	if l := s.DriftLambda; l != nil && !(*l >= 0 && *l <= math.MaxFloat64) {
+		return fmt.Errorf("state's ntk-drift λ %v is not a finite number ≥ 0", *l)
+	}
+	if w := s.Weights; w != nil && (w.N < 0 || !(w.SumSq >= 0) || math.IsInf(w.SumSq, 0) || math.IsNaN(w.Sum) || math.IsNaN(w.Max)) {
+		return errors.New("state's importance-weight sums are not valid")
 	}
 	if err := t.pcg.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("state's random number generator: %w", err)
@@ -166,6 +212,25 @@ func (t *Trainer) Restore(s State) error {
 		t.est = *s.Estimator
 	}
 	t.tBgRehash = time.Duration(s.BgRehashSeconds * float64(time.Second))
+	t.wstat = WeightStats{}
+	if s.Weights != nil {
+		t.wstat = *s.Weights
+	}
+	t.maxWeightSeen = s.MaxWeightSeen
+	// The sampler's λ is set after its tables are rebuilt (a rebuild
+	// refits them).
+	if ls, ok := t.samp.(sample.LambdaSampler); ok && s.DriftLambda != nil {
+		defer ls.SetLambda(*s.DriftLambda)
+	}
+	if qc, ok := t.samp.(sample.QueryCacher); ok && s.QueryCodes != nil {
+		defer func() {
+			if err == nil {
+				if e := qc.SetQueryCache(s.QueryCodes, s.QueryServed); e != nil {
+					err = fmt.Errorf("state's cached query: %w", e)
+				}
+			}
+		}()
+	}
 	t.dropBackground()
 	if t.cfg.Background || t.cfg.RehashAuto {
 		// Rehashes are not at multiples of a period: rebuild whatever

@@ -70,7 +70,7 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 	}
 	ds := smallTeacher(120, 3, 1, 5)
 	for _, s := range SamplerNames() {
-		for _, variant := range []string{"", "recentred", "sparse"} {
+		for _, variant := range []string{"", "recentred", "sparse", "stale"} {
 			if variant != "" && s != SamplerLSH {
 				continue
 			}
@@ -87,6 +87,11 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 				// The very sparse structured family (a new hash family:
 				// its own unbiasedness check).
 				cfg.Hash.Family = ntk.Sparse
+			}
+			if variant == "stale" {
+				// Query reuse: each query serves 5 minibatches and is made
+				// at other parameters than the gradient's (below).
+				cfg.QueryEvery = 5
 			}
 			tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
 			if err != nil {
@@ -122,8 +127,22 @@ func TestWeightedGradientUnbiased(t *testing.T) {
 			const draws = 20000
 			sum := make([]float64, P)
 			sum2 := make([]float64, P)
+			// The stale variant's queries are made at three other parameter
+			// vectors in turn: the draws' distribution is not the one at
+			// m.Params, but its probabilities are exact.
+			var qparams [3][]float32
+			for k := range qparams {
+				qparams[k] = append([]float32(nil), m.Params...)
+				for i := range qparams[k] {
+					qparams[k][i] += float32(0.3 * rng.NormFloat64())
+				}
+			}
 			for d := 0; d < draws; d++ {
-				if err := tr.samp.Draw(tr.rng, m.Params, tr.idx, tr.w); err != nil {
+				at := m.Params
+				if variant == "stale" {
+					at = qparams[d%3]
+				}
+				if err := tr.samp.Draw(tr.rng, at, tr.idx, tr.w); err != nil {
 					t.Fatal(err)
 				}
 				hs.idx, hs.w = tr.idx, tr.w

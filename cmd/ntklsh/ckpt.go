@@ -125,7 +125,7 @@ func buildCheckpoint(mcfg nn.Config, cfg engine.Config, st engine.State, spec da
 		return nil, err
 	}
 	return &checkpoint.Checkpoint{Meta: checkpoint.Meta{Model: modelSpec(mcfg), Normalization: normalization(norm), Data: dj, Training: tm},
-		Params: st.Params, Velocity: st.Velocity, W0: st.W0}, nil
+		Params: st.Params, Velocity: st.Velocity, W0: st.W0, PendingW0: st.PendingW0}, nil
 }
 
 // resumeState checks that the checkpoint in dir belongs to this run (same
@@ -180,7 +180,7 @@ func readResumeState(dir string, mcfg nn.Config, cfg engine.Config, fp string) (
 		return engine.State{}, info, fmt.Errorf("%s was written for other training data (fingerprint %s, this run's %s)", where, tm.DataFingerprint, fp)
 	}
 	st := tm.State
-	st.Params, st.Velocity, st.W0 = c.Params, c.Velocity, c.W0
+	st.Params, st.Velocity, st.W0, st.PendingW0 = c.Params, c.Velocity, c.W0, c.PendingW0
 	return st, info, nil
 }
 

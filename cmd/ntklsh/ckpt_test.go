@@ -218,3 +218,50 @@ func TestDivergenceKeepsCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendAcrossSamplerState: a checkpoint written with a background
+// rehash in flight (its parameter snapshot travels as the background.w0
+// tensor) and one written after ntk-drift fitted its λ are extended to a
+// longer run; the final parameters equal an uninterrupted run's bit for
+// bit (constant schedule: stretching it changes nothing).
+func TestExtendAcrossSamplerState(t *testing.T) {
+	cases := [][]string{
+		{"--sampler", "ntk-static", "--background-rehash", "--rehash-lag", "10", "--rehash-workers", "1"},
+		{"--sampler", "ntk-drift", "--drift-lambda", "-1"},
+	}
+	for _, extra := range cases {
+		base := append([]string{"--syn-n", "400", "--syn-d", "4", "--hidden", "8", "--batch", "8", "--rehash-every", "25",
+			"--momentum", "0.5", "--eval-every", "30", "--quiet"}, extra...)
+		tmp := t.TempDir()
+		full, part := filepath.Join(tmp, "full"), filepath.Join(tmp, "part")
+		if _, _, err := run(t, append(base, "--iters", "90", "--checkpoint", full)...); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := run(t, append(base, "--iters", "55", "--checkpoint", part)...); err != nil {
+			t.Fatal(err)
+		}
+		c, err := checkpoint.Read(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tm trainingMeta
+		if err := json.Unmarshal(c.Meta.Training, &tm); err != nil {
+			t.Fatal(err)
+		}
+		if extra[1] == "ntk-static" && (!tm.State.Pending || c.PendingW0 == nil) {
+			t.Fatalf("%v: no background rehash in flight at iteration %d (pending %v)", extra, tm.State.Iter, tm.State.Pending)
+		}
+		if extra[1] == "ntk-drift" && tm.State.DriftLambda == nil {
+			t.Fatalf("%v: the checkpoint lacks the fitted λ", extra)
+		}
+		if _, _, err := run(t, append(base, "--iters", "90", "--resume", part)...); err != nil {
+			t.Fatalf("%v: resume: %v", extra, err)
+		}
+		a, b := params(t, full), params(t, part)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%v: parameter %d: extended %v, uninterrupted %v", extra, i, b[i], a[i])
+			}
+		}
+	}
+}

@@ -36,7 +36,9 @@ const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|t
                 seconds: every method's lr (log grid, extended at its edges) and
                 schedule tuned on a validation split, target = tuned uniform's
                 test loss at 90% of a multi-epoch budget, median ratio over
-                seeds with bootstrap 90% intervals, divergences recorded
+                seeds with bootstrap 90% intervals, divergences recorded;
+                --loss xent: classification (class teacher, or --data with
+                --onehot K), targets on test cross-entropy and test accuracy
   all           lsh-ablation, then kl, then convergence (with the ablation's
                 best), then time-to-target
 
@@ -60,6 +62,11 @@ type expFlags struct {
 	oracles, keepSet                   bool
 	tuneSeeds                          int
 	variants                           string
+	tuned                              string
+	lrPoints                           int
+	widths                             string
+	loss                               string
+	oneHot                             int
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -92,7 +99,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.keep, "keep-stepping", 4, "convergence (default 4), time-to-target (default 0): extra steps of the keep-stepping optimizer in the +ks methods (0: leave them out)")
 	fs.Float64Var(&f.growth, "step-growth", 1.5, "convergence: step growth of the keep-stepping optimizer, in [1, 10]")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress on stderr (it is shown only on a terminal anyway)")
-	fs.StringVar(&f.dataPath, "data", "", "convergence --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets")
+	fs.StringVar(&f.dataPath, "data", "", "convergence and time-to-target --scale large: a CSV or LIBSVM data set (e.g. YearPredictionMSD.txt) trained on besides the synthetic teacher sets; time-to-target --loss xent, any scale: a classification set (with --onehot), at smoke and paper scale instead of the class teacher")
 	fs.StringVar(&f.format, "format", "", "--data format: csv or libsvm (default: from the name)")
 	fs.IntVar(&f.target, "target", 0, "--data CSV: 0-based target column (YearPredictionMSD: 0)")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "--data: read at most this many rows (0: all)")
@@ -105,6 +112,11 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.oracles, "oracles", false, "time-to-target: also the O(N·P) oracles true, ntk-exact, loss (reported in iterations only)")
 	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
+	fs.IntVar(&f.lrPoints, "lr-points", 0, "time-to-target: learning rates in the tuning grid, log-spaced over the scale's range (0: the scale's default; large: 5 over two decades)")
+	fs.StringVar(&f.tuned, "tuned", "", "time-to-target: directory of an earlier run of the same settings: methods found in its ttt_SETTING_grid.csv skip tuning and rerun only their final seeds at its choices")
+	fs.StringVar(&f.widths, "widths", "", "time-to-target --scale large: hidden widths, comma separated (default: 1024, and 64 on the first set)")
+	fs.StringVar(&f.loss, "loss", "mse", "time-to-target: mse (regression on the teacher) or xent (classification: softmax cross-entropy on the class teacher, or on --data with --onehot; targets on test cross-entropy and test accuracy)")
+	fs.IntVar(&f.oneHot, "onehot", 0, "time-to-target --loss xent --data: the target column holds class labels, this many classes (one-hot outputs)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -120,8 +132,22 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	if f.tuneSeeds < 0 || f.tuneSeeds > 1000 {
 		return fmt.Errorf("--tune-seeds %d outside [0, 1000]", f.tuneSeeds)
 	}
+	if f.lrPoints != 0 && (f.lrPoints < 2 || f.lrPoints > 100) {
+		return fmt.Errorf("--lr-points %d outside [2, 100]", f.lrPoints)
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch f.loss {
+	case "mse", "xent":
+	default:
+		return fmt.Errorf("--loss %q: want mse or xent", f.loss)
+	}
+	if f.oneHot < 0 || f.oneHot == 1 || f.oneHot > nn.MaxWidth {
+		return fmt.Errorf("--onehot %d: want 0 or a number of classes in [2, %d]", f.oneHot, nn.MaxWidth)
+	}
+	if f.oneHot > 0 && (f.loss != "xent" || f.dataPath == "") {
+		return fmt.Errorf("--onehot %d: only with --loss xent and --data", f.oneHot)
 	}
 	switch f.scale {
 	case "smoke", "paper", "large":

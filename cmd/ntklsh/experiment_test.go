@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,10 +71,24 @@ func TestExperimentBadUsage(t *testing.T) {
 		{[]string{"time-to-target", "--scale", "smoke", "--methods", "lsh-epoch", "--out", "OUT"}, `unknown method "lsh-epoch"`},
 		{[]string{"time-to-target", "--clip-norm", "0"}, "--clip-norm 0 outside"},
 		{[]string{"time-to-target", "--tune-seeds", "-1"}, "--tune-seeds -1 outside"},
+		{[]string{"time-to-target", "--lr-points", "1"}, "--lr-points 1 outside"},
+		{[]string{"time-to-target", "--scale", "large", "--teachers", "3", "--widths", "0", "--out", "OUT"}, "--widths \"0\""},
+		{[]string{"time-to-target", "--scale", "smoke", "--tuned", "/nonexistent", "--out", "OUT"}, "--tuned: open /nonexistent/ttt_smoke_grid.csv"},
+		{[]string{"time-to-target", "--loss", "hinge"}, `--loss "hinge": want mse or xent`},
+		{[]string{"time-to-target", "--loss", "xent", "--onehot", "1"}, "--onehot 1: want 0 or a number of classes"},
+		{[]string{"time-to-target", "--loss", "xent", "--onehot", "3"}, "--onehot 3: only with --loss xent and --data"},
+		{[]string{"time-to-target", "--scale", "smoke", "--loss", "xent", "--data", "REG", "--out", "OUT"},
+			"reg.csv has 1 target column(s) and no class labels; give --onehot K"},
 	} {
 		for i, a := range c.args {
 			if a == "OUT" {
 				c.args[i] = t.TempDir()
+			}
+			if a == "REG" {
+				c.args[i] = filepath.Join(t.TempDir(), "reg.csv")
+				if err := os.WriteFile(c.args[i], []byte("y,a\n1,2\n3,4\n5,6\n7,8\n9,1\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 		var out, errb bytes.Buffer
@@ -135,5 +150,61 @@ func TestExperimentTimeToTargetSmoke(t *testing.T) {
 	}
 	if strings.Contains(string(md), "| lsh | ") || !strings.Contains(string(md), "Target test loss") {
 		t.Errorf("summary:\n%s", md)
+	}
+}
+
+// TestExperimentTimeToTargetXent runs the classification presets at the
+// smoke scale: the class teacher, and a --data CSV with a class column
+// (--onehot): both write the accuracy columns and targets, and the gn
+// methods run with the cross-entropy (generalized Gauss–Newton), nothing
+// left out.
+func TestExperimentTimeToTargetXent(t *testing.T) {
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := runExperiment([]string{"time-to-target", "--scale", "smoke", "--loss", "xent", "--out", dir, "--methods", "ntk-static,uniform-gn"},
+		&out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	if strings.Contains(out.String(), "Left out") ||
+		!strings.Contains(out.String(), "time-to-target smoke-xent (target test cross-entropy") {
+		t.Errorf("stdout:\n%s", out.String())
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "smoke", "ttt_smoke-xent_summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Target test accuracy") || !strings.Contains(string(md), "class-teacher-t3") ||
+		!strings.Contains(string(md), "| uniform-gn |") {
+		t.Errorf("summary:\n%s", md)
+	}
+	// A CSV with a class column (labels 3, 5, 7) and two features.
+	var csv strings.Builder
+	csv.WriteString("a,b,label\n")
+	for i := 0; i < 120; i++ {
+		a, b := float64(i%11)-5, float64(i%7)-3
+		label := 3
+		switch {
+		case a+b > 2:
+			label = 7
+		case a-b > 1:
+			label = 5
+		}
+		fmt.Fprintf(&csv, "%g,%g,%d\n", a, b, label)
+	}
+	path := filepath.Join(t.TempDir(), "cls.csv")
+	if err := os.WriteFile(path, []byte(csv.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := runExperiment([]string{"time-to-target", "--scale", "smoke", "--loss", "xent", "--data", path, "--target", "2", "--onehot", "3",
+		"--out", dir, "--methods", "ntk-static"}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	sum, err := os.ReadFile(filepath.Join(dir, "smoke", "ttt_smoke-cls_summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.SplitN(string(sum), "\n", 2)[0], ",target_test_acc,") || !strings.Contains(string(sum), ",xent,") {
+		t.Errorf("summary CSV:\n%s", sum)
 	}
 }

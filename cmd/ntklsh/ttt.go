@@ -59,23 +59,73 @@ func scaledLR(base float64, width int) float64 {
 	return base * 32 / float64(width)
 }
 
+// The class teacher of the classification settings (--loss xent): 5
+// classes, the most frequent 10 times the least, sharpness 4.
+const (
+	tttClasses   = 5
+	tttImbalance = 10
+	tttSharpness = 4
+)
+
+// loadExpData reads --data for the experiments: the CSV target column
+// --target (one-hot over --onehot classes with --loss xent).
+func loadExpData(f expFlags) (*data.Dataset, error) {
+	all, err := data.Load(f.dataPath, f.format, data.CSVOptions{Target: f.target, Targets: 1, Header: data.HeaderAuto, MaxRows: f.maxRows, OneHot: f.oneHot},
+		data.LIBSVMOptions{MaxRows: f.maxRows, OneHot: f.oneHot})
+	if err != nil {
+		return nil, err
+	}
+	if f.loss == "xent" && (all.O < 2 || len(all.Classes) != all.O) {
+		return nil, fmt.Errorf("--loss xent: %s has %d target column(s) and no class labels; give --onehot K for a class column of K classes", f.dataPath, all.O)
+	}
+	all.Name = sanitize(all.Name)
+	return all, nil
+}
+
 func tttSettings(f expFlags) ([]tttSetting, error) {
+	xent := f.loss == "xent"
 	teacher := func(n, d int, tail float64) (*data.Dataset, error) {
-		all, err := data.Teacher(data.TeacherConfig{N: n, D: d, Hidden: 32, O: 1, TailDOF: tail, Noise: 0.1, Seed: 1})
+		var all *data.Dataset
+		var err error
+		if xent {
+			all, err = data.ClassTeacher(data.ClassTeacherConfig{N: n, D: d, Hidden: 32, Classes: tttClasses, TailDOF: tail,
+				Sharpness: tttSharpness, Imbalance: tttImbalance, Seed: 1})
+		} else {
+			all, err = data.Teacher(data.TeacherConfig{N: n, D: d, Hidden: 32, O: 1, TailDOF: tail, Noise: 0.1, Seed: 1})
+		}
 		if err != nil {
 			return nil, err
 		}
-		all.Name = fmt.Sprintf("teacher-t%g", tail)
+		all.Name = fmt.Sprintf("%s-t%g", all.Name, tail)
 		if tail <= 0 {
-			all.Name = "teacher-gaussian"
+			all.Name = strings.TrimSuffix(all.Name, "-t0") + "-gaussian"
 		}
 		return all, nil
+	}
+	// suffix marks the classification settings' names.
+	suffix := ""
+	if xent {
+		suffix = "-xent"
 	}
 	third := math.Cbrt(10) // three grid points per decade
 	var sets []tttSetting
 	switch f.scale {
-	case "smoke":
-		all, err := teacher(400, 8, 3)
+	case "smoke", "paper":
+		// Under --loss xent with --data, the data set replaces the class
+		// teacher.
+		var all *data.Dataset
+		var err error
+		switch {
+		case xent && f.dataPath != "":
+			all, err = loadExpData(f)
+		case f.scale == "smoke":
+			all, err = teacher(400, 8, 3)
+		default:
+			// The synthetic Student-t(3) teacher of the convergence
+			// experiment (1000 training points before the validation
+			// split).
+			all, err = teacher(1250, 16, 3)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -83,22 +133,22 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 		if err != nil {
 			return nil, err
 		}
-		sets = append(sets, tttSetting{name: "smoke", train: tr, val: va, test: te, hidden: []int{8}, batch: 8, epochs: 3, evals: 12,
-			lrs: experiment.LogGrid(0.05, 3, 5), extend: 1, tuneSeeds: 1, seeds: 2})
-	case "paper":
-		// The synthetic Student-t(3) teacher of the convergence
-		// experiment (1000 training points before the validation split),
-		// 10 epochs, at width 32 and 256.
-		all, err := teacher(1250, 16, 3)
-		if err != nil {
-			return nil, err
+		name := f.scale + suffix
+		if xent && f.dataPath != "" {
+			name = f.scale + "-" + all.Name
 		}
-		tr, va, te, err := tttSplit(all, 0.2, 0.2, 1)
-		if err != nil {
-			return nil, err
+		if f.scale == "smoke" {
+			sets = append(sets, tttSetting{name: name, train: tr, val: va, test: te, hidden: []int{8}, batch: 8, epochs: 3, evals: 12,
+				lrs: experiment.LogGrid(0.05, 3, 5), extend: 1, tuneSeeds: 1, seeds: 2})
+			break
 		}
-		for _, w := range []int{32, 256} {
-			sets = append(sets, tttSetting{name: fmt.Sprintf("paper-w%d", w), train: tr, val: va, test: te, hidden: []int{w}, batch: 10,
+		// 10 epochs at width 32 and 256 (64 for --data).
+		widths := []int{32, 256}
+		if xent && f.dataPath != "" {
+			widths = []int{64}
+		}
+		for _, w := range widths {
+			sets = append(sets, tttSetting{name: fmt.Sprintf("%s-w%d", name, w), train: tr, val: va, test: te, hidden: []int{w}, batch: 10,
 				epochs: 10, evals: 40, lrs: experiment.LogGrid(scaledLR(0.05, w), third, 7), extend: 2, tuneSeeds: 3, seeds: 10})
 		}
 	case "large":
@@ -124,13 +174,15 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 			alls = append(alls, all)
 		}
 		if f.dataPath != "" {
-			all, err := data.Load(f.dataPath, f.format, data.CSVOptions{Target: f.target, Targets: 1, Header: data.HeaderAuto, MaxRows: f.maxRows},
-				data.LIBSVMOptions{MaxRows: f.maxRows})
+			all, err := loadExpData(f)
 			if err != nil {
 				return nil, err
 			}
-			all.Name = sanitize(all.Name)
 			alls = append(alls, all)
+		}
+		userWidths, err := parseWidths(f.widths)
+		if err != nil {
+			return nil, err
 		}
 		for i, all := range alls {
 			tr, va, te, err := tttSplit(all, 0.2, 0.1, 1)
@@ -141,14 +193,48 @@ func tttSettings(f expFlags) ([]tttSetting, error) {
 			if i == 0 {
 				widths = append(widths, 64)
 			}
+			if userWidths != nil {
+				widths = userWidths
+			}
 			for _, w := range widths {
-				sets = append(sets, tttSetting{name: fmt.Sprintf("large-%s-w%d", all.Name, w), train: tr, val: va, test: te,
+				sets = append(sets, tttSetting{name: fmt.Sprintf("large-%s-w%d%s", all.Name, w, suffix), train: tr, val: va, test: te,
 					tuneTrain: subsample(tr, 0.2, 7), hidden: []int{w}, batch: 32, epochs: 5, evals: 25,
 					lrs: experiment.LogGrid(scaledLR(0.16, w), math.Sqrt(10), 5), extend: 1, tuneSeeds: 1, seeds: 5, note: note})
 			}
 		}
 	}
+	if f.lrPoints > 0 {
+		for i := range sets {
+			sets[i].regrid(f.lrPoints)
+		}
+	}
 	return sets, nil
+}
+
+// parseWidths parses --widths (nil when empty).
+func parseWidths(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, w := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || v < 1 || v > 1<<16 {
+			return nil, fmt.Errorf("--widths %q: each must be an integer in [1, 65536]", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// regrid spreads n learning rates log-evenly over the setting's grid range,
+// scaling the edge extensions to cover the same span.
+func (s *tttSetting) regrid(n int) {
+	lo, hi := s.lrs[0], s.lrs[len(s.lrs)-1]
+	old := len(s.lrs)
+	ratio := math.Pow(hi/lo, 1/float64(n-1))
+	s.lrs = experiment.LogGrid(math.Sqrt(lo*hi), ratio, n)
+	s.extend = int(math.Ceil(float64(s.extend*(n-1)) / float64(old-1)))
 }
 
 func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout io.Writer) error {
@@ -164,6 +250,15 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 	if err != nil {
 		return err
 	}
+	loss, note := "", ""
+	if f.loss == "xent" {
+		loss = f.loss
+		var dropped []string
+		if ms, dropped = experiment.SupportedTTTMethods(ms, loss); len(dropped) > 0 {
+			note = "Left out under the cross-entropy loss: " + strings.Join(dropped, "; ") + "."
+			fmt.Fprintf(stdout, "%s\n", note)
+		}
+	}
 	var md strings.Builder
 	for _, s := range sets {
 		if f.seeds > 0 {
@@ -172,14 +267,31 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 		if f.tuneSeeds > 0 {
 			s.tuneSeeds = f.tuneSeeds
 		}
+		if f.lrPoints > 0 || f.tuneSeeds > 0 {
+			s.note = strings.TrimSpace(s.note + fmt.Sprintf(" Grid as run: %d learning rates %.3g× apart (%.3g … %.3g, up to %d more at each edge), %d tuning seeds.",
+				len(s.lrs), s.lrs[1]/s.lrs[0], s.lrs[0], s.lrs[len(s.lrs)-1], s.extend, s.tuneSeeds))
+		}
+		if f.tuned != "" {
+			s.note = strings.TrimSpace(s.note + " Final runs only: each method's choice comes from the tuning grid in " + f.tuned + ".")
+		}
+		var tuned map[string][]experiment.GridPoint
+		if f.tuned != "" {
+			if tuned, err = experiment.ReadTTTGrid(filepath.Join(f.tuned, "ttt_"+s.name+"_grid.csv")); err != nil {
+				return fmt.Errorf("--tuned: %w", err)
+			}
+		}
 		res, err := experiment.RunTimeToTarget(ctx, env, experiment.TTTConfig{Name: s.name, Train: s.train, Val: s.val, Test: s.test,
 			TuneTrain: s.tuneTrain, Hidden: s.hidden, Act: nn.ReLU, Batch: s.batch, Epochs: s.epochs, Evals: s.evals, LRs: s.lrs,
 			Schedules: []string{"constant", "cosine"}, Extend: s.extend, TuneSeeds: s.tuneSeeds, Seeds: s.seeds, SeedBase: 1, Methods: ms,
-			Note: s.note})
+			Note: strings.TrimSpace(s.note + " " + note), Loss: loss, Tuned: tuned})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "\ntime-to-target %s (target test loss %.5g):\n%s", s.name, res.Target, res.TTTSummaryTable())
+		what := "loss"
+		if res.Classify {
+			what = "cross-entropy"
+		}
+		fmt.Fprintf(stdout, "\ntime-to-target %s (target test %s %.5g):\n%s", s.name, what, res.Target, res.TTTSummaryTable())
 		md.WriteString(res.Markdown)
 		md.WriteString("\n")
 	}

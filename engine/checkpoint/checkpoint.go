@@ -66,6 +66,9 @@ type Checkpoint struct {
 	Params   []float32 // nn.MLP layout: per layer W (out×in) then b
 	Velocity []float32 // nil when absent
 	W0       []float32 // nil when absent
+	// PendingW0 is the parameter snapshot of a background rehash in
+	// flight (nil when none).
+	PendingW0 []float32
 }
 
 type tensorInfo struct {
@@ -114,7 +117,7 @@ func (c *Checkpoint) tensors() ([]namedTensor, error) {
 	for _, x := range []struct {
 		name string
 		v    []float32
-	}{{"optimizer.velocity", c.Velocity}, {"rehash.w0", c.W0}} {
+	}{{"optimizer.velocity", c.Velocity}, {"rehash.w0", c.W0}, {"background.w0", c.PendingW0}} {
 		if x.v == nil {
 			continue
 		}
@@ -351,11 +354,11 @@ func Decode(r io.Reader, size int64, name string) (*Checkpoint, error) {
 			c.Params = append(c.Params, get(part.name)...)
 		}
 	}
-	c.Velocity, c.W0 = get("optimizer.velocity"), get("rehash.w0")
+	c.Velocity, c.W0, c.PendingW0 = get("optimizer.velocity"), get("rehash.w0"), get("background.w0")
 	for _, x := range []struct {
 		name string
 		v    []float32
-	}{{"optimizer.velocity", c.Velocity}, {"rehash.w0", c.W0}} {
+	}{{"optimizer.velocity", c.Velocity}, {"rehash.w0", c.W0}, {"background.w0", c.PendingW0}} {
 		if x.v != nil && int64(len(x.v)) != P {
 			return nil, bad("%s has %d values, want %d", x.name, len(x.v), P)
 		}

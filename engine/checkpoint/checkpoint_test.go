@@ -27,6 +27,7 @@ func sample(seed uint64) *Checkpoint {
 		c.Params = append(c.Params, float32(rng.NormFloat64()))
 		c.Velocity = append(c.Velocity, float32(rng.NormFloat64()))
 		c.W0 = append(c.W0, float32(rng.NormFloat64()))
+		c.PendingW0 = append(c.PendingW0, float32(rng.NormFloat64()))
 	}
 	return c
 }
@@ -61,8 +62,15 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equal(got.Params, c.Params) || !equal(got.Velocity, c.Velocity) || !equal(got.W0, c.W0) {
+	if !equal(got.Params, c.Params) || !equal(got.Velocity, c.Velocity) || !equal(got.W0, c.W0) || !equal(got.PendingW0, c.PendingW0) {
 		t.Fatal("tensors differ after a round trip")
+	}
+	// The optional tensors stay absent when they are.
+	c2 := sample(2)
+	c2.Velocity, c2.PendingW0 = nil, nil
+	got2, err := decodeBytes(encode(t, c2))
+	if err != nil || got2.Velocity != nil || got2.PendingW0 != nil || !equal(got2.W0, c2.W0) {
+		t.Fatalf("optional tensors: %v, velocity %v, background %v", err, got2.Velocity, got2.PendingW0)
 	}
 	if got.Meta.Model.In != 3 || string(got.Meta.Training) != `{"iter":7}` || got.Meta.Normalization.XStd[2] != 2 {
 		t.Fatalf("metadata differs: %+v", got.Meta)

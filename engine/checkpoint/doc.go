@@ -10,6 +10,7 @@
 //	layers.{i}.bias    F32 [out]
 //	optimizer.velocity F32 [P]         momentum buffer (training checkpoints with momentum)
 //	rehash.w0          F32 [P]         parameters of the last rehash (the tables are rebuilt from it)
+//	background.w0      F32 [P]         parameters of a background rehash in flight (restarted on resume)
 //	__metadata__["ntklsh"]             JSON Meta: format, version, model, normalization, data options, training state
 //
 // Write never damages an existing checkpoint: it writes a temporary file in

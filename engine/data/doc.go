@@ -41,4 +41,7 @@
 // [Teacher] labels heavy-tailed (Student-t) inputs with a fixed random tanh
 // MLP. Heavy-tailed inputs give a heavy-tailed distribution of per-sample
 // gradient norms, which is the regime where importance sampling pays off.
+// [ClassTeacher] is its classification twin: the same inputs and network
+// give softmax logits, labels are sampled from them (one-hot targets), and
+// fitted class biases skew the class frequencies geometrically.
 package data

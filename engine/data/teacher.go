@@ -54,61 +54,89 @@ func Teacher(cfg TeacherConfig) (*Dataset, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	wRNG := rand.New(rand.NewPCG(cfg.Seed, 1))
+	net := newTeacherNet(rand.New(rand.NewPCG(cfg.Seed, 1)), cfg.D, cfg.Hidden, cfg.O)
 	xRNG := rand.New(rand.NewPCG(cfg.Seed, 2))
 	noiseRNG := rand.New(rand.NewPCG(cfg.Seed, 3))
 
-	w1 := make([]float64, cfg.Hidden*cfg.D) // Hidden×D
-	for i := range w1 {
-		w1[i] = wRNG.NormFloat64() / math.Sqrt(float64(cfg.D))
-	}
-	w2 := make([]float64, cfg.O*cfg.Hidden) // O×Hidden
-	for i := range w2 {
-		w2[i] = wRNG.NormFloat64() / math.Sqrt(float64(cfg.Hidden))
-	}
-
-	scale := 1.0
-	if cfg.TailDOF > 2 {
-		scale = math.Sqrt((cfg.TailDOF - 2) / cfg.TailDOF)
-	}
 	d := &Dataset{
 		Name: "teacher", N: cfg.N, D: cfg.D, O: cfg.O,
 		X: make([]float32, cfg.N*cfg.D),
 		Y: make([]float32, cfg.N*cfg.O),
 	}
 	xs := make([]float64, cfg.D)
-	h := make([]float64, cfg.Hidden)
+	out := make([]float64, cfg.O)
 	for n := 0; n < cfg.N; n++ {
-		row := d.X[n*cfg.D : (n+1)*cfg.D]
-		for i := range row {
-			var v float64
-			if cfg.TailDOF > 0 {
-				v = scale * studentT(xRNG, cfg.TailDOF)
-			} else {
-				v = xRNG.NormFloat64()
-			}
-			row[i] = float32(v)
-			if !isFinite32(row[i]) {
-				return nil, fmt.Errorf("data: teacher: input %v overflows float32 (TailDOF=%v)", v, cfg.TailDOF)
-			}
-			xs[i] = float64(row[i])
+		if err := drawInput(xRNG, cfg.TailDOF, d.X[n*cfg.D:(n+1)*cfg.D], xs); err != nil {
+			return nil, err
 		}
-		for j := range h {
-			s := 0.0
-			for i, w := range w1[j*cfg.D : (j+1)*cfg.D] {
-				s += w * xs[i]
-			}
-			h[j] = math.Tanh(s)
-		}
-		for o := 0; o < cfg.O; o++ {
-			s := 0.0
-			for j, w := range w2[o*cfg.Hidden : (o+1)*cfg.Hidden] {
-				s += w * h[j]
-			}
+		net.forward(xs, out)
+		for o, s := range out {
 			d.Y[n*cfg.O+o] = float32(s + cfg.Noise*noiseRNG.NormFloat64())
 		}
 	}
 	return d, nil
+}
+
+// teacherNet is the teacher MLP: D inputs → Hidden tanh units → O linear
+// outputs, no biases, float64, weights drawn N(0, 1/fan_in).
+type teacherNet struct {
+	d, hidden int
+	w1, w2    []float64 // Hidden×D, O×Hidden
+	h         []float64 // scratch
+}
+
+// newTeacherNet draws the first layer's weights, then the second's, from r.
+func newTeacherNet(r *rand.Rand, d, hidden, o int) *teacherNet {
+	t := &teacherNet{d: d, hidden: hidden, w1: make([]float64, hidden*d), w2: make([]float64, o*hidden), h: make([]float64, hidden)}
+	for i := range t.w1 {
+		t.w1[i] = r.NormFloat64() / math.Sqrt(float64(d))
+	}
+	for i := range t.w2 {
+		t.w2[i] = r.NormFloat64() / math.Sqrt(float64(hidden))
+	}
+	return t
+}
+
+// forward writes the teacher's outputs at xs (len D) to out (len O).
+func (t *teacherNet) forward(xs, out []float64) {
+	for j := range t.h {
+		s := 0.0
+		for i, w := range t.w1[j*t.d : (j+1)*t.d] {
+			s += w * xs[i]
+		}
+		t.h[j] = math.Tanh(s)
+	}
+	for o := range out {
+		s := 0.0
+		for j, w := range t.w2[o*t.hidden : (o+1)*t.hidden] {
+			s += w * t.h[j]
+		}
+		out[o] = s
+	}
+}
+
+// drawInput fills row (float32) and xs (its float64 values) with
+// independent Student-t(tail) coordinates, scaled to unit variance when
+// tail > 2, or Gaussian ones when tail <= 0.
+func drawInput(r *rand.Rand, tail float64, row []float32, xs []float64) error {
+	scale := 1.0
+	if tail > 2 {
+		scale = math.Sqrt((tail - 2) / tail)
+	}
+	for i := range row {
+		var v float64
+		if tail > 0 {
+			v = scale * studentT(r, tail)
+		} else {
+			v = r.NormFloat64()
+		}
+		row[i] = float32(v)
+		if !isFinite32(row[i]) {
+			return fmt.Errorf("data: teacher: input %v overflows float32 (TailDOF=%v)", v, tail)
+		}
+		xs[i] = float64(row[i])
+	}
+	return nil
 }
 
 // studentT draws a Student-t variate with nu degrees of freedom:

@@ -12,7 +12,11 @@
 //     steps since the rehash;
 //   - convergence (paper §4.2): full train loss against iterations and
 //     training seconds for every sampler and the keep-stepping optimizer,
-//     over several seeds, with time-to-target ratios against uniform.
+//     over several seeds, with time-to-target ratios against uniform;
+//   - time to target (RunTimeToTarget): every method tuned on a validation
+//     split, a test-loss target set by the best plain-SGD baseline, median
+//     ratios over seeds with bootstrap intervals; under the cross-entropy
+//     (TTTConfig.Loss "xent") also a test-accuracy target.
 //
 // Each writes CSV, PNG plots (gonum.org/v1/plot) and a Markdown summary;
 // `ntklsh experiment` is the command, docs/RESULTS.md the results.

@@ -2,12 +2,16 @@ package experiment
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ntklsh/ntklsh/engine"
@@ -81,8 +85,21 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		// deciding the race on their own.
 		mk("ntk-static-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.ClipNorm = clip }),
 		mk("ntk-static-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Momentum = 0.9 }),
+		// Both fixes, for the baseline and for importance sampling; and
+		// importance sampling that refreshes its tables when its running
+		// second-moment estimate says the refresh pays (--rehash auto),
+		// with the fixes, blocking or in the background.
+		mk("uniform-mom-clip", engine.SamplerUniform, func(c *engine.Config) { c.Momentum, c.ClipNorm = 0.9, clip }),
+		mk("ntk-static-auto-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.ClipNorm = true, clip }),
+		mk("ntk-static-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
+		mk("ntk-static-auto-mom-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum, c.ClipNorm = true, 0.9, clip }),
+		mk("ntk-static-bg-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto, c.Momentum = true, true, 0.9 }),
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
+		// lsh drawing 8 minibatches from each query (exact weights for
+		// the query in use): an eighth of the query's projections.
+		mk("lsh-q8", engine.SamplerLSH, func(c *engine.Config) { c.QueryEvery = 8 }),
+		mk("lsh-q8-auto-mom", engine.SamplerLSH, func(c *engine.Config) { c.QueryEvery, c.RehashAuto, c.Momentum = 8, true, 0.9 }),
 		mk("upper-bound", engine.SamplerUpperBound, nil),
 		// The Gauss–Newton step size (engine.StepGN): the learning-rate
 		// grid is its cap.
@@ -144,6 +161,23 @@ func SelectTTTMethods(ms []TTTMethod, names string) ([]TTTMethod, error) {
 	return out, nil
 }
 
+// SupportedTTTMethods keeps the methods whose configuration is valid
+// under loss ("" or "mse": all of them) and names each left out with the
+// reason (e.g. a newton method: "step-size newton … supports the mse loss only").
+func SupportedTTTMethods(ms []TTTMethod, loss string) (kept []TTTMethod, dropped []string) {
+	for _, m := range ms {
+		c := m.Cfg
+		c.Iters, c.Batch, c.LR, c.Loss = 1, 1, 0.1, loss
+		if err := c.Validate(); err != nil && loss != "" {
+			why := strings.TrimPrefix(err.Error(), "engine: ")
+			dropped = append(dropped, fmt.Sprintf("%s (%s)", m.Name, why))
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept, dropped
+}
+
 // LogGrid returns n learning rates log-spaced by the factor ratio, centred
 // (geometrically) on mid.
 func LogGrid(mid, ratio float64, n int) []float64 {
@@ -201,7 +235,21 @@ type TTTConfig struct {
 	// Note is printed in the Markdown summary (e.g. how the grid was
 	// subsampled).
 	Note string
+	// Tuned holds, per method, the tuning grid of an earlier run of the
+	// same setting (ReadTTTGrid): those methods skip their tuning and run
+	// only the final seeds at the point marked Chosen — to rerun the final
+	// runs on a quiet machine, their choices being deterministic.
+	Tuned map[string][]GridPoint
+	// Loss is the training loss of every method: "" or "mse" (regression),
+	// or "xent" (classification: softmax cross-entropy over one-hot
+	// targets). Under xent the loss target is a test cross-entropy and a
+	// second target, a test accuracy, is set and reported the same way
+	// (on the test error 1 − accuracy, lower is better).
+	Loss string
 }
+
+// classify reports whether c is a classification setting (the xent loss).
+func (c TTTConfig) classify() bool { return c.Loss == "xent" }
 
 func (c TTTConfig) blowUp() float64 { return orDefault(c.BlowUp, 100) }
 func (c TTTConfig) stay() float64   { return orDefault(c.Stay, 1.1) }
@@ -242,22 +290,38 @@ type TTTRun struct {
 	Why          string
 }
 
+// tttMetric is a quality measure on an evaluation set, lower is better:
+// the loss, or a classifier's error 1 − accuracy.
+type tttMetric func(engine.Eval) float64
+
+var (
+	metricLoss  tttMetric = func(e engine.Eval) float64 { return e.TestLoss }
+	metricError tttMetric = func(e engine.Eval) float64 { return 1 - e.TestAccuracy }
+)
+
 // finalLoss is the last evaluation loss, +Inf for a diverged run.
-func (r TTTRun) finalLoss() float64 {
+func (r TTTRun) finalLoss() float64 { return r.final(metricLoss) }
+
+// final is the metric at the last evaluation, +Inf for a diverged run.
+func (r TTTRun) final(m tttMetric) float64 {
 	if r.Diverged || len(r.Evals) == 0 {
 		return math.Inf(1)
 	}
-	return r.Evals[len(r.Evals)-1].TestLoss
+	return m(r.Evals[len(r.Evals)-1])
 }
 
 // GridPoint is one (learning rate, schedule) of a method's tuning.
 type GridPoint struct {
-	LR        float64
-	Schedule  string
-	Seeds     int
-	Diverged  int
-	ValLoss   float64 // median final validation loss over the seeds (+Inf when diverged)
-	Extension bool    // added beyond the initial grid
+	LR       float64
+	Schedule string
+	Seeds    int
+	Diverged int
+	ValLoss  float64 // median final validation loss over the seeds (+Inf when diverged)
+	// ValAcc is the median final validation accuracy (classification; 0
+	// for a diverged seed).
+	ValAcc    float64
+	Extension bool // added beyond the initial grid
+	Chosen    bool // the method's choice (set on the points of TTTConfig.Tuned)
 }
 
 // TTTSummary is a method's result.
@@ -275,13 +339,23 @@ type TTTSummary struct {
 	// learning rates where no tuning seed diverged ([0, 0] when none).
 	Stable map[string][2]float64
 	// Final runs.
-	Seeds, Diverged, Reached int
-	FinalTest                float64 // median final test loss (+Inf when more than half diverged)
-	SecRatio, SecLo, SecHi   float64 // median seconds ÷ the baseline's, bootstrap 90 % interval
-	IterRatio, IterLo        float64
-	IterHi                   float64
-	Seconds, ItersTo         float64 // median time and iterations to target over the seeds (+Inf: not reached)
-	SecPerIter               float64 // median training seconds per iteration
+	Seeds, Diverged int
+	// The final runs against the loss target.
+	TTTReach
+	// Accuracy is against the accuracy target (classification only):
+	// its FinalTest is the median final test error 1 − accuracy.
+	Accuracy   TTTReach
+	SecPerIter float64 // median training seconds per iteration
+}
+
+// TTTReach is how a method's final runs reach one target.
+type TTTReach struct {
+	Reached                int
+	FinalTest              float64 // median final test loss (+Inf when more than half diverged)
+	SecRatio, SecLo, SecHi float64 // median seconds ÷ the baseline's, bootstrap 90 % interval
+	IterRatio, IterLo      float64
+	IterHi                 float64
+	Seconds, ItersTo       float64 // median time and iterations to target over the seeds (+Inf: not reached)
 }
 
 // TTTResult is what RunTimeToTarget returns.
@@ -293,6 +367,12 @@ type TTTResult struct {
 	// tuned SGD, with its usual fixes, reaches near the end of its budget.
 	Baseline string
 	Target   float64 // NaN when the baseline never finished
+	// AccBaseline and AccTarget are the same for the test error
+	// 1 − accuracy (classification; AccTarget NaN otherwise).
+	AccBaseline string
+	AccTarget   float64
+	// Classify: a classification setting (TTTConfig.Loss xent).
+	Classify bool
 	Iters    int
 	Runs     []TTTRun
 	Summary  []TTTSummary
@@ -300,14 +380,15 @@ type TTTResult struct {
 }
 
 // StableTimeToTarget returns the index of the first loss at or below
-// target after which every loss stays below stay × target, or -1 (also
-// when any loss is not finite after it: a run that diverges has not
-// reached the target).
+// target after which every loss stays below stay × target (or at the
+// target: a zero target, such as a test error of 0, is reached by staying
+// at 0), or -1 (also when any loss is not finite after it: a run that
+// diverges has not reached the target).
 func StableTimeToTarget(loss []float64, target, stay float64) int {
 	first := -1
 	for i, l := range loss {
 		switch {
-		case !(l < stay*target): // includes NaN
+		case !(l < stay*target || l <= target): // includes NaN
 			first = -1
 		case first < 0 && l <= target:
 			first = i
@@ -325,6 +406,9 @@ func (c TTTConfig) runOne(ctx context.Context, env Env, meth TTTMethod, phase st
 	cfg.Iters = itersFor(train.N, c.Batch, c.Epochs)
 	cfg.EvalEvery = max(1, cfg.Iters/max(1, c.Evals))
 	cfg.DiagSubset = 0
+	if c.Loss != "" {
+		cfg.Loss = c.Loss
+	}
 	cfg.Workers = c.Workers
 	if cfg.Workers == 0 {
 		cfg.Workers = env.Workers
@@ -411,8 +495,13 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 	env.Progress.Phase(fmt.Sprintf("time-to-target %s (%d methods; grid %d×%d, %d tuning seeds, %d seeds; iterations, without grid extensions)",
 		c.Name, len(c.Methods), len(c.LRs), len(c.Schedules), c.TuneSeeds, c.Seeds), total)
 	defer env.Progress.Done()
-	out, err := createCSV(env.path("ttt_"+c.Name+"_runs.csv"), []string{"setting", "data", "model", "backend", "method", "sampler", "phase", "lr",
-		"schedule", "seed", "iters", "diverged", "diverged_iter", "iter", "epoch", "train_s", "train_loss", "eval_set", "eval_loss", "extra_steps"})
+	header := []string{"setting", "data", "model", "backend", "method", "sampler", "phase", "lr",
+		"schedule", "seed", "iters", "diverged", "diverged_iter", "iter", "epoch", "train_s", "train_loss", "eval_set", "eval_loss", "extra_steps"}
+	if c.classify() {
+		// The losses are cross-entropies; the accuracies follow.
+		header = append(header, "train_acc", "eval_acc")
+	}
+	out, err := createCSV(env.path("ttt_"+c.Name+"_runs.csv"), header)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +509,7 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 	if m, err := nn.New(nn.Config{In: c.Train.D, Out: c.Train.O, Hidden: c.Hidden, Activation: c.Act}); err == nil {
 		model = m.String()
 	}
-	res := &TTTResult{Name: c.Name, Iters: finalIters, Target: math.NaN()}
+	res := &TTTResult{Name: c.Name, Iters: finalIters, Target: math.NaN(), AccTarget: math.NaN(), Classify: c.classify()}
 	record := func(meth TTTMethod, r TTTRun) {
 		set := "val"
 		if r.Phase == "final" {
@@ -433,18 +522,31 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		if r.Diverged {
 			div = r.DivergedIter
 		}
+		row := func(fields ...any) {
+			if !c.classify() {
+				fields = fields[:len(fields)-2]
+			}
+			out.row(append([]any{c.Name, c.Train.Name, model, env.Backend.Name(), meth.Name, meth.Cfg.Sampler, r.Phase, r.LR, r.Schedule,
+				int(r.Seed), r.Iters, r.Diverged, div}, fields...)...)
+		}
 		for _, e := range r.Evals {
-			out.row(c.Name, c.Train.Name, model, env.Backend.Name(), meth.Name, meth.Cfg.Sampler, r.Phase, r.LR, r.Schedule, int(r.Seed), r.Iters,
-				r.Diverged, div, e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, set, e.TestLoss, e.ExtraSteps)
+			row(e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, set, e.TestLoss, e.ExtraSteps, e.TrainAccuracy, e.TestAccuracy)
 		}
 		if len(r.Evals) == 0 {
-			out.row(c.Name, c.Train.Name, model, env.Backend.Name(), meth.Name, meth.Cfg.Sampler, r.Phase, r.LR, r.Schedule, int(r.Seed), r.Iters,
-				r.Diverged, div, 0, 0, 0, math.NaN(), set, math.NaN(), 0)
+			row(0, 0, 0, math.NaN(), set, math.NaN(), 0, math.NaN(), math.NaN())
 		}
 		res.Runs = append(res.Runs, r)
 	}
 	for _, meth := range c.Methods {
 		s := TTTSummary{Method: meth.Name, Oracle: meth.Oracle}
+		if tg, ok := c.Tuned[meth.Name]; ok {
+			if err := s.reuse(c.snapGrid(tg, meth.lrMult())); err != nil {
+				out.close()
+				return nil, fmt.Errorf("time-to-target %s: %w", c.Name, err)
+			}
+			res.Summary = append(res.Summary, s)
+			continue
+		}
 		// Tuning.
 		grid := append([]float64(nil), c.LRs...)
 		for i := range grid {
@@ -460,7 +562,7 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 			points[lr] = true
 			for _, sched := range c.Schedules {
 				gp := GridPoint{LR: lr, Schedule: sched, Seeds: c.TuneSeeds, Extension: ext[lr]}
-				var vl []float64
+				var vl, va []float64
 				for k := 0; k < c.TuneSeeds; k++ {
 					r, err := c.runOne(ctx, env, meth, "tune", lr, sched, c.SeedBase+1000+uint64(k), tuneTrain, c.Val)
 					if err != nil {
@@ -470,9 +572,9 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 					if r.Diverged {
 						gp.Diverged++
 					}
-					vl = append(vl, r.finalLoss())
+					vl, va = append(vl, r.finalLoss()), append(va, 1-min(1, r.final(metricError)))
 				}
-				gp.ValLoss = median(vl)
+				gp.ValLoss, gp.ValAcc = median(vl), median(va)
 				s.Grid = append(s.Grid, gp)
 			}
 			return nil
@@ -540,7 +642,10 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 	if err := out.close(); err != nil {
 		return nil, err
 	}
-	res.Baseline, res.Target = chooseBaseline(c, res)
+	res.Baseline, res.Target = chooseBaseline(c, res, metricLoss)
+	if c.classify() {
+		res.AccBaseline, res.AccTarget = chooseBaseline(c, res, metricError)
+	}
 	summarizeTTT(c, res)
 	res.Markdown = tttMarkdown(env, c, res, model)
 	if err := writeTTT(env, c, res); err != nil {
@@ -550,6 +655,108 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		return nil, err
 	}
 	return res, nil
+}
+
+// snapGrid returns grid with each learning rate replaced by the nearest
+// point of this setting's grid (scaled by mult, extensions included) when
+// they agree to 1e-5 relative: the CSV keeps 6 digits, the runs want the
+// exact values.
+func (c TTTConfig) snapGrid(grid []GridPoint, mult float64) []GridPoint {
+	ratio := c.LRs[1] / c.LRs[0]
+	var exact []float64
+	for k := -c.Extend; k <= c.Extend; k++ {
+		for _, lr := range c.LRs {
+			exact = append(exact, lr*mult*math.Pow(ratio, float64(k)))
+		}
+	}
+	out := append([]GridPoint(nil), grid...)
+	for i := range out {
+		for _, e := range exact {
+			if math.Abs(out[i].LR-e) <= 1e-5*e {
+				out[i].LR = e
+			}
+		}
+	}
+	return out
+}
+
+// ReadTTTGrid reads the tuning grid that an earlier time-to-target run
+// wrote (its ttt_SETTING_grid.csv), per method, for TTTConfig.Tuned.
+func ReadTTTGrid(path string) (map[string][]GridPoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	for _, h := range []string{"method", "lr", "schedule", "extension", "tune_seeds", "diverged", "val_loss_median", "chosen"} {
+		if _, ok := col[h]; !ok {
+			return nil, fmt.Errorf("%s: no column %q (not a time-to-target grid file?)", path, h)
+		}
+	}
+	out := map[string][]GridPoint{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		var p GridPoint
+		var errs []error
+		num := func(name string) float64 {
+			v, err := strconv.ParseFloat(rec[col[name]], 64)
+			errs = append(errs, err)
+			return v
+		}
+		flag := func(name string) bool {
+			v, err := strconv.ParseBool(rec[col[name]])
+			errs = append(errs, err)
+			return v
+		}
+		p.LR, p.ValLoss = num("lr"), num("val_loss_median")
+		p.Seeds, p.Diverged = int(num("tune_seeds")), int(num("diverged"))
+		p.Extension, p.Chosen = flag("extension"), flag("chosen")
+		p.Schedule = rec[col["schedule"]]
+		if _, ok := col["val_acc_median"]; ok {
+			p.ValAcc = num("val_acc_median")
+		}
+		if err := errors.Join(errs...); err != nil || !(p.LR > 0) || math.IsInf(p.LR, 0) {
+			return nil, fmt.Errorf("%s:%d: bad grid row %q: %v", path, line, rec, err)
+		}
+		m := rec[col["method"]]
+		out[m] = append(out[m], p)
+	}
+	return out, nil
+}
+
+// reuse takes a method's choice from an earlier run's tuning grid.
+func (s *TTTSummary) reuse(grid []GridPoint) error {
+	s.Grid = append([]GridPoint(nil), grid...)
+	n := 0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range grid {
+		lo, hi = min(lo, p.LR), max(hi, p.LR)
+		if p.Chosen {
+			s.LR, s.Schedule, s.ValLoss = p.LR, p.Schedule, p.ValLoss
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("method %s: the tuned grid marks %d chosen points, want 1", s.Method, n)
+	}
+	s.EdgeLow, s.EdgeHigh = s.LR == lo, s.LR == hi
+	s.Stable = stableRanges(s.Grid)
+	return nil
 }
 
 // choose returns the grid point with the lowest median validation loss
@@ -611,7 +818,7 @@ func (r *TTTResult) finals(method string) []TTTRun {
 // stableLevel is the lowest target a run has reached, under the
 // StableTimeToTarget rule, by the evaluation nearest frac of its budget
 // (+Inf when it diverged before the end).
-func stableLevel(r TTTRun, frac, stay float64) float64 {
+func stableLevel(r TTTRun, frac, stay float64, m tttMetric) float64 {
 	if r.Diverged || len(r.Evals) == 0 {
 		return math.Inf(1)
 	}
@@ -627,7 +834,7 @@ func stableLevel(r TTTRun, frac, stay float64) float64 {
 	later := make([]float64, n)
 	later[n-1] = math.Inf(-1)
 	for k := n - 2; k >= 0; k-- {
-		l := r.Evals[k+1].TestLoss
+		l := m(r.Evals[k+1])
 		if math.IsNaN(l) {
 			l = math.Inf(1)
 		}
@@ -635,7 +842,7 @@ func stableLevel(r TTTRun, frac, stay float64) float64 {
 	}
 	best := math.Inf(1)
 	for k := 1; k <= k90; k++ { // the initial evaluation does not count
-		l := r.Evals[k].TestLoss
+		l := m(r.Evals[k])
 		if math.IsNaN(l) {
 			continue
 		}
@@ -648,13 +855,13 @@ func stableLevel(r TTTRun, frac, stay float64) float64 {
 // targetOf is the q-quantile (an order statistic, so that at least a
 // fraction q of the runs reach it) over the runs of their stableLevel at
 // frac of the budget; NaN without runs or when it is +Inf.
-func targetOf(runs []TTTRun, frac, stay, q float64) float64 {
+func targetOf(runs []TTTRun, frac, stay, q float64, m tttMetric) float64 {
 	if len(runs) == 0 {
 		return math.NaN()
 	}
 	var v []float64
 	for _, r := range runs {
-		v = append(v, stableLevel(r, frac, stay))
+		v = append(v, stableLevel(r, frac, stay, m))
 	}
 	sort.Float64s(v)
 	t := v[min(len(v)-1, max(0, int(math.Ceil(q*float64(len(v))))-1))]
@@ -666,13 +873,13 @@ func targetOf(runs []TTTRun, frac, stay, q float64) float64 {
 
 // reach returns a run's training seconds and iterations to target (+Inf
 // when it did not reach it).
-func reach(r TTTRun, target, stay float64) (secs, iters float64) {
+func reach(r TTTRun, target, stay float64, m tttMetric) (secs, iters float64) {
 	if r.Diverged || math.IsNaN(target) {
 		return math.Inf(1), math.Inf(1)
 	}
 	loss := make([]float64, len(r.Evals))
 	for i, e := range r.Evals {
-		loss[i] = e.TestLoss
+		loss[i] = m(e)
 	}
 	k := StableTimeToTarget(loss, target, stay)
 	if k < 0 {
@@ -727,60 +934,75 @@ func bootRatio(a, b []float64, n int, alpha float64, seed uint64) (r, lo, hi flo
 // BaselineMethods are the plain-SGD methods (no importance sampling, no
 // calculated step) that may set the target: tuned uniform SGD and its
 // practitioner's fixes, gradient clipping and momentum.
-var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom"}
+var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom", "uniform-mom-clip"}
 
 // chooseBaseline returns, of the BaselineMethods that ran (the first method
 // when none did), the one with the lowest target, and that target.
-func chooseBaseline(c TTTConfig, res *TTTResult) (string, float64) {
+func chooseBaseline(c TTTConfig, res *TTTResult, metric tttMetric) (string, float64) {
 	name, target := c.Methods[0].Name, math.NaN()
 	for _, m := range c.Methods {
 		if !slices.Contains(BaselineMethods, m.Name) {
 			continue
 		}
-		t := targetOf(res.finals(m.Name), c.frac(), c.stay(), c.quantile())
+		t := targetOf(res.finals(m.Name), c.frac(), c.stay(), c.quantile(), metric)
 		if !math.IsNaN(t) && (math.IsNaN(target) || t < target) {
 			name, target = m.Name, t
 		}
 	}
 	if math.IsNaN(target) {
-		target = targetOf(res.finals(name), c.frac(), c.stay(), c.quantile())
+		target = targetOf(res.finals(name), c.frac(), c.stay(), c.quantile(), metric)
 	}
 	return name, target
 }
 
 func summarizeTTT(c TTTConfig, res *TTTResult) {
+	for i := range res.Summary {
+		s := &res.Summary[i]
+		var spi []float64
+		for _, r := range res.finals(s.Method) {
+			s.Seeds++
+			if r.Diverged {
+				s.Diverged++
+			}
+			if n := len(r.Evals); n > 0 && r.Evals[n-1].Iter > 0 {
+				spi = append(spi, r.Evals[n-1].TrainSeconds/float64(r.Evals[n-1].Iter))
+			}
+		}
+		s.SecPerIter = median(spi)
+	}
+	reachAll(c, res, res.Baseline, res.Target, metricLoss, func(s *TTTSummary) *TTTReach { return &s.TTTReach })
+	if c.classify() {
+		reachAll(c, res, res.AccBaseline, res.AccTarget, metricError, func(s *TTTSummary) *TTTReach { return &s.Accuracy })
+	}
+}
+
+// reachAll fills, for every method, the TTTReach that field picks: time
+// to target under metric, and its ratio to baseline's.
+func reachAll(c TTTConfig, res *TTTResult, baseline string, target float64, m tttMetric, field func(*TTTSummary) *TTTReach) {
 	var bSec, bIt []float64
-	for _, r := range res.finals(res.Baseline) {
-		s, it := reach(r, res.Target, c.stay())
+	for _, r := range res.finals(baseline) {
+		s, it := reach(r, target, c.stay(), m)
 		bSec, bIt = append(bSec, s), append(bIt, it)
 	}
 	nb := int(orDefault(float64(c.Bootstrap), 2000))
 	for i := range res.Summary {
 		s := &res.Summary[i]
-		runs := res.finals(s.Method)
-		var fin, secs, its, spi []float64
-		for _, r := range runs {
-			s.Seeds++
-			if r.Diverged {
-				s.Diverged++
-			}
-			fin = append(fin, r.finalLoss())
-			sec, it := reach(r, res.Target, c.stay())
+		f := field(s)
+		var fin, secs, its []float64
+		for _, r := range res.finals(s.Method) {
+			fin = append(fin, r.final(m))
+			sec, it := reach(r, target, c.stay(), m)
 			if !math.IsInf(sec, 1) {
-				s.Reached++
+				f.Reached++
 			}
 			secs, its = append(secs, sec), append(its, it)
-			if n := len(r.Evals); n > 0 && r.Evals[n-1].Iter > 0 {
-				spi = append(spi, r.Evals[n-1].TrainSeconds/float64(r.Evals[n-1].Iter))
-			}
 		}
-		s.FinalTest = median(fin)
-		s.Seconds, s.ItersTo = median(secs), median(its)
-		s.SecPerIter = median(spi)
-		s.SecRatio, s.SecLo, s.SecHi = bootRatio(secs, bSec, nb, 0.05, uint64(i)+1)
-		s.IterRatio, s.IterLo, s.IterHi = bootRatio(its, bIt, nb, 0.05, uint64(i)+101)
+		f.FinalTest = median(fin)
+		f.Seconds, f.ItersTo = median(secs), median(its)
+		f.SecRatio, f.SecLo, f.SecHi = bootRatio(secs, bSec, nb, 0.05, uint64(i)+1)
+		f.IterRatio, f.IterLo, f.IterHi = bootRatio(its, bIt, nb, 0.05, uint64(i)+101)
 		if s.Seeds == 0 {
-			s.FinalTest, s.Seconds, s.ItersTo = math.NaN(), math.NaN(), math.NaN()
+			f.FinalTest, f.Seconds, f.ItersTo = math.NaN(), math.NaN(), math.NaN()
 		}
 	}
 }
@@ -848,33 +1070,41 @@ func tttMarkdown(env Env, c TTTConfig, res *TTTResult, model string) string {
 	fmt.Fprintf(&b, "Data %s: %d train / %d validation (carved from train, for tuning only) / %d test points, %d features; model %s; batch %d; budget %g epochs (%d iterations; tuning runs on %d points, %d iterations); %d evaluations per run; %s.\n\n",
 		c.Train.Name, c.Train.N, c.Val.N, c.Test.N, c.Train.D, model, c.Batch, c.Epochs, res.Iters, tuneN, itersFor(tuneN, c.Batch, c.Epochs), c.Evals,
 		env.Machine())
+	loss := "loss"
+	if c.classify() {
+		loss = "cross-entropy"
+		fmt.Fprintf(&b, "Classification: every method trains with the softmax cross-entropy (`--loss xent`, in nats) over %d classes; training-set class frequencies %s.\n\n",
+			c.Train.O, classFreqs(c.Train))
+	}
 	var lrs []string
 	for _, l := range c.LRs {
 		lrs = append(lrs, fmt.Sprintf("%.3g", l))
 	}
-	fmt.Fprintf(&b, "Tuning: learning rates {%s} (× 0.1 for momentum 0.9; up to %d more per edge while the best sits there) × schedules {%s}, %d tuning seed(s), chosen by the median final validation loss (diverged: +Inf). Final: %d other seeds on the test set.\n\n",
-		strings.Join(lrs, ", "), c.Extend, strings.Join(c.Schedules, ", "), c.TuneSeeds, c.Seeds)
+	fmt.Fprintf(&b, "Tuning: learning rates {%s} (× 0.1 for momentum 0.9; up to %d more per edge while the best sits there) × schedules {%s}, %d tuning seed(s), chosen by the median final validation %s (diverged: +Inf). Final: %d other seeds on the test set.\n\n",
+		strings.Join(lrs, ", "), c.Extend, strings.Join(c.Schedules, ", "), c.TuneSeeds, loss, c.Seeds)
 	if c.Note != "" {
 		fmt.Fprintf(&b, "%s\n\n", c.Note)
 	}
 	if math.IsNaN(res.Target) {
 		b.WriteString("**No target**: the baseline did not finish (it diverged on most seeds, or its every grid point diverged); nothing is compared with it.\n\n")
 	} else {
-		fmt.Fprintf(&b, "Target test loss %.5g: the lowest test loss that %.0f%% of tuned %s's seeds reach (by the rule below) by the evaluation nearest %.0f%% of the budget. Time to target: training seconds (Eval.TrainSeconds: sampling + gradient + rehash, evaluation excluded) at the first evaluation at or below the target after which the test loss stays below %.2g × target. Medians over seeds count a seed that did not reach the target (or diverged) as ∞. Ratios: the method's median time ÷ %s's, with a bootstrap 90%% interval in brackets (seeds of both resampled independently; %s's own interval shows the noise); below 1: faster.\n\n",
-			res.Target, 100*c.quantile(), res.Baseline, 100*c.frac(), c.stay(), res.Baseline, res.Baseline)
+		fmt.Fprintf(&b, "Target test %s %.5g: the lowest test %s that %.0f%% of tuned %s's seeds reach (by the rule below) by the evaluation nearest %.0f%% of the budget. Time to target: training seconds (Eval.TrainSeconds: sampling + gradient + rehash, evaluation excluded) at the first evaluation at or below the target after which the test %s stays below %.2g × target. Medians over seeds count a seed that did not reach the target (or diverged) as ∞. Ratios: the method's median time ÷ %s's, with a bootstrap 90%% interval in brackets (seeds of both resampled independently; %s's own interval shows the noise); below 1: faster.\n\n",
+			loss, res.Target, loss, 100*c.quantile(), res.Baseline, 100*c.frac(), loss, c.stay(), res.Baseline, res.Baseline)
 		fmt.Fprintf(&b, "Baseline: %s, the plain-SGD method (of %s) with the lowest target — tuned SGD with a practitioner's usual fixes gets its best chance.\n\n",
 			res.Baseline, strings.Join(BaselineMethods, ", "))
 	}
-	b.WriteString("| method | lr, schedule | reached | diverged | final test loss | s to target | s ratio [90% CI] | iters to target | iters ratio [90% CI] | ms/iter |\n")
-	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
-	for _, s := range res.Summary {
-		sec, sr := fmtInf(s.Seconds, "%.3g"), fmtRatio(s.SecRatio, s.SecLo, s.SecHi)
-		ms := fmt.Sprintf("%.3g", 1000*s.SecPerIter)
-		if s.Oracle {
-			sec, sr, ms = "(oracle)", "–", "(oracle)"
+	reachTable(&b, res, "final test "+loss, func(s TTTSummary) TTTReach { return s.TTTReach }, func(v float64) string { return fmtInf(v, "%.4g") })
+	if c.classify() {
+		b.WriteString("\n")
+		if math.IsNaN(res.AccTarget) {
+			b.WriteString("**No accuracy target**: the baseline did not finish.\n\n")
+		} else {
+			fmt.Fprintf(&b, "Target test accuracy %.4f: the same rule on the test error 1 − accuracy — the lowest error that %.0f%% of tuned %s's seeds reach by the evaluation nearest %.0f%% of the budget, and time to target at the first evaluation at or below it after which the error stays below %.2g × it (the learning rates are those tuned on the validation cross-entropy above). Baseline: %s, the plain-SGD method with the lowest error target.\n\n",
+				1-res.AccTarget, 100*c.quantile(), res.AccBaseline, 100*c.frac(), c.stay(), res.AccBaseline)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s |\n", s.Method, s.chosen(), s.Reached, s.Seeds, s.Diverged,
-			fmtInf(s.FinalTest, "%.4g"), sec, sr, fmtInf(s.ItersTo, "%.0f"), fmtRatio(s.IterRatio, s.IterLo, s.IterHi), ms)
+		reachTable(&b, res, "final test accuracy", func(s TTTSummary) TTTReach { return s.Accuracy }, func(v float64) string {
+			return fmtInf(accuracyOf(v), "%.4f")
+		})
 	}
 	b.WriteString("\nRobustness (tuning runs): the widest contiguous learning-rate range in which no tuning seed diverged, and the grid points with diverged seeds.\n\n")
 	fmt.Fprintf(&b, "| method | %s | diverged (lr: seeds) |\n| --- |%s --- |\n", strings.Join(mapStr(c.Schedules, func(s string) string { return "stable lr, " + s }), " | "),
@@ -907,6 +1137,50 @@ func tttMarkdown(env Env, c TTTConfig, res *TTTResult, model string) string {
 	return b.String()
 }
 
+// reachTable writes the Markdown table of every method's time to one
+// target (the TTTReach that field picks; final formats its FinalTest).
+func reachTable(b *strings.Builder, res *TTTResult, finalName string, field func(TTTSummary) TTTReach, final func(float64) string) {
+	fmt.Fprintf(b, "| method | lr, schedule | reached | diverged | %s | s to target | s ratio [90%% CI] | iters to target | iters ratio [90%% CI] | ms/iter |\n", finalName)
+	b.WriteString("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, s := range res.Summary {
+		r := field(s)
+		sec, sr := fmtInf(r.Seconds, "%.3g"), fmtRatio(r.SecRatio, r.SecLo, r.SecHi)
+		ms := fmt.Sprintf("%.3g", 1000*s.SecPerIter)
+		if s.Oracle {
+			sec, sr, ms = "(oracle)", "–", "(oracle)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s | %s |\n", s.Method, s.chosen(), r.Reached, s.Seeds, s.Diverged,
+			final(r.FinalTest), sec, sr, fmtInf(r.ItersTo, "%.0f"), fmtRatio(r.IterRatio, r.IterLo, r.IterHi), ms)
+	}
+}
+
+// accuracyOf is 1 − err for a test error, NaN for +Inf (diverged).
+func accuracyOf(err float64) float64 {
+	if math.IsInf(err, 1) {
+		return math.NaN()
+	}
+	return 1 - err
+}
+
+// classFreqs lists the class frequencies of one-hot targets ("0: 41%, …").
+func classFreqs(d *data.Dataset) string {
+	count := make([]int, d.O)
+	for i := 0; i < d.N; i++ {
+		if k := slices.Index(d.YRow(i), 1); k >= 0 {
+			count[k]++
+		}
+	}
+	var parts []string
+	for k, n := range count {
+		name := strconv.Itoa(k)
+		if len(d.Classes) == d.O {
+			name = strconv.FormatFloat(d.Classes[k], 'g', -1, 64)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %.1f%%", name, 100*float64(n)/float64(max(1, d.N))))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func mapStr(v []string, f func(string) string) []string {
 	out := make([]string, len(v))
 	for i, s := range v {
@@ -916,28 +1190,48 @@ func mapStr(v []string, f func(string) string) []string {
 }
 
 func writeTTT(env Env, c TTTConfig, res *TTTResult) error {
-	g, err := createCSV(env.path("ttt_"+c.Name+"_grid.csv"), []string{"setting", "method", "lr", "schedule", "extension", "tune_seeds",
-		"diverged", "val_loss_median", "chosen"})
+	gh := []string{"setting", "method", "lr", "schedule", "extension", "tune_seeds", "diverged", "val_loss_median", "chosen"}
+	if c.classify() {
+		gh = append(gh, "val_acc_median")
+	}
+	g, err := createCSV(env.path("ttt_"+c.Name+"_grid.csv"), gh)
 	if err != nil {
 		return err
 	}
 	for _, s := range res.Summary {
 		for _, p := range s.Grid {
-			g.row(c.Name, s.Method, p.LR, p.Schedule, p.Extension, p.Seeds, p.Diverged, p.ValLoss, p.LR == s.LR && p.Schedule == s.Schedule)
+			f := []any{c.Name, s.Method, p.LR, p.Schedule, p.Extension, p.Seeds, p.Diverged, p.ValLoss, p.LR == s.LR && p.Schedule == s.Schedule}
+			if c.classify() {
+				f = append(f, p.ValAcc)
+			}
+			g.row(f...)
 		}
 	}
 	if err := g.close(); err != nil {
 		return err
 	}
-	f, err := createCSV(env.path("ttt_"+c.Name+"_summary.csv"), []string{"setting", "method", "oracle", "lr", "schedule", "val_loss", "edge_low",
+	sh := []string{"setting", "method", "oracle", "lr", "schedule", "val_loss", "edge_low",
 		"edge_high", "seeds", "diverged", "reached", "baseline", "target_test_loss", "final_test_loss_median", "s_to_target_median", "s_ratio_median",
-		"s_ratio_lo90", "s_ratio_hi90", "iters_to_target_median", "iters_ratio_median", "iters_ratio_lo90", "iters_ratio_hi90", "s_per_iter"})
+		"s_ratio_lo90", "s_ratio_hi90", "iters_to_target_median", "iters_ratio_median", "iters_ratio_lo90", "iters_ratio_hi90", "s_per_iter"}
+	if c.classify() {
+		// The loss columns above are cross-entropies (nats); the accuracy
+		// target's columns follow.
+		sh = append(sh, "loss", "acc_baseline", "target_test_acc", "acc_reached", "final_test_acc_median", "s_to_acc_median", "s_acc_ratio_median",
+			"s_acc_ratio_lo90", "s_acc_ratio_hi90", "iters_to_acc_median", "iters_acc_ratio_median", "iters_acc_ratio_lo90", "iters_acc_ratio_hi90")
+	}
+	f, err := createCSV(env.path("ttt_"+c.Name+"_summary.csv"), sh)
 	if err != nil {
 		return err
 	}
 	for _, s := range res.Summary {
-		f.row(c.Name, s.Method, s.Oracle, s.LR, s.Schedule, s.ValLoss, s.EdgeLow, s.EdgeHigh, s.Seeds, s.Diverged, s.Reached, res.Baseline, res.Target,
-			s.FinalTest, s.Seconds, s.SecRatio, s.SecLo, s.SecHi, s.ItersTo, s.IterRatio, s.IterLo, s.IterHi, s.SecPerIter)
+		row := []any{c.Name, s.Method, s.Oracle, s.LR, s.Schedule, s.ValLoss, s.EdgeLow, s.EdgeHigh, s.Seeds, s.Diverged, s.Reached, res.Baseline,
+			res.Target, s.FinalTest, s.Seconds, s.SecRatio, s.SecLo, s.SecHi, s.ItersTo, s.IterRatio, s.IterLo, s.IterHi, s.SecPerIter}
+		if c.classify() {
+			a := s.Accuracy
+			row = append(row, c.Loss, res.AccBaseline, accuracyOf(res.AccTarget), a.Reached, accuracyOf(a.FinalTest), a.Seconds, a.SecRatio, a.SecLo, a.SecHi,
+				a.ItersTo, a.IterRatio, a.IterLo, a.IterHi)
+		}
+		f.row(row...)
 	}
 	if err := f.close(); err != nil {
 		return err
@@ -995,7 +1289,11 @@ func plotTTT(env Env, c TTTConfig, res *TTTResult, model string) error {
 		return nil
 	}
 	title := fmt.Sprintf("%s: %s, %s, tuned lr, %d seeds (median, band min–max)", c.Name, c.Train.Name, model, c.Seeds)
-	lp := LinePlot{Title: title, XLabel: "training seconds (sampling + gradient + rehash)", YLabel: "test loss", LogY: true, Series: bySec,
+	ylabel := "test loss"
+	if c.classify() {
+		ylabel = "test cross-entropy (nats)"
+	}
+	lp := LinePlot{Title: title, XLabel: "training seconds (sampling + gradient + rehash)", YLabel: ylabel, LogY: true, Series: bySec,
 		HLine: res.Target, HLineName: "target"}
 	if len(bySec) > 0 {
 		if err := lp.Save(env.path("ttt_" + c.Name + "_seconds.png")); err != nil {
@@ -1021,6 +1319,15 @@ func (r *TTTResult) TTTSummaryTable() string {
 	for _, s := range r.Summary {
 		fmt.Fprintf(&b, "%-16s %-22s %5d/%-2d %9s %12s %22s %22s\n", s.Method, fmt.Sprintf("%.3g %s", s.LR, s.Schedule), s.Reached, s.Seeds,
 			fmtInf(s.FinalTest, "%.4g"), fmtInf(s.Seconds, "%.3g"), fmtRatio(s.SecRatio, s.SecLo, s.SecHi), fmtRatio(s.IterRatio, s.IterLo, s.IterHi))
+	}
+	if r.Classify {
+		fmt.Fprintf(&b, "test accuracy (target %.4f, baseline %s):\n%-16s %8s %9s %12s %22s %22s\n", accuracyOf(r.AccTarget), r.AccBaseline,
+			"method", "reached", "accuracy", "s→target", "s ratio [90%]", "iter ratio [90%]")
+		for _, s := range r.Summary {
+			a := s.Accuracy
+			fmt.Fprintf(&b, "%-16s %5d/%-2d %9s %12s %22s %22s\n", s.Method, a.Reached, s.Seeds, fmtInf(accuracyOf(a.FinalTest), "%.4f"),
+				fmtInf(a.Seconds, "%.3g"), fmtRatio(a.SecRatio, a.SecLo, a.SecHi), fmtRatio(a.IterRatio, a.IterLo, a.IterHi))
+		}
 	}
 	return b.String()
 }

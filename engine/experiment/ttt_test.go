@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +38,17 @@ func TestStableTimeToTarget(t *testing.T) {
 		if got := StableTimeToTarget(c.loss, 1, 1.1); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
 		}
+	}
+	// A zero target (a test error of 0) is reached by staying at 0.
+	if got := StableTimeToTarget([]float64{0.3, 0, 0.02, 0, 0}, 0, 1.1); got != 3 {
+		t.Errorf("zero target: %d, want 3", got)
+	}
+	// A run that ends at error 0 has stable level 0, and reaches it.
+	r := TTTRun{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{0.5, 0.1, 0, 0})}
+	if lv := stableLevel(r, 0.9, 1.1, metricLoss); lv != 0 {
+		t.Errorf("stable level %g, want 0", lv)
+	} else if _, it := reach(r, lv, 1.1, metricLoss); it != 90 {
+		t.Errorf("zero level reached at %g, want 90", it)
 	}
 }
 
@@ -78,18 +90,18 @@ func TestTTTHelpers(t *testing.T) {
 	runs := []TTTRun{{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 2, 0.9, 0.95})},
 		{Iters: 100, Evals: evalsAt([]int{0, 50, 90, 100}, []float64{5, 0.5, 1.2, 0.9})},
 		{Iters: 100, Diverged: true, Evals: evalsAt([]int{0, 50}, []float64{5, 2})}}
-	if got := targetOf(runs, 0.9, 1.1, 0.5); math.Abs(got-1.2/1.1) > 1e-6 {
+	if got := targetOf(runs, 0.9, 1.1, 0.5, metricLoss); math.Abs(got-1.2/1.1) > 1e-6 {
 		t.Errorf("median target %g, want %g", got, 1.2/1.1)
 	}
-	if got := targetOf(runs, 0.9, 1.1, 0.3); got != 0.9 {
+	if got := targetOf(runs, 0.9, 1.1, 0.3, metricLoss); got != 0.9 {
 		t.Errorf("0.3 target %g, want 0.9", got)
 	}
-	if got := targetOf(runs, 0.9, 1.1, 1); !math.IsNaN(got) {
+	if got := targetOf(runs, 0.9, 1.1, 1, metricLoss); !math.IsNaN(got) {
 		t.Errorf("max target %g, want NaN (a diverged seed)", got)
 	}
 	// Every run reaches its own stable level by the rule.
 	for i, r := range runs[:2] {
-		lv := stableLevel(r, 0.9, 1.1)
+		lv := stableLevel(r, 0.9, 1.1, metricLoss)
 		var loss []float64
 		for _, e := range r.Evals {
 			loss = append(loss, e.TestLoss)
@@ -106,18 +118,7 @@ func TestTTTHelpers(t *testing.T) {
 // the other methods are tuned, run and compared.
 func TestRunTimeToTargetPlanted(t *testing.T) {
 	env := testEnv(t)
-	all, err := data.Teacher(data.TeacherConfig{N: 300, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := Prepare(all, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := data.Split(train, 0.2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 300, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
 	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "ntk-static")
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +171,9 @@ func TestRunTimeToTargetPlanted(t *testing.T) {
 		t.Errorf("%d planted runs", div)
 	}
 	rows := readCSV(t, filepath.Join(env.Out, "ttt_planted_runs.csv"))
+	if len(rows[0]) != 20 || rows[0][19] != "extra_steps" {
+		t.Errorf("regression runs header %v", rows[0])
+	}
 	var sawDiv bool
 	for _, r := range rows[1:] {
 		if r[4] == "planted-diverging" && r[11] == "true" && r[12] != "-1" {
@@ -217,18 +221,7 @@ func TestTTTGaussNewtonMethods(t *testing.T) {
 			t.Errorf("%s: step size %q, lr multiplier %g", m.Name, m.Cfg.StepSize, m.lrMult())
 		}
 	}
-	all, err := data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, test, err := Prepare(all, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := data.Split(train, 0.2, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
 	res, err := RunTimeToTarget(context.Background(), testEnv(t), TTTConfig{Name: "gn", Train: train, Val: val, Test: test, Hidden: []int{8},
 		Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 5, LRs: LogGrid(0.1, 10, 3), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 2,
 		SeedBase: 1, Methods: ms, Bootstrap: 50})
@@ -258,8 +251,183 @@ func TestChooseBaseline(t *testing.T) {
 		res.Runs = append(res.Runs, run("uniform", 5, 3, 2, 2, 2, 2, 2, 2, 2, 2), run("uniform-clip", 5, 2, 1, 1, 1, 1, 1, 1, 1, 1),
 			run("ntk-static", 5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5))
 	}
-	name, target := chooseBaseline(c, res)
+	name, target := chooseBaseline(c, res, metricLoss)
 	if name != "uniform-clip" || !(target > 0.99 && target < 1.01) {
 		t.Fatalf("baseline %s, target %v; want uniform-clip at 1", name, target)
+	}
+}
+
+// TestTTTTunedRerun: a run given an earlier run's tuning grid (as read back
+// from its CSV) skips the tuning and reproduces that run's final losses at
+// the same choices; a malformed grid file is refused with its name and line.
+func TestTTTTunedRerun(t *testing.T) {
+	env := testEnv(t)
+	all, err := data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := Prepare(all, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, val, err := data.Split(train, 0.2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-mom-clip,ntk-static-auto-mom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := TTTConfig{Name: "tuned", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 5,
+		LRs: LogGrid(0.03, 3, 4), Schedules: []string{"constant", "cosine"}, Extend: 1, TuneSeeds: 1, Seeds: 2, SeedBase: 1, Methods: ms, Bootstrap: 50}
+	first, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned, err = ReadTTTGrid(env.path("ttt_tuned_grid.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finals := func(r *TTTResult) (n int, loss []float64) {
+		for _, run := range r.Runs {
+			if run.Phase == "tune" {
+				n++
+			} else {
+				loss = append(loss, run.finalLoss())
+			}
+		}
+		return n, loss
+	}
+	n1, l1 := finals(first)
+	n2, l2 := finals(again)
+	if n1 == 0 || n2 != 0 {
+		t.Fatalf("tuning runs: %d first, %d with the tuned grid (want > 0, 0)", n1, n2)
+	}
+	if !slices.Equal(l1, l2) {
+		t.Errorf("final losses differ: %v vs %v", l1, l2)
+	}
+	for i, s := range again.Summary {
+		f := first.Summary[i]
+		if s.LR != f.LR || s.Schedule != f.Schedule || s.EdgeLow != f.EdgeLow || s.EdgeHigh != f.EdgeHigh || len(s.Grid) != len(f.Grid) {
+			t.Errorf("%s: choice %g %s (edges %v %v, %d points), first %g %s (%v %v, %d)", s.Method, s.LR, s.Schedule, s.EdgeLow, s.EdgeHigh,
+				len(s.Grid), f.LR, f.Schedule, f.EdgeLow, f.EdgeHigh, len(f.Grid))
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "grid.csv")
+	os.WriteFile(bad, []byte("setting,method,lr,schedule,extension,tune_seeds,diverged,val_loss_median,chosen\nx,m,0.1,constant,false,1,0,0.5,maybe\n"), 0o644)
+	if _, err := ReadTTTGrid(bad); err == nil || !strings.Contains(err.Error(), bad+":2") {
+		t.Errorf("malformed grid: %v", err)
+	}
+}
+
+// TestTimeToTargetClassification: under the xent loss the time-to-target
+// experiment trains every method with the cross-entropy, sets a
+// cross-entropy target and an accuracy target from the baselines, and
+// writes both, with their ratios, to the CSV and Markdown outputs; the
+// accuracy target is one the baseline's own seeds reach, and it is above
+// the majority-class rate of the imbalanced test set.
+func TestTimeToTargetClassification(t *testing.T) {
+	env := testEnv(t)
+	train, val, test := tttData(t)(data.ClassTeacher(data.ClassTeacherConfig{N: 500, D: 6, Hidden: 8, Classes: 3, TailDOF: 3, Sharpness: 5, Imbalance: 4, Seed: 2}))
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-clip,ntk-static,lsh,upper-bound,uniform-gn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// gn runs under xent (the generalized Gauss–Newton curvature); a
+	// method with the newton step size (mse only) would be left out.
+	newton := ms[0]
+	newton.Name, newton.Cfg.StepSize = "uniform-newton", engine.StepNewton
+	ms, dropped := SupportedTTTMethods(append(ms, newton), "xent")
+	if len(dropped) != 1 || !strings.HasPrefix(dropped[0], "uniform-newton (") || len(ms) != 6 {
+		t.Fatalf("kept %d, dropped %v", len(ms), dropped)
+	}
+	if kept, none := SupportedTTTMethods(TTTMethods(0, 1, 1, false), ""); none != nil || len(kept) != len(TTTMethods(0, 1, 1, false)) {
+		t.Fatalf("mse dropped %v", none)
+	}
+	c := TTTConfig{Name: "cls", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 4, Evals: 10,
+		LRs: LogGrid(0.2, 3, 3), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 3, SeedBase: 1, Methods: ms, Bootstrap: 100, Loss: "xent"}
+	res, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Classify || math.IsNaN(res.Target) || math.IsNaN(res.AccTarget) || res.AccBaseline == "" {
+		t.Fatalf("targets: xent %v, error %v (%q)", res.Target, res.AccTarget, res.AccBaseline)
+	}
+	// The loss is the cross-entropy: every evaluation's test loss equals
+	// its test cross-entropy, and accuracies are present.
+	for _, r := range res.Runs {
+		for _, e := range r.Evals {
+			if e.TestLoss != e.TestXent || !(e.TestAccuracy >= 0 && e.TestAccuracy <= 1) {
+				t.Fatalf("%s: eval %+v", r.Method, e)
+			}
+		}
+	}
+	majority := 0.0
+	for k := range test.O {
+		n := 0.0
+		for i := range test.N {
+			n += float64(test.YRow(i)[k])
+		}
+		majority = math.Max(majority, n/float64(test.N))
+	}
+	if acc := 1 - res.AccTarget; acc <= majority {
+		t.Errorf("accuracy target %.3f not above the majority rate %.3f", acc, majority)
+	}
+	for _, s := range res.Summary {
+		if s.Method == res.AccBaseline && (s.Accuracy.Reached < 2 || s.Accuracy.IterRatio != 1) {
+			t.Errorf("accuracy baseline %s: %+v", s.Method, s.Accuracy)
+		}
+		if s.Method == res.Baseline && (s.Reached < 2 || s.IterRatio != 1) {
+			t.Errorf("xent baseline %s: %+v", s.Method, s.TTTReach)
+		}
+		if s.Seeds != 3 || math.IsNaN(s.Accuracy.FinalTest) {
+			t.Errorf("%s: %+v", s.Method, s)
+		}
+	}
+	runs := readCSV(t, filepath.Join(env.Out, "ttt_cls_runs.csv"))
+	if h := runs[0]; h[len(h)-2] != "train_acc" || h[len(h)-1] != "eval_acc" {
+		t.Errorf("runs header %v", h)
+	}
+	sum := readCSV(t, filepath.Join(env.Out, "ttt_cls_summary.csv"))
+	col := slices.Index(sum[0], "target_test_acc")
+	if col < 0 || len(sum) != 7 || sum[1][col] != fmtField(1-res.AccTarget) || sum[1][slices.Index(sum[0], "loss")] != "xent" {
+		t.Errorf("summary CSV %v", sum[:2])
+	}
+	if g := readCSV(t, filepath.Join(env.Out, "ttt_cls_grid.csv")); g[0][len(g[0])-1] != "val_acc_median" {
+		t.Errorf("grid header %v", g[0])
+	}
+	md, _ := os.ReadFile(filepath.Join(env.Out, "ttt_cls_summary.md"))
+	for _, w := range []string{"Target test cross-entropy", "Target test accuracy", "| final test accuracy |", "| final test cross-entropy |",
+		"chosen by the median final validation cross-entropy", "training-set class frequencies 0: "} {
+		if !strings.Contains(string(md), w) {
+			t.Errorf("summary lacks %q:\n%s", w, md)
+		}
+	}
+	if !strings.Contains(res.TTTSummaryTable(), "test accuracy (target ") {
+		t.Errorf("terminal table:\n%s", res.TTTSummaryTable())
+	}
+}
+
+// tttData returns a function that splits a generated data set (and its
+// generator's error) into standardized train, validation and test sets:
+// tttData(t)(data.Teacher(cfg)).
+func tttData(t *testing.T) func(*data.Dataset, error) (train, val, test *data.Dataset) {
+	return func(all *data.Dataset, err error) (train, val, test *data.Dataset) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, test, err = Prepare(all, 0.2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if train, val, err = data.Split(train, 0.2, 2); err != nil {
+			t.Fatal(err)
+		}
+		return train, val, test
 	}
 }

@@ -62,6 +62,14 @@ func (s *driftSampler) NeedsLinearization() bool { return true }
 // Lambda returns the λ in use (fitted by the auto mode).
 func (s *driftSampler) Lambda() float64 { return s.lambda }
 
+// SetLambda sets λ (a resumed run's); it must be finite and ≥ 0.
+func (s *driftSampler) SetLambda(l float64) {
+	if !(l >= 0) || math.IsInf(l, 0) {
+		panic("sample: ntk-drift λ must be finite and ≥ 0")
+	}
+	s.lambda = l
+}
+
 func (s *driftSampler) Refit(lin *ntk.Linearization) error {
 	if lin.N != s.n {
 		return fmt.Errorf("sampler ntk-drift: linearization of %d points, want %d", lin.N, s.n)

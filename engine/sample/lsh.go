@@ -31,6 +31,11 @@ type lshSampler struct {
 	qs     *ntk.QueryScratch
 
 	nonEmpty int
+	// Query reuse (Options.QueryEvery): every > 1 serves that many draws
+	// from one query; served counts them, cached says prep holds a query
+	// for the current tables.
+	every, served int
+	cached        bool
 	// LGD estimate scratch
 	lgdBucket, lgdProbes []int
 	lgdCos               []float64
@@ -39,7 +44,39 @@ type lshSampler struct {
 func newLSH(o Options) *lshSampler {
 	return &lshSampler{n: o.N, eps: o.Eps, lgd: o.Prob == ProbLGD, be: o.Backend, h: o.Hasher, scorer: o.Scorer,
 		query: make([]uint32, o.Hasher.Cfg.L), proj: make([]float32, o.Hasher.KL()),
-		delta: make([]float32, o.Model.NumParams()), qs: o.Hasher.NewQueryScratch(o.Model)}
+		delta: make([]float32, o.Model.NumParams()), qs: o.Hasher.NewQueryScratch(o.Model), every: o.QueryEvery}
+}
+
+func (s *lshSampler) QueryCache() ([]uint32, int) {
+	if s.every <= 1 || !s.cached {
+		return nil, 0
+	}
+	return append([]uint32(nil), s.query...), s.served
+}
+
+// SetQueryCache restores a cached query. Without tables (the next draw
+// comes after a Refit, which drops any cached query) it does nothing.
+func (s *lshSampler) SetQueryCache(codes []uint32, served int) error {
+	if s.every <= 1 {
+		return errors.New("sampler lsh: a cached query, but no query reuse (query-every ≤ 1)")
+	}
+	if s.tables == nil {
+		return nil
+	}
+	if len(codes) != len(s.query) || served < 0 || served > s.every {
+		return fmt.Errorf("sampler lsh: cached query of %d codes, %d draws served; want %d codes, at most %d draws", len(codes), served, len(s.query), s.every)
+	}
+	limit := uint32(1) << s.h.Cfg.K
+	for _, c := range codes {
+		if c >= limit {
+			return fmt.Errorf("sampler lsh: cached query code %d outside [0, 2^K)", c)
+		}
+	}
+	copy(s.query, codes)
+	s.tables.Prepare(&s.prep, s.query, s.eps, s.h.Cfg.SignSymmetric)
+	s.nonEmpty = s.prep.NonEmpty()
+	s.served, s.cached = served, true
+	return nil
 }
 
 func (s *lshSampler) NeedsLinearization() bool           { return true }
@@ -54,6 +91,7 @@ func (s *lshSampler) Refit(lin *ntk.Linearization) error {
 	} else {
 		err = s.tables.Rebuild(lin.Codes)
 	}
+	s.cached = false
 	return err
 }
 
@@ -83,9 +121,13 @@ func (s *lshSampler) prepare(params []float32) error {
 }
 
 func (s *lshSampler) Draw(rng *rand.Rand, params []float32, idx []int, w []float64) error {
-	if err := s.prepare(params); err != nil {
-		return err
+	if s.every <= 1 || s.lgd || !s.cached || s.served >= s.every {
+		if err := s.prepare(params); err != nil {
+			return err
+		}
+		s.served, s.cached = 0, true
 	}
+	s.served++
 	n := float64(s.n)
 	if !s.lgd {
 		// DrawN draws the whole minibatch first, then reads the drawn
@@ -165,9 +207,18 @@ func (s *lshSampler) matchesQuery(i int) bool {
 	return false
 }
 
+// Probs gives the probabilities of the next draw: with query reuse, those
+// of the cached query while it serves (asking does not change what Draw
+// will do).
 func (s *lshSampler) Probs(params []float32, ids []int, out []float64) (bool, error) {
-	if err := s.prepare(params); err != nil {
-		return false, err
+	if s.every <= 1 || !s.cached || s.served >= s.every {
+		if err := s.prepare(params); err != nil {
+			return false, err
+		}
+		if s.every > 1 {
+			// Draw makes this same query at the same parameters.
+			s.served, s.cached = s.every, true
+		}
 	}
 	for k, i := range ids {
 		out[k] = s.prep.Prob(i)

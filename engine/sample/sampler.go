@@ -94,6 +94,27 @@ type TauSampler interface {
 	SetTau(float64)
 }
 
+// LambdaSampler is implemented by the ntk-drift sampler, whose mixture
+// weight λ (fitted at each rehash in its automatic mode) is state a
+// checkpoint keeps.
+type LambdaSampler interface {
+	Lambda() float64
+	SetLambda(float64)
+}
+
+// QueryCacher is implemented by the lsh sampler: with Options.QueryEvery
+// > 1 its draws come from a query made up to QueryEvery − 1 draws earlier,
+// and that query (its codes, and the draws served from it) is state a
+// checkpoint keeps.
+type QueryCacher interface {
+	// QueryCache returns the cached query's codes and the draws served
+	// from it (nil when none is cached).
+	QueryCache() (codes []uint32, served int)
+	// SetQueryCache restores them (after Refit); it is an error when
+	// they do not fit the tables.
+	SetQueryCache(codes []uint32, served int) error
+}
+
 // BucketCounter is implemented by the lsh sampler: the number of non-empty
 // (table, sign) buckets of its last query, for diagnostics.
 type BucketCounter interface {
@@ -149,6 +170,9 @@ type Options struct {
 	// Lambda is the ntk-drift sampler's λ: 0 means DefaultDriftLambda,
 	// negative fits it at each refit from the last period's drift.
 	Lambda float64
+	// QueryEvery is how many Draw calls the lsh sampler serves from one
+	// query (0, 1: every call queries at its parameters).
+	QueryEvery int
 }
 
 // New makes the sampler name.
