@@ -243,8 +243,8 @@ func (c Config) Validate() error {
 	}
 	if l, err := nn.ParseLoss(c.Loss); err != nil {
 		bad("loss=%q: want mse or xent", c.Loss)
-	} else if l != nn.MSE && (c.StepSize == StepGN || c.StepSize == StepNewton) {
-		bad("step-size %s supports the mse loss only (its model of the loss is quadratic)", c.StepSize)
+	} else if l != nn.MSE && c.StepSize == StepNewton {
+		bad("step-size newton solves the least-squares normal equations and supports the mse loss only, not %s (use step-size gn: its generalized Gauss–Newton model covers xent)", l)
 	}
 	if c.EvalEvery < 0 || c.DiagSubset < 0 || c.RehashBatch < 0 || c.Workers < 0 {
 		bad("eval-every, diag-subset, rehash-batch and workers must be ≥ 0")

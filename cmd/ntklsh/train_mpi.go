@@ -294,6 +294,7 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 			}
 		}, OnIter: func(ir engine.IterRecord) {
 			rep.iter(ir.Iter + 1)
+			rep.step(ir.StepStats)
 			if logw != nil {
 				logw.iter(name, ir)
 			}
@@ -321,7 +322,7 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 		}
 		rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": run.Trainer.Iter()}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, run.Trainer.Iter()))
 	}
-	rep.beginRun(cfg.String(), cfg.Iters)
+	rep.beginRun(cfg.String(), cfg.Iters, cfg.StepSize != "" && cfg.StepSize != engine.StepFixed)
 	res, err := run.Train(context.Background())
 	rep.endRun()
 	if st := run.Stepper; st.Steps > 0 {
