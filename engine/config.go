@@ -256,8 +256,8 @@ func (c Config) Validate() error {
 	}
 	if l, err := nn.ParseLoss(c.Loss); err != nil {
 		bad("loss=%q: want mse or xent", c.Loss)
-	} else if l != nn.MSE && (c.StepSize == StepGN || c.StepSize == StepNewton) {
-		bad("step-size %s supports the mse loss only (its model of the loss is quadratic)", c.StepSize)
+	} else if l != nn.MSE && c.StepSize == StepNewton {
+		bad("step-size newton solves the least-squares normal equations and supports the mse loss only, not %s (use step-size gn: its generalized Gauss–Newton model covers xent)", l)
 	}
 	if _, err := ntk.ParseMultiOutput(c.MultiOutput); err != nil {
 		bad("multi-output=%q: want sum or residual", c.MultiOutput)
