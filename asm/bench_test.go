@@ -83,10 +83,15 @@ func BenchmarkSgemm(b *testing.B) {
 			b.SetBytes(int64(4 * (s.m*s.k + s.k*s.n + s.m*s.n)))
 			f()
 			b.ResetTimer()
+			cpu0 := asm.CPUSeconds()
 			for b.Loop() {
 				f()
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu := asm.CPUSeconds() - cpu0; cpu > 0 {
+				// Per CPU second of the process (meaningful with threads=1).
+				b.ReportMetric(flops*float64(b.N)/cpu/1e9, "cpu-GFLOP/s")
+			}
 		}
 		for _, im := range impls(b) {
 			for _, th := range []int{1, 2} {
@@ -128,6 +133,16 @@ func BenchmarkSgemmEngine(b *testing.B) {
 		{"rehash-fwd-NT", false, true, 256, 1024, 1024},
 		{"rehash-proj-NT", false, true, 256, 128, 1024},
 		{"rehash-vh-NT", false, true, 128, 1024, 1024},
+		// The 16-1024-1 network of bench/ StepWidth1024: output layer
+		// forward (n = 1), its weight gradient (m = 1), the hidden layer's
+		// weight gradient (n = 16) and input gradient (k = 1), the rehash's
+		// output forward and an lsh query projection (n = 1).
+		{"w1024-out-fwd-NT", false, true, 32, 1, 1024},
+		{"w1024-out-dW-TN", true, false, 1, 1024, 32},
+		{"w1024-hid-dW-TN", true, false, 1024, 16, 32},
+		{"w1024-out-dX-NN", false, false, 32, 1024, 1},
+		{"w1024-rehash-out-NT", false, true, 256, 1, 1024},
+		{"w1024-query-NT", false, true, 64, 1, 1024},
 	} {
 		a, bm, c := randFloats(s.m*s.k, 1), randFloats(s.k*s.n, 2), make([]float32, s.m*s.n)
 		lda, ldb := s.k, s.n
@@ -144,10 +159,15 @@ func BenchmarkSgemmEngine(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d/impl=%s", s.name, s.m, s.n, s.k, im.name), func(b *testing.B) {
 				defer im.set()()
 				defer singleThread()()
+				cpu0 := asm.CPUSeconds()
 				for b.Loop() {
 					asm.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
 				}
-				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := asm.CPUSeconds() - cpu0; cpu > 0 {
+					b.ReportMetric(cpu/float64(b.N)*1e9, "cpu-ns/op")
+				}
 			})
 		}
 	}

@@ -5,9 +5,13 @@
 // The kernels are
 //
 //   - Sgemm: C = alpha·op(A)·op(B) + beta·C, row-major float32, all four
-//     transpose combinations, through a 6×16 register-tile FMA micro-kernel
-//     behind a packing and cache-blocking driver (Goto/BLIS style) that
-//     splits large products over up to GOMAXPROCS goroutines;
+//     transpose combinations, through a 6×16 (AVX2) or 6×32 (AVX-512)
+//     register-tile FMA micro-kernel behind a packing and cache-blocking
+//     driver (Goto/BLIS style) that splits large products over up to
+//     GOMAXPROCS goroutines; products with m = 1 or n = 1 skip packing
+//     (sumRows, rowChains: one FMA chain per element, bit-identical to the
+//     packed path), and AVX-512 products with n ≤ 16 use the 16-wide
+//     packing with a 12×16 zmm tile;
 //   - Dot, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
@@ -18,8 +22,10 @@
 //
 // # Generated assembly
 //
-// The AVX-512 kernels, the float64 row reductions of both widths (dot,
-// rowdots, rowsumsquares) and the B packers are generated with avo
+// The AVX-512 kernels (with a 12×32 GEMM tile, off by default: measured
+// no faster), the float64 row reductions of both widths (dot, rowdots,
+// rowsumsquares), the matrix-vector kernels and the B packers are generated
+// with avo
 // (github.com/mmcloughlin/avo) by the module in _gen, its own go.mod so
 // that this module does not depend on avo: one generator per kernel family,
 // instantiated per register width, so a loop, its reduction and its tail

@@ -99,6 +99,15 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		return
 	}
 	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+	if (m == 1 || n == 1) && !generalOnly {
+		g.gemv(m, n)
+		return
+	}
+	if n <= nr && g.nr > nr && (beta == 0 || beta == 1) && !generalOnly {
+		// A 32-wide tile would be all edge: use the 16-wide one (the
+		// AVX2 packing), with the 12×16 zmm tile where rows allow.
+		g.isa, g.nr, g.narrow12 = narrowISA(l), nr, tile12x16
+	}
 
 	t, work := threads(), m*n*k
 	if maxThreads > 0 {
@@ -217,7 +226,8 @@ func scaleRows(m, n int, beta float32, c []float32, ldc int) {
 // gemm is one Sgemm call; run computes a block of C.
 type gemm struct {
 	isa            ISA
-	nr             int // tile width: tileNR(isa)
+	nr             int  // tile width: tileNR(isa)
+	narrow12       bool // AVX-512 narrowed to 16 columns: 12×16 zmm tiles
 	transA, transB bool
 	k              int
 	alpha          float32
@@ -268,13 +278,20 @@ func (g *gemm) run(i0, i1, j0, j1 int) {
 // columns) into C at (ic, jc), one register tile at a time.
 func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	ldc, nr := g.ldc, g.nr
+	twelve := g.isa == AVX512 && tile12 || g.narrow12
 	for jr := 0; jr < nb; jr += nr {
 		bp := s.b[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
+			off := (ic+ir)*ldc + jc + jr
+			if twelve && ir+2*mr <= mb && nt == nr {
+				// Two full six-row panels: one 12-row tile.
+				sgemmKernel12(nr, kb, s.a[ir*kb:ir*kb+2*kb*mr], bp, g.c[off:off+(2*mr-1)*ldc+nr], ldc, beta)
+				ir += mr
+				continue
+			}
 			ap := s.a[ir*kb : ir*kb+kb*mr]
 			mt := min(mr, mb-ir)
-			off := (ic+ir)*ldc + jc + jr
 			if mt == mr && nt == nr {
 				sgemmKernel(g.isa, kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
 				continue
@@ -282,17 +299,101 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 			// Edge tile: compute into scratch, merge the valid part.
 			sgemmKernel(g.isa, kb, ap, bp, s.tile[:mr*nr], nr, 0)
 			for i := 0; i < mt; i++ {
-				crow := g.c[off+i*ldc : off+i*ldc+nt]
-				trow := s.tile[i*nr : i*nr+nt]
-				if beta == 0 {
-					copy(crow, trow)
-					continue
-				}
-				for j := range crow {
-					crow[j] = trow[j] + beta*crow[j]
-				}
+				mergeInto(g.c[off+i*ldc:], 1, s.tile[i*nr:i*nr+nt], beta)
 			}
 		}
+	}
+}
+
+// mergeInto sets c[i·inc] = t[i] + beta·c[i·inc] for i < len(t), or t[i]
+// without reading c when beta == 0: how edge tiles and the matrix-vector
+// path write C (two roundings, where a full tile's kernel fuses them; the
+// same for beta 0 and 1).
+func mergeInto(c []float32, inc int, t []float32, beta float32) {
+	if len(t) == 0 {
+		return
+	}
+	c = c[:(len(t)-1)*inc+1]
+	if inc == 1 {
+		if beta == 0 {
+			copy(c, t)
+			return
+		}
+		for j, v := range t {
+			c[j] = v + beta*c[j]
+		}
+		return
+	}
+	for i, v := range t {
+		if beta == 0 {
+			c[i*inc] = v
+			continue
+		}
+		c[i*inc] = v + beta*c[i*inc]
+	}
+}
+
+// generalOnly turns the matrix-vector path and the narrow-tile choice off,
+// so that tests can compare them with the packed path.
+var generalOnly bool
+
+// gemv computes a product with m == 1 or n == 1 without packing: each
+// element of C is one FMA chain per kc block (sumRows or rowChains), the
+// chain the micro-kernel would run for it in a padded tile, so the result
+// is bit-identical to the packed path's (whose tiles are all edge tiles
+// here), at a sixteenth (a thirty-second with AVX-512) of the arithmetic
+// and without the packing. The training step's output layer (n = 1) and
+// its gradient (m = 1) are such products.
+func (g *gemm) gemv(m, n int) {
+	s := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(s)
+	raceWriteRows32(m, n, g.c, g.ldc)
+	if g.beta != 0 {
+		raceReadRows32(m, n, g.c, g.ldc)
+	}
+	long, inc := n, 1 // C's elements: a row (m == 1) or a column (n == 1)
+	if n == 1 {
+		long, inc = m, g.ldc
+	}
+	t := grow(s.b, long)
+	s.b = t
+	var av [kcBlock]float32
+	for pc := 0; pc < g.k; pc += kcBlock {
+		kb := min(kcBlock, g.k-pc)
+		if n == 1 {
+			// s_p = op(B)[pc+p, 0]
+			var bs []float32
+			incb := 1
+			if g.transB {
+				bs = g.b[pc:]
+			} else {
+				bs, incb = g.b[pc*g.ldb:], g.ldb
+			}
+			if g.transA { // op(A)[i, p] = a[p·lda+i]: row p of A runs over i
+				sumRows(g.isa, kb, m, g.alpha, bs, incb, g.a[pc*g.lda:], g.lda, t)
+			} else {
+				rowChains(g.isa, kb, m, g.alpha, g.a[pc:], g.lda, bs, incb, t)
+			}
+		} else {
+			// av_p = fl(alpha·op(A)[0, pc+p]), as packA stores it.
+			for p := range kb {
+				if g.transA {
+					av[p] = g.alpha * g.a[(pc+p)*g.lda]
+				} else {
+					av[p] = g.alpha * g.a[pc+p]
+				}
+			}
+			if g.transB { // op(B)[p, j] = b[j·ldb+p]: row j of B runs over p
+				rowChains(g.isa, kb, n, 1, g.b[pc:], g.ldb, av[:], 1, t)
+			} else {
+				sumRows(g.isa, kb, n, 1, av[:], 1, g.b[pc*g.ldb:], g.ldb, t)
+			}
+		}
+		beta := g.beta
+		if pc > 0 {
+			beta = 1
+		}
+		mergeInto(g.c, inc, t, beta)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 
@@ -51,8 +52,17 @@ func model(b *testing.B, width int) *nn.MLP {
 	return m
 }
 
-// backends returns the usable backends by name.
+// backends returns the usable backends by name, best first, or only the one
+// that NTKLSH_KERNELS names when it is set (so that the benchmarks that run
+// on the first backend, such as StepWidth1024, can be pointed at avx2).
 func backends(b *testing.B) []kernels.Backend {
+	if os.Getenv(kernels.EnvVar) != "" {
+		be, _, err := kernels.Default()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return []kernels.Backend{be}
+	}
 	var out []kernels.Backend
 	for _, name := range kernels.Names() {
 		be, _, err := kernels.Select(name)

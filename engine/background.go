@@ -70,7 +70,7 @@ func (t *Trainer) setupBackground(be kernels.Backend) kernels.Backend {
 		t.lag = DefaultRehashLag(t.n, t.cfg.Batch, w)
 	}
 	t.bgCPU = &ntk.CPU{Backend: kernels.WithMaxThreads(be, 1), Model: t.m, X: t.x, Y: t.y, N: t.n,
-		Options: ntk.RehashOptions{Batch: t.cfg.RehashBatch, Workers: w,
+		Options: ntk.RehashOptions{Batch: t.cfg.RehashBatch, Workers: w, MultiOutput: t.cfg.MultiOutputMode(),
 			// Between batches a worker waits while the loop holds the
 			// gate (pauseBackground).
 			Progress: func(int, int) { t.gate.RLock(); t.gate.RUnlock() }}}

@@ -114,6 +114,19 @@ type Config struct {
 	// "xent" (softmax cross-entropy over the outputs as classes, nn.Xent).
 	// NewTrainer sets the model's nn.Config.Loss from it.
 	Loss string `json:",omitempty"`
+	// MultiOutput is what the NTK linearization of the lsh and ntk-exact
+	// samplers linearizes for the mse loss with several outputs: "" or
+	// "sum" (the pNTK sum of the outputs, the default) or "residual" (the
+	// residual's direction at the rehash, ntk.ResidualDirection). It does
+	// not apply to one output or to xent.
+	MultiOutput string `json:",omitempty"`
+}
+
+// MultiOutputMode returns the parsed MultiOutput (SumOfLogits when it does
+// not parse; Validate reports that).
+func (c Config) MultiOutputMode() ntk.MultiOutput {
+	m, _ := ntk.ParseMultiOutput(c.MultiOutput)
+	return m
 }
 
 // LossFunc returns the parsed Loss (MSE when it does not parse; Validate
@@ -243,8 +256,11 @@ func (c Config) Validate() error {
 	}
 	if l, err := nn.ParseLoss(c.Loss); err != nil {
 		bad("loss=%q: want mse or xent", c.Loss)
-	} else if l != nn.MSE && (c.StepSize == StepGN || c.StepSize == StepNewton) {
-		bad("step-size %s supports the mse loss only (its model of the loss is quadratic)", c.StepSize)
+	} else if l != nn.MSE && c.StepSize == StepNewton {
+		bad("step-size newton solves the least-squares normal equations and supports the mse loss only, not %s (use step-size gn: its generalized Gauss–Newton model covers xent)", l)
+	}
+	if _, err := ntk.ParseMultiOutput(c.MultiOutput); err != nil {
+		bad("multi-output=%q: want sum or residual", c.MultiOutput)
 	}
 	if c.EvalEvery < 0 || c.DiagSubset < 0 || c.RehashBatch < 0 || c.Workers < 0 {
 		bad("eval-every, diag-subset, rehash-batch and workers must be ≥ 0")
@@ -258,6 +274,9 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
 	if c.LossFunc() != nn.MSE {
 		fmt.Fprintf(&b, " loss=%s", c.LossFunc())
+	}
+	if c.MultiOutputMode() != ntk.SumOfLogits {
+		fmt.Fprintf(&b, " multi-output=%s", c.MultiOutputMode())
 	}
 	if c.ClipNorm > 0 {
 		fmt.Fprintf(&b, " clip-norm=%g", c.ClipNorm)

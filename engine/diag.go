@@ -20,10 +20,14 @@ import (
 // permutation fixed by the seed, so the diagnostics are deterministic.
 
 // diagnostics computes the second-moment ratio, its ideal value and
-// KL(p*‖p) from the diagnostics subset.
-func (t *Trainer) diagnostics() (ratio, ideal, kl float64) {
+// KL(p*‖p) from the diagnostics subset. In a data-parallel run (SetParallel)
+// each rank takes its subset of its shard, and the quantities are those of
+// the global estimator from the sums over every rank's points: the global
+// probability of point i of rank r is Share·p_r(i), N the global count
+// (collective; an error only from the reductions).
+func (t *Trainer) diagnostics() (ratio, ideal, kl float64, err error) {
 	if t.diagSize == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), math.NaN(), nil
 	}
 	ids, wt := t.diagSubset()
 	n := len(ids)
@@ -33,7 +37,34 @@ func (t *Trainer) diagnostics() (ratio, ideal, kl float64) {
 	if ok, err := t.activeSampler().Probs(t.m.Params, ids, p); !ok || err != nil {
 		p = nil
 	}
-	return WeightedSecondMomentRatio(g, p, wt, t.n)
+	par := t.par
+	if par == nil {
+		ratio, ideal, kl = WeightedSecondMomentRatio(g, p, wt, t.n)
+		return ratio, ideal, kl, nil
+	}
+	if p != nil {
+		for k := range p {
+			p[k] *= par.Share
+		}
+	}
+	s := momentSumsOf(g, p, wt)
+	v := s.vector()
+	if err := par.AllreduceSum64(v); err != nil {
+		return math.NaN(), math.NaN(), math.NaN(), err
+	}
+	s = momentSumsFrom(v)
+	ratio, ideal = s.ratios(par.N)
+	if s.withP {
+		v[0] = klSum(g, p, wt, s.sg, s.sp)
+		if err := par.AllreduceSum64(v[:1]); err != nil {
+			return math.NaN(), math.NaN(), math.NaN(), err
+		}
+		kl = v[0]
+	}
+	if math.IsNaN(ideal) {
+		kl = math.NaN()
+	}
+	return ratio, ideal, kl, nil
 }
 
 // diagSubset returns the points of the diagnostics and their weights (nil:
@@ -158,28 +189,76 @@ func SecondMomentRatio(g, p []float64, N int) (ratio, ideal, kl float64) {
 // the inverse of its inclusion probability; wt nil: all 1): every sum over
 // the data set is estimated by Σ_k wt[k]·(term of point k).
 func WeightedSecondMomentRatio(g, p, wt []float64, N int) (ratio, ideal, kl float64) {
-	var sw, sg, sg2, sgp, sp float64
+	s := momentSumsOf(g, p, wt)
+	ratio, ideal = s.ratios(N)
+	if s.withP && !math.IsNaN(ideal) {
+		kl = klSum(g, p, wt, s.sg, s.sp)
+	} else {
+		kl = math.NaN()
+	}
+	return ratio, ideal, kl
+}
+
+// momentSums are the sums of WeightedSecondMomentRatio over a subset:
+// Σ wt, Σ wt·g, Σ wt·g², Σ wt·g²/p and Σ wt·p (the last two when withP).
+// The sums of several subsets (one per rank of a data-parallel run) are
+// the sums of their union.
+type momentSums struct {
+	sw, sg, sg2, sgp, sp float64
+	withP                bool
+}
+
+func momentSumsOf(g, p, wt []float64) momentSums {
+	var s momentSums
 	for i, v := range g {
 		w := 1.0
 		if wt != nil {
 			w = wt[i]
 		}
-		sw += w
-		sg += w * v
-		sg2 += w * v * v
+		s.sw += w
+		s.sg += w * v
+		s.sg2 += w * v * v
 		if p != nil {
-			sgp += w * v * v / p[i]
-			sp += w * p[i]
+			s.sgp += w * v * v / p[i]
+			s.sp += w * p[i]
 		}
 	}
-	if sg2 == 0 {
-		return math.NaN(), math.NaN(), math.NaN()
+	s.withP = p != nil
+	return s
+}
+
+// vector and momentSumsFrom pack the sums for an all-reduce; the last
+// element counts the subsets without probabilities (any makes the union's
+// ratio and KL unknown).
+func (s momentSums) vector() []float64 {
+	noP := 1.0
+	if s.withP {
+		noP = 0
 	}
-	ideal = sg * sg / (sw * sg2)
-	if p == nil {
-		return math.NaN(), ideal, math.NaN()
+	return []float64{s.sw, s.sg, s.sg2, s.sgp, s.sp, noP}
+}
+
+func momentSumsFrom(v []float64) momentSums {
+	return momentSums{sw: v[0], sg: v[1], sg2: v[2], sgp: v[3], sp: v[4], withP: v[5] == 0}
+}
+
+// ratios returns the second-moment ratio Σg²/p ÷ (N Σg²) (NaN without
+// probabilities) and its ideal value (Σg)²/(Σwt·Σg²) (NaN, with the
+// ratio, when every g is 0).
+func (s momentSums) ratios(N int) (ratio, ideal float64) {
+	if s.sg2 == 0 {
+		return math.NaN(), math.NaN()
 	}
-	ratio = sgp / (float64(N) * sg2)
+	ideal = s.sg * s.sg / (s.sw * s.sg2)
+	if !s.withP {
+		return math.NaN(), ideal
+	}
+	return s.sgp / (float64(N) * s.sg2), ideal
+}
+
+// klSum is this subset's part of KL(p*‖p), p* = g/sg and p renormalized
+// by sp, with sg and sp the sums over the whole (union of) subsets.
+func klSum(g, p, wt []float64, sg, sp float64) (kl float64) {
 	for i, v := range g {
 		if v > 0 {
 			w := 1.0
@@ -190,5 +269,5 @@ func WeightedSecondMomentRatio(g, p, wt []float64, N int) (ratio, ideal, kl floa
 			kl += w * ps * math.Log(ps/(p[i]/sp))
 		}
 	}
-	return ratio, ideal, kl
+	return kl
 }

@@ -42,7 +42,7 @@ func TestDiagnosticsHeavyTailed(t *testing.T) {
 			t.Fatal("no probabilities")
 		}
 		all, allIdeal, _ := SecondMomentRatio(g, p, tr.n)
-		ratio, ideal, _ := tr.diagnostics()
+		ratio, ideal, _, _ := tr.diagnostics()
 		t.Logf("%s: ratio %.4g (all points %.4g), ideal %.4g (%.4g)", s, ratio, all, ideal, allIdeal)
 		if math.Abs(ratio/all-1) > 0.25 {
 			t.Errorf("%s: ratio %.4g from the subset, %.4g on all points", s, ratio, all)
@@ -63,14 +63,14 @@ func TestDiagnosticsWholeSetAndDeterministic(t *testing.T) {
 	p := make([]float64, tr.n)
 	tr.SamplerProbs(nil, p)
 	r0, i0, _ := SecondMomentRatio(g, p, tr.n)
-	r, i, _ := tr.diagnostics()
+	r, i, _, _ := tr.diagnostics()
 	if math.Abs(r/r0-1) > 1e-12 || math.Abs(i/i0-1) > 1e-12 {
 		t.Errorf("whole-set subset: ratio %v ideal %v, want %v %v", r, i, r0, i0)
 	}
 	a := heavyTrainer(t, SamplerLSH, 3000, 100)
 	b := heavyTrainer(t, SamplerLSH, 3000, 100)
-	ra, ia, ka := a.diagnostics()
-	rb, ib, kb := b.diagnostics()
+	ra, ia, ka, _ := a.diagnostics()
+	rb, ib, kb, _ := b.diagnostics()
 	if ra != rb || ia != ib || ka != kb {
 		t.Errorf("same seed, different diagnostics: %v %v %v vs %v %v %v", ra, ia, ka, rb, ib, kb)
 	}

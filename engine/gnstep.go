@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/ntklsh/ntklsh/engine/nn"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -17,7 +18,9 @@ const (
 	// G = (1/B) Σ_b w_b J_bᵀJ_b the importance-weighted Gauss–Newton matrix
 	// of the minibatch (one batched JVP gives dᵀGd), damped to t*/(1+λ)
 	// with λ adapted Levenberg–Marquardt style and capped by the learning
-	// rate: t = min(lr, t*/(1+λ)).
+	// rate: t = min(lr, t*/(1+λ)). Under the softmax cross-entropy G is
+	// the generalized Gauss–Newton matrix (1/B) Σ_b w_b J_bᵀ S_b J_b, S_b
+	// the softmax Hessian diag(p_b) − p_b p_bᵀ at the step's logits.
 	StepGN = "gn"
 	// StepNewton (linear model only) solves the weighted normal equations
 	// of the minibatch (with Batch = N: of the whole training set, every
@@ -81,10 +84,10 @@ type StepStats struct {
 }
 
 // stepStats returns the diagnostics of the last step of st (zero unless st
-// is the host stepper with a calculated step size).
+// is the host stepper, or wraps it, with a calculated step size).
 func (t *Trainer) stepStats(st Stepper) StepStats {
-	if h, ok := st.(*hostStepper); ok {
-		return h.stats
+	if t.onHost(st) {
+		return t.host.stats
 	}
 	return StepStats{}
 }
@@ -103,19 +106,14 @@ func (t *hostStepper) checkStepSize(cfg Config) error {
 // the minimizer of the Gauss–Newton model of the weighted minibatch loss
 // along d, with g the unclipped gradient. A step that raises the
 // minibatch loss is undone (the parameters restored bit for bit).
-func (t *hostStepper) stepGN(lr float64) (loss float64) {
-	loss = t.minibatchGrad()
-	scale := 1.0
-	if t.cfg.ClipNorm > 0 {
-		scale = t.clip(t.cfg.ClipNorm)
-	}
-	dir := t.grad
-	if t.vel != nil {
-		mu := float32(t.cfg.Momentum)
-		for i, g := range t.grad {
-			t.vel[i] = mu*t.vel[i] + g
-		}
-		dir = t.vel
+//
+// In a data-parallel run the gradient (hence g·d) is the global one, and
+// the curvature and the loss after the step are summed over the ranks, so
+// that every rank takes the same step and the same decision.
+func (t *hostStepper) stepGN(lr float64) (loss float64, err error) {
+	loss, scale, dir, err := t.direction()
+	if err != nil {
+		return 0, err
 	}
 	// g·d with the unclipped gradient (clipping scaled t.grad by scale).
 	gd := t.be.Dot(t.grad, dir) / scale
@@ -125,11 +123,17 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 		copy(t.vel, t.grad)
 		gd = t.be.Dot(t.grad, dir) / scale
 	}
-	dGd := t.curvature(dir)
+	dGd, err := t.reduce1(t.curvature(dir))
+	if err != nil {
+		return 0, err
+	}
 	lambda := t.lambda
 	step := lr
+	// Zero curvature along d with g·d > 0 (a saturated softmax: S_b = 0
+	// in float64) makes the model linear: t* = +Inf and the step is the
+	// cap, still judged by its actual decrease (undone if the loss rose).
 	tStar := gd / dGd
-	model := gd > 0 && dGd > 0 && !math.IsInf(tStar, 0) && !math.IsNaN(tStar)
+	model := gd > 0 && dGd >= 0 && !math.IsNaN(tStar)
 	if model {
 		step = min(lr, tStar/(1+lambda))
 	}
@@ -139,7 +143,10 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	// The minibatch loss after the step: the first layer from the JVP's
 	// tangent, the rest by a forward pass.
 	t.mb.ForwardStep(t.be, t.m.Params, float32(step), t.jv)
-	after := t.outputLoss()
+	after, err := t.reduce1(t.outputLoss())
+	if err != nil {
+		return 0, err
+	}
 	actual := loss - after
 	rejected := false
 	if model && pred > lmTiny*math.Abs(loss) {
@@ -151,24 +158,45 @@ func (t *hostStepper) stepGN(lr float64) (loss float64) {
 	}
 	t.stats = StepStats{StepSize: StepGN, T: step, PredDecrease: pred, ActualDecrease: actual, Lambda: lambda, Rejected: rejected}
 	if t.cfg.KeepStepping > 0 && !rejected {
-		t.extraSteps += t.keepSteppingFrom(after, step, dir)
+		k, err := t.keepSteppingFrom(after, step, dir)
+		t.extraSteps += k
+		return loss, err
 	}
-	return loss
+	return loss, nil
 }
 
-// curvature returns dᵀGd = (1/B) Σ_b w_b |J_b d|² for the minibatch of the
-// last minibatchGrad (whose forward activations t.mb still holds), with
-// one batched JVP; accumulated in float64.
+// curvature returns dᵀGd for the minibatch of the last minibatchGrad
+// (whose forward activations and outputs t.mb still holds), with one
+// batched JVP v_b = J_b d (Out values per example); accumulated in float64.
+// For MSE, dᵀGd = (1/B) Σ_b w_b |v_b|². For the softmax cross-entropy it
+// is the generalized Gauss–Newton curvature (1/B) Σ_b w_b v_bᵀ S_b v_b
+// with S_b = diag(p_b) − p_b p_bᵀ the Hessian of the loss in the logits,
+// p_b = softmax(f_b): v_bᵀ S_b v_b = Σ_o p_o v_o² − (Σ_o p_o v_o)², the
+// variance of v_b under p_b (≥ 0).
 func (t *hostStepper) curvature(d []float32) float64 {
 	B := len(t.idx)
 	out := t.m.Out
 	jv := t.jv[:B*out]
 	t.mb.JVP(t.be, t.m.Params, d, jv)
+	xent := t.m.Loss == nn.Xent
+	f := t.mb.Output()
 	var s float64
 	for b := 0; b < B; b++ {
+		v := jv[b*out : (b+1)*out]
 		var q float64
-		for _, v := range jv[b*out : (b+1)*out] {
-			q += float64(v) * float64(v)
+		if xent {
+			nn.Softmax(f[b*out:(b+1)*out], t.softmax)
+			var mean, sq float64
+			for o, vo := range v {
+				pv := t.softmax[o] * float64(vo)
+				mean += pv
+				sq += pv * float64(vo)
+			}
+			q = max(sq-mean*mean, 0)
+		} else {
+			for _, vo := range v {
+				q += float64(vo) * float64(vo)
+			}
 		}
 		s += t.w[b] * q
 	}

@@ -62,6 +62,11 @@ type hostStepper struct {
 	stats  StepStats
 	// softmax is the scratch of a loss other than MSE (Out values).
 	softmax []float64
+	// par, when set, makes the stepper one rank of a data-parallel run
+	// (parallel.go): the gradient and the minibatch losses are summed
+	// over the ranks; scalar is its scratch.
+	par    *Parallel
+	scalar [1]float64
 }
 
 func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Config) *hostStepper {
@@ -85,8 +90,13 @@ func newHostStepper(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg Conf
 	return t
 }
 
-func (t *hostStepper) Start(cfg Config, _ []float32) error { return t.checkStepSize(cfg) }
-func (t *hostStepper) Sync([]float32) error                { return nil }
+func (t *hostStepper) Start(cfg Config, _ []float32) error {
+	if t.par != nil && cfg.StepSize == StepNewton {
+		return errParallelNewton
+	}
+	return t.checkStepSize(cfg)
+}
+func (t *hostStepper) Sync([]float32) error { return nil }
 
 // Step implements Stepper. One pass over the weights finds a non-finite
 // gradient too: the step adds −lr·dir to every weight, and NaN or ±Inf in
@@ -95,13 +105,14 @@ func (t *hostStepper) Step(idx []int, w []float64, lr float64) (loss float64, fi
 	t.idx, t.w = idx, w
 	switch t.cfg.StepSize {
 	case StepGN:
-		loss = t.stepGN(lr)
+		loss, err = t.stepGN(lr)
 	case StepNewton:
-		if loss, err = t.stepNewton(lr); err != nil {
-			return loss, false, err
-		}
+		loss, err = t.stepNewton(lr)
 	default:
-		loss = t.step(lr)
+		loss, err = t.step(lr)
+	}
+	if err != nil {
+		return loss, false, err
 	}
 	return loss, t.finite(t.m.Params), nil
 }
@@ -146,12 +157,37 @@ func (t *hostStepper) finite(v []float32) bool {
 
 // step computes the minibatch gradient and takes one SGD step. It returns
 // the weighted minibatch loss.
-func (t *hostStepper) step(lr float64) (loss float64) {
-	loss = t.minibatchGrad()
-	if t.cfg.ClipNorm > 0 {
-		t.clip(t.cfg.ClipNorm)
+func (t *hostStepper) step(lr float64) (loss float64, err error) {
+	loss, _, dir, err := t.direction()
+	if err != nil {
+		return 0, err
 	}
-	dir := t.grad
+	t.be.Axpy(float32(-lr), dir, t.m.Params)
+	if t.cfg.KeepStepping > 0 {
+		prev, err := t.reduce1(t.batchLoss())
+		if err != nil {
+			return 0, err
+		}
+		k, err := t.keepSteppingFrom(prev, lr, dir)
+		t.extraSteps += k
+		return loss, err
+	}
+	return loss, nil
+}
+
+// direction computes the minibatch gradient (summed over the ranks of a
+// data-parallel run), clips it and updates the momentum: it returns the
+// weighted minibatch loss, the factor clipping scaled the gradient by and
+// the direction the step goes against (the gradient or the velocity).
+func (t *hostStepper) direction() (loss, scale float64, dir []float32, err error) {
+	if loss, err = t.reduceGrad(t.minibatchGrad()); err != nil {
+		return 0, 0, nil, err
+	}
+	scale = 1.0
+	if t.cfg.ClipNorm > 0 {
+		scale = t.clip(t.cfg.ClipNorm)
+	}
+	dir = t.grad
 	if t.vel != nil {
 		mu := float32(t.cfg.Momentum)
 		for i, g := range t.grad {
@@ -159,11 +195,7 @@ func (t *hostStepper) step(lr float64) (loss float64) {
 		}
 		dir = t.vel
 	}
-	t.be.Axpy(float32(-lr), dir, t.m.Params)
-	if t.cfg.KeepStepping > 0 {
-		t.extraSteps += t.keepStepping(lr, dir)
-	}
-	return loss
+	return loss, scale, dir, nil
 }
 
 // clip scales t.grad to Euclidean norm c when its norm exceeds c (the
@@ -183,28 +215,28 @@ func (t *hostStepper) clip(c float64) float64 {
 	return float64(s)
 }
 
-// keepStepping takes up to KeepStepping further steps along dir while the
-// weighted minibatch loss falls, undoing the first step that does not
-// lower it, and returns the number of steps kept.
-func (t *hostStepper) keepStepping(lr float64, dir []float32) int {
-	return t.keepSteppingFrom(t.batchLoss(), lr, dir)
-}
-
-// keepSteppingFrom is keepStepping when the weighted minibatch loss at the
-// current parameters, prev, is known (a gn step measured it).
-func (t *hostStepper) keepSteppingFrom(prev, lr float64, dir []float32) int {
+// keepSteppingFrom takes up to KeepStepping further steps along dir while
+// the weighted minibatch loss falls from prev, its value at the current
+// parameters, undoing the first step that does not lower it, and returns
+// the number of steps kept. In a data-parallel run each trial's loss is
+// summed over the ranks (one scalar all-reduce per trial), so that every
+// rank takes the same decisions.
+func (t *hostStepper) keepSteppingFrom(prev, lr float64, dir []float32) (int, error) {
 	eta := lr
 	for k := 0; k < t.cfg.KeepStepping; k++ {
 		eta *= t.cfg.StepGrowth
 		t.be.Axpy(float32(-eta), dir, t.m.Params)
-		cur := t.batchLoss()
+		cur, err := t.reduce1(t.batchLoss())
+		if err != nil {
+			return k, err
+		}
 		if !(cur < prev) {
 			t.be.Axpy(float32(eta), dir, t.m.Params)
-			return k
+			return k, nil
 		}
 		prev = cur
 	}
-	return t.cfg.KeepStepping
+	return t.cfg.KeepStepping, nil
 }
 
 // batchLoss is the importance-weighted loss of the current minibatch (in

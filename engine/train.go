@@ -171,6 +171,9 @@ type Trainer struct {
 	Stepper Stepper
 	// Recorder, when set, observes the run.
 	Recorder Recorder
+	// par, when set (SetParallel), makes the run one rank of a
+	// data-parallel run.
+	par *Parallel
 	// TrackEstimate keeps the running estimate of the second-moment ratio
 	// (Eval.EstSecondMoment) from the steps' own minibatches; it is always
 	// kept with Config.RehashAuto, which needs it. It costs a per-example
@@ -224,7 +227,7 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 	}
 	t.passes = ntk.NewPasses(be, m, train.X, train.Y, train.N, cfg.RehashBatch, cfg.Workers)
 	t.cpu = &ntk.CPU{Backend: be, Model: m, X: train.X, Y: train.Y, N: train.N,
-		Options: ntk.RehashOptions{Batch: cfg.RehashBatch, Workers: cfg.Workers}}
+		Options: ntk.RehashOptions{Batch: cfg.RehashBatch, Workers: cfg.Workers, MultiOutput: cfg.MultiOutputMode()}}
 	samp, err := sample.New(cfg.Sampler, sample.Options{N: train.N, Eps: cfg.Eps, Prob: cfg.Prob, Backend: be, Model: m,
 		Hasher: t.hasher, Scorer: t.passes, Presample: cfg.Presample, TauThreshold: cfg.TauThreshold, Lambda: cfg.DriftLambda,
 		QueryEvery: cfg.QueryEvery})
@@ -305,7 +308,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	rec := t.Recorder
 	buckets, _ := t.samp.(sample.BucketCounter)
 	ws := &t.wstat
-	evaluate := func(it int) {
+	evaluate := func(it int) error {
 		e := Eval{Iter: it, Epoch: float64(it*t.cfg.Batch) / float64(t.n), LR: t.LR(max(0, it-1)),
 			SampleSeconds: tSample.Seconds(), GradSeconds: tGrad.Seconds(), RehashSeconds: tRehash.Seconds(), Rehashes: *rehashes}
 		e.TrainSeconds = e.SampleSeconds + e.GradSeconds + e.RehashSeconds
@@ -323,9 +326,17 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 				e.TestAccuracy, e.TestXent = mt.Accuracy, mt.CrossEntropy
 			}
 		}
-		e.SecondMoment, e.Ideal, e.KL = t.diagnostics()
+		var err error
+		if e.SecondMoment, e.Ideal, e.KL, err = t.diagnostics(); err != nil {
+			return fmt.Errorf("evaluation at iteration %d: %w", it, err)
+		}
 		e.ESS, e.MaxWeight = math.NaN(), math.NaN()
-		if ws.N > 0 {
+		switch {
+		case t.par != nil:
+			if e.ESS, e.MaxWeight, err = t.par.parallelESS(*ws); err != nil {
+				return fmt.Errorf("evaluation at iteration %d: %w", it, err)
+			}
+		case ws.N > 0:
 			e.ESS = ws.Sum * ws.Sum / ws.SumSq / float64(ws.N)
 			e.MaxWeight = ws.Max
 		}
@@ -345,15 +356,26 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		if rec != nil {
 			rec.RecordEval(e)
 		}
+		return nil
 	}
 	st := t.stepper()
-	if t.m.Loss != nn.MSE && (t.Linearizer != nil || t.Stepper != nil) {
+	onHost := t.onHost(st)
+	if t.par != nil && !onHost {
+		return res, errors.New("a data-parallel run takes its steps with the host stepper (an accelerator's stepper has no all-reduce yet)")
+	}
+	if t.m.Loss != nn.MSE && (t.Linearizer != nil || !onHost) {
 		return res, fmt.Errorf("the %s loss runs on the host only (the accelerator's linearization and steps are mse)", t.m.Loss)
+	}
+	if t.Linearizer != nil && t.m.Out > 1 && t.cfg.MultiOutputMode() != ntk.SumOfLogits {
+		return res, fmt.Errorf("multi-output=%s runs on the host linearizer only (the accelerator's linearizes the sum of the outputs)", t.cfg.MultiOutputMode())
 	}
 	// A job still in flight when Train returns (Restore may have started
 	// one) is waited for, so that no goroutine outlives it; it stays
 	// pending in State.
 	defer t.waitBackground()
+	if sample.NeedsLinearization(t.samp) && t.cfg.Background && t.par != nil {
+		return res, errors.New("background rehashes are not supported in a data-parallel run yet (the ranks would swap their samplers at different iterations)")
+	}
 	if sample.NeedsLinearization(t.samp) && t.cfg.Background && (t.Linearizer != nil || t.Stepper != nil) {
 		return res, errors.New("background rehashes run on the host linearizer and stepper; they are not supported with an accelerator yet")
 	}
@@ -409,8 +431,11 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			// A background job gets no time from the evaluation, which
 			// training seconds leave out.
 			resume := t.pauseBackground()
-			evaluate(it)
+			err := evaluate(it)
 			resume()
+			if err != nil {
+				return res, err
+			}
 		}
 		t0 := time.Now()
 		if err := t.draw(t.rng, t.m.Params, t.idx, t.w); err != nil {
@@ -457,7 +482,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	if err := sync(); err != nil {
 		return res, err
 	}
-	evaluate(t.cfg.Iters)
+	if err := evaluate(t.cfg.Iters); err != nil {
+		return res, err
+	}
 	res.Final = res.Evals[len(res.Evals)-1]
 	res.Wall = t.wallBefore + time.Since(wallStart)
 	return res, nil

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/data"
@@ -92,14 +93,25 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte-Carlo test")
 	}
-	ds := classTeacher(120, 3, 3, 5)
+	checkWeightedGradientUnbiased(t, classTeacher(120, 3, 3, 5), xentConfig, SamplerNames())
+}
+
+// checkWeightedGradientUnbiased trains nothing: for each sampler of
+// samplers (lsh also with the re-centred query and the last-layer hash),
+// with cfg(sampler) on a 3-3-4 tanh model over ds (3 inputs, 3 outputs)
+// and the parameters held fixed away from the rehash point, it checks that
+// the mean of many importance-weighted minibatch gradients matches the
+// full gradient and that per-draw probabilities, where the sampler has
+// them, sum to 1.
+func checkWeightedGradientUnbiased(t *testing.T, ds *data.Dataset, cfgOf func(string) Config, samplers []string) {
+	t.Helper()
 	type variant struct {
 		s        string
 		query    ntk.QueryMode
 		lastOnly bool
 	}
 	var vs []variant
-	for _, s := range SamplerNames() {
+	for _, s := range samplers {
 		vs = append(vs, variant{s: s})
 		if s == SamplerLSH {
 			vs = append(vs, variant{s: s, query: ntk.QueryRecentred}, variant{s: s, query: ntk.QueryRecentred, lastOnly: true})
@@ -107,7 +119,7 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 	}
 	for _, v := range vs {
 		m, _ := nn.New(nn.Config{In: 3, Out: 3, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
-		cfg := xentConfig(v.s)
+		cfg := cfgOf(v.s)
 		cfg.Batch = 4
 		cfg.Hash = ntk.HashConfig{K: 3, L: 4, Family: ntk.Structured, MIPS: true, Query: v.query, Alpha: 0.1, SignSymmetric: true, LastLayerOnly: v.lastOnly, Seed: 7}
 		cfg.TauThreshold = 1
@@ -115,15 +127,7 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sample.NeedsLinearization(tr.samp) {
-			if err := tr.rehash(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		rng := rand.New(rand.NewPCG(4, 4))
-		for i := range m.Params {
-			m.Params[i] += float32(0.1 * rng.NormFloat64())
-		}
+		awayFromW0(t, tr, 0.1)
 		if ts, ok := tr.samp.(sample.TauSampler); ok {
 			ts.SetTau(10)
 		}
@@ -138,36 +142,18 @@ func TestXentWeightedGradientUnbiased(t *testing.T) {
 			}
 		}
 		hs := tr.host
-		P := m.NumParams()
-		full := make([]float64, P)
-		for i := 0; i < ds.N; i++ {
-			hs.idx, hs.w = []int{i}, []float64{1}
-			hs.minibatchGrad()
-			for j, g := range hs.grad {
-				full[j] += float64(g) / float64(ds.N)
-			}
-		}
+		full := fullGradient(hs, ds.N)
 		idx, w := make([]int, cfg.Batch), make([]float64, cfg.Batch)
-		const draws = 20000
-		sum, sum2 := make([]float64, P), make([]float64, P)
-		for d := 0; d < draws; d++ {
+		mom := newGradMoments(m.NumParams())
+		for d := 0; d < 20000; d++ {
 			if err := tr.samp.Draw(tr.rng, m.Params, idx, w); err != nil {
 				t.Fatal(err)
 			}
 			hs.idx, hs.w = idx, w
 			hs.minibatchGrad()
-			for j, g := range hs.grad {
-				sum[j] += float64(g)
-				sum2[j] += float64(g) * float64(g)
-			}
+			mom.add(hs.grad)
 		}
-		worst := 0.0
-		for j := range sum {
-			mean := sum[j] / draws
-			vr := sum2[j]/draws - mean*mean
-			se := math.Sqrt(vr/draws) + 1e-9
-			worst = math.Max(worst, math.Abs(mean-full[j])/se)
-		}
+		worst := mom.worstZ(full)
 		// P = 31 coordinates: |z| > 4.5 anywhere has probability < 3e-4.
 		if worst > 4.5 {
 			t.Errorf("%s (query %v, last-layer %v): mean weighted gradient differs from the full gradient by %.1f standard errors", v.s, v.query, v.lastOnly, worst)
@@ -215,8 +201,8 @@ func TestXentEverySamplerTrains(t *testing.T) {
 	}
 }
 
-// TestXentRefused: xent with one output, with the gn step size and on a
-// device stepper is refused with a reason.
+// TestXentRefused: xent with one output, with the newton step size and on
+// a device stepper is refused with a reason; gn is accepted.
 func TestXentRefused(t *testing.T) {
 	ds := classTeacher(20, 2, 2, 1)
 	m, _ := nn.New(nn.Config{In: 2, Out: 1, Seed: 1})
@@ -226,8 +212,12 @@ func TestXentRefused(t *testing.T) {
 	}
 	c := xentConfig(SamplerUniform)
 	c.StepSize = StepGN
-	if c.Validate() == nil {
-		t.Error("xent with the gn step accepted")
+	if err := c.Validate(); err != nil {
+		t.Errorf("xent with the gn step refused: %v", err)
+	}
+	c.StepSize = StepNewton
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "newton") || !strings.Contains(err.Error(), "xent") || !strings.Contains(err.Error(), "step-size gn") {
+		t.Errorf("xent with the newton step: %v, want a refusal naming newton, xent and the gn alternative", err)
 	}
 	if DeviceStepSupported(xentConfig(SamplerUniform)) == nil {
 		t.Error("xent on the device stepper accepted")
@@ -237,6 +227,67 @@ func TestXentRefused(t *testing.T) {
 	if c.Validate() == nil {
 		t.Error("loss hinge accepted")
 	}
+}
+
+// awayFromW0 rehashes tr's sampler when it needs a linearization and then
+// moves the parameters by N(0, sigma²) noise, so that the draws' query
+// point differs from the rehash point w0.
+func awayFromW0(t *testing.T, tr *Trainer, sigma float64) {
+	t.Helper()
+	if sample.NeedsLinearization(tr.samp) {
+		if err := tr.rehash(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range tr.m.Params {
+		tr.m.Params[i] += float32(sigma * rng.NormFloat64())
+	}
+}
+
+// fullGradient returns the full gradient (1/N) Σ_i ∇ℓ_i at the current
+// parameters, one point at a time through the host stepper.
+func fullGradient(hs *hostStepper, n int) []float64 {
+	full := make([]float64, len(hs.grad))
+	for i := 0; i < n; i++ {
+		hs.idx, hs.w = []int{i}, []float64{1}
+		hs.minibatchGrad()
+		for j, g := range hs.grad {
+			full[j] += float64(g) / float64(n)
+		}
+	}
+	return full
+}
+
+// gradMoments accumulates the first two moments of gradient estimates.
+type gradMoments struct {
+	sum, sum2 []float64
+	n         int
+}
+
+func newGradMoments(p int) *gradMoments {
+	return &gradMoments{sum: make([]float64, p), sum2: make([]float64, p)}
+}
+
+func (g *gradMoments) add(v []float32) {
+	g.n++
+	for j, x := range v {
+		g.sum[j] += float64(x)
+		g.sum2[j] += float64(x) * float64(x)
+	}
+}
+
+// worstZ is the largest |mean − full| over the coordinates, in standard
+// errors of the mean.
+func (g *gradMoments) worstZ(full []float64) float64 {
+	n := float64(g.n)
+	worst := 0.0
+	for j := range g.sum {
+		mean := g.sum[j] / n
+		se := math.Sqrt((g.sum2[j]/n-mean*mean)/n) + 1e-9
+		worst = math.Max(worst, math.Abs(mean-full[j])/se)
+	}
+	return worst
 }
 
 func median(v []float64) float64 {

@@ -28,8 +28,9 @@ var kernels = map[string]func(){
 	"axpy512":       axpy512,
 	"relu512":       func() { relu512(); reluMask512() },
 	"signpack512":   signPack512,
-	"sgemm512":      sgemm6x32,
+	"sgemm512":      func() { sgemm6x32(); sgemm12x32(); sgemm12x16() },
 	"packbt":        func() { packBT(16); packBT(32) },
+	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
 }
 
 func main() {

@@ -6,8 +6,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// GEMM register tile of the AVX-512 micro-kernel: tileM rows by tileV zmm
-// (sixteen floats each) of columns.
+// GEMM register tile of the AVX-512 micro-kernels: tileM (6) or 2·tileM
+// rows by tileV zmm (sixteen floats each) of columns.
 const (
 	tileM = 6
 	tileV = 2
@@ -16,47 +16,108 @@ const (
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() {
-	TEXT("sgemmKernel6x32AVX512", NOSPLIT, "func(kc int, a, b, c *float32, ldc int, beta float32)")
-	Doc("sgemmKernel6x32AVX512 sets the 6×32 tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
+func sgemm6x32() { sgemmTile(1, tileV) }
+
+// sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
+// the packed block, kc·6 floats apart) against one B panel, so that each
+// pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
+// are used and zeroed before returning (VZEROUPPER leaves them alone).
+func sgemm12x32() { sgemmTile(2, tileV) }
+
+// sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
+// AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
+// packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
+// accumulators (registers 0–15 suffice).
+func sgemm12x16() { sgemmTile(2, 1) }
+
+// sgemmTile emits the micro-kernel of panels six-row A panels by vecs zmm
+// (16·vecs columns) of B.
+func sgemmTile(panels, vecs int) {
+	rows := tileM * panels
+	cols := 16 * vecs
+	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
+	TEXT(name, NOSPLIT, "func(kc int, a, b, c *float32, ldc int, beta float32)")
+	Doc(name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
 	kc := Load(Param("kc"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
-	acc := make([][tileV]VecVirtual, tileM)
+	var a2 Mem
+	if panels == 2 {
+		Comment("a2: the second six-row panel, kc·24 bytes after the first.")
+		a2 = Mem{Base: GP64()}
+		MOVQ(kc, a2.Base)
+		IMUL3Q(U32(4*tileM), a2.Base, a2.Base)
+		ADDQ(a.Base, a2.Base)
+	}
+	Comment("Fetch the C tile (two lines per row, rows ldc apart, usually not in L1 or L2) while the",
+		"loop runs, so that the update at the end does not wait for it.")
+	{
+		cp := GP64()
+		Load(Param("c"), cp)
+		ld := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ld)
+		for i := 0; i < rows; i++ {
+			for v := 0; v < vecs; v++ {
+				PREFETCHT0(Mem{Base: cp, Disp: 64 * v})
+			}
+			if i < rows-1 {
+				ADDQ(ld, cp)
+			}
+		}
+	}
+	acc := make([][]VecVirtual, rows)
 	for i := range acc {
+		acc[i] = make([]VecVirtual, vecs)
 		for j := range acc[i] {
 			acc[i][j] = ZMM()
 			VXORPS(acc[i][j], acc[i][j], acc[i][j])
 		}
 	}
-	const nrBytes = 16 * tileV * 4
+	nrBytes := 16 * vecs * 4
 	const mrBytes = tileM * 4
+	// One set of B and broadcast registers for every step, so that clean
+	// can name every zmm the kernel writes.
+	bv := make([]VecVirtual, vecs)
+	for j := range bv {
+		bv[j] = ZMM()
+	}
+	ai := ZMM()
 	step := func(p int) {
-		var bv [tileV]VecVirtual
 		for j := range bv {
-			bv[j] = ZMM()
 			VMOVUPS(b.Offset(p*nrBytes+64*j), bv[j])
 		}
-		for i := 0; i < tileM; i++ {
-			ai := ZMM()
-			VBROADCASTSS(a.Offset(p*mrBytes+4*i), ai)
+		for i := 0; i < rows; i++ {
+			src := a.Offset(p*mrBytes + 4*i)
+			if i >= tileM {
+				src = a2.Offset(p*mrBytes + 4*(i-tileM))
+			}
+			VBROADCASTSS(src, ai)
 			for j := range bv {
 				VFMADD231PS(bv[j], ai, acc[i][j])
 			}
 		}
+	}
+	advance := func(steps int) {
+		ADDQ(U32(steps*mrBytes), a.Base)
+		if panels == 2 {
+			ADDQ(U32(steps*mrBytes), a2.Base)
+		}
+		ADDQ(U32(steps*nrBytes), b.Base)
 	}
 	Label("loop4")
 	CMPQ(kc, U32(4))
 	JL(LabelRef("loop1"))
 	PREFETCHT0(b.Offset(4 * 4 * nrBytes))
 	PREFETCHT0(a.Offset(384))
+	if panels == 2 {
+		PREFETCHT0(a2.Offset(384))
+	}
 	step(0)
 	step(1)
 	PREFETCHT0(b.Offset(4*4*nrBytes + 256))
 	step(2)
 	step(3)
-	ADDQ(U32(4*mrBytes), a.Base)
-	ADDQ(U32(4*nrBytes), b.Base)
+	advance(4)
 	SUBQ(U32(4), kc)
 	JMP(LabelRef("loop4"))
 
@@ -64,12 +125,12 @@ func sgemm6x32() {
 	TESTQ(kc, kc)
 	JZ(LabelRef("update"))
 	step(0)
-	ADDQ(U32(mrBytes), a.Base)
-	ADDQ(U32(nrBytes), b.Base)
+	advance(1)
 	DECQ(kc)
 	JMP(LabelRef("loop1"))
 
 	Label("update")
+	beta := ZMM()
 	c := Mem{Base: Load(Param("c"), GP64())}
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -82,25 +143,42 @@ func sgemm6x32() {
 		for j := range acc[i] {
 			VMOVUPS(acc[i][j], c.Offset(64*j))
 		}
-		if i < tileM-1 {
+		if i < rows-1 {
 			ADDQ(ldc, c.Base)
 		}
 	}
-	VZEROUPPER()
+	clean(acc, bv, ai, beta)
 	RET()
 
 	Label("accumulate")
-	beta := ZMM()
 	VBROADCASTSS(NewParamAddr("beta", 40), beta)
 	for i := range acc {
 		for j := range acc[i] {
 			VFMADD231PS(c.Offset(64*j), beta, acc[i][j])
 			VMOVUPS(acc[i][j], c.Offset(64*j))
 		}
-		if i < tileM-1 {
+		if i < rows-1 {
 			ADDQ(ldc, c.Base)
 		}
 	}
-	VZEROUPPER()
+	clean(acc, bv, ai, beta)
 	RET()
+}
+
+// clean ends a tile: with the 12-row tile avo needs registers 16–31 for
+// its 24 accumulators, and VZEROUPPER clears the upper halves of 0–15 only,
+// so every zmm the kernel wrote is zeroed first with EVEX vpxord on its xmm
+// form (which zeroes the whole zmm). Then VZEROUPPER.
+func clean(acc [][]VecVirtual, bv []VecVirtual, more ...VecVirtual) {
+	if len(acc)*len(acc[0]) > 2*tileM {
+		regs := append(append([]VecVirtual(nil), bv...), more...)
+		for i := range acc {
+			regs = append(regs, acc[i][:]...)
+		}
+		for _, r := range regs {
+			x := r.AsX()
+			VPXORD(x, x, x)
+		}
+	}
+	VZEROUPPER()
 }

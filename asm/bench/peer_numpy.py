@@ -4,6 +4,10 @@
 Run as:
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py
 
+or, for rounds interleaved with the Go benchmarks, only the 1024^3 GEMMs
+with R repetitions each (the core OpenBLAS picked on the first line):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py sgemm R
+
 Prints the BLAS numpy is linked with, then, for each case, the best and
 median of several repetitions (seconds) and GFLOP/s of the best.
 """
@@ -17,17 +21,24 @@ import numpy as np
 
 def timeit(f, reps):
     f()  # warm up
-    ts = []
+    ts, cs = [], []
     for _ in range(reps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         f()
         ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    # The CPU time (process_time) leaves out waiting for a CPU on a loaded machine.
+    timeit.cpu_median = statistics.median(cs)
     return min(ts), statistics.median(ts)
 
 
 def main():
-    print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"))
-    np.show_config()
+    quick = len(sys.argv) == 3 and sys.argv[1] == "sgemm"
+    print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"),
+          "OPENBLAS_CORETYPE=%s" % os.environ.get("OPENBLAS_CORETYPE"))
+    if not quick:
+        np.show_config()
     try:
         import ctypes
         for lib in ("libopenblas.so.0", "libopenblasp.so.0"):
@@ -53,8 +64,11 @@ def main():
         ("sgemm NT 1024^3", lambda: a @ b.T),
         ("sgemm TN 1024^3", lambda: a.T @ b),
     ]:
-        best, med = timeit(f, 20)
-        print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s" % (name, best, med, flops / best / 1e9))
+        best, med = timeit(f, int(sys.argv[2]) if quick else 20)
+        print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s  cpu median %.4f s  %.2f cpu-GFLOP/s" % (
+            name, best, med, flops / best / 1e9, timeit.cpu_median, flops / timeit.cpu_median / 1e9))
+    if quick:
+        return
 
     # The engine's shapes (see BenchmarkSgemmEngine): a training step at
     # batch 32 and the rehash at batch 256, width 1024.

@@ -25,7 +25,9 @@ const experimentUsage = `usage: ntklsh experiment <kl|lsh-ablation|convergence|t
 
   kl            KL(p*‖p̂), KL(p*‖p_lsh) (structured and dense projections) and
                 KL(p*‖uniform) along a training run, widths 8..8192, rehash
-                every epoch and every 50 iterations, one and several outputs (pNTK)
+                every epoch and every 50 iterations, one and several outputs (pNTK);
+                kl_loss.csv: 3 outputs under mse (sum of logits and residual
+                direction) and xent, with ntk-static (--kl-rows)
   lsh-ablation  second-moment ratio against uniform (and KL) over K, L, family,
                 MIPS, query, α, last layer only, width, tails, phase and steps
                 since rehash; writes the best configuration to ablation_best.json
@@ -67,6 +69,7 @@ type expFlags struct {
 	widths                             string
 	loss                               string
 	oneHot                             int
+	klRows                             string
 }
 
 func runExperiment(args []string, stdout, stderr io.Writer) error {
@@ -115,6 +118,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.lrPoints, "lr-points", 0, "time-to-target: learning rates in the tuning grid, log-spaced over the scale's range (0: the scale's default; large: 5 over two decades)")
 	fs.StringVar(&f.tuned, "tuned", "", "time-to-target: directory of an earlier run of the same settings: methods found in its ttt_SETTING_grid.csv skip tuning and rerun only their final seeds at its choices")
 	fs.StringVar(&f.widths, "widths", "", "time-to-target --scale large: hidden widths, comma separated (default: 1024, and 64 on the first set)")
+	fs.StringVar(&f.klRows, "kl-rows", "all", "kl: all, base (kl.csv: one and several outputs, mse under the sum-of-logits linearization) or loss (kl_loss.csv: several outputs under mse-sum, mse-residual and xent, with ntk-static's columns)")
 	fs.StringVar(&f.loss, "loss", "mse", "time-to-target: mse (regression on the teacher) or xent (classification: softmax cross-entropy on the class teacher, or on --data with --onehot; targets on test cross-entropy and test accuracy)")
 	fs.IntVar(&f.oneHot, "onehot", 0, "time-to-target --loss xent --data: the target column holds class labels, this many classes (one-hot outputs)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -411,11 +415,30 @@ func expKL(ctx context.Context, env experiment.Env, f expFlags, stdout io.Writer
 		c.MultiWidths = []int{32, 512, 2048}
 		c.DenseMaxParams = 20000
 	}
+	switch f.klRows {
+	case "all", "base", "loss":
+	default:
+		return fmt.Errorf("--kl-rows %q: want all, base or loss", f.klRows)
+	}
+	if f.klRows != "base" {
+		c.Variants = experiment.DefaultKLVariants(3)
+		cd := data.DefaultClassTeacher()
+		cd.N, cd.D = c.Data.N, c.Data.D
+		c.ClassData = cd
+	}
+	c.VariantsOnly = f.klRows == "loss"
 	rows, err := experiment.RunKL(ctx, env, c)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "kl: %d measurements written to %s\n", len(rows), filepath.Join(env.Out, "kl.csv"))
+	var files []string
+	if !c.VariantsOnly {
+		files = append(files, filepath.Join(env.Out, "kl.csv"))
+	}
+	if len(c.Variants) > 0 {
+		files = append(files, filepath.Join(env.Out, "kl_loss.csv"))
+	}
+	fmt.Fprintf(stdout, "kl: %d measurements written to %s\n", len(rows), strings.Join(files, " and "))
 	return nil
 }
 

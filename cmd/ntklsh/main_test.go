@@ -72,6 +72,15 @@ func TestTrainBadFlags(t *testing.T) {
 	}
 }
 
+// TestTrainMultiOutputFlag: a bad --multi-output is a usage error naming
+// the flag and the allowed values.
+func TestTrainMultiOutputFlag(t *testing.T) {
+	_, stderr, err := run(t, append(append([]string{}, small...), "--multi-output", "mean")...)
+	if err == nil || !strings.Contains(stderr, `-multi-output: multi-output linearization "mean": want sum or residual`) {
+		t.Errorf("error %v, stderr %q", err, stderr)
+	}
+}
+
 func TestTrainRaggedCSVNamesLine(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "bad.csv")

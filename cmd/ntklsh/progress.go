@@ -26,6 +26,54 @@ type reporter struct {
 	bar     *progressbar.ProgressBar
 	desc    string
 	lastLog time.Time
+	// steps: the run has a calculated step size (gn, newton), whose
+	// diagnostics since the last evaluation row acc holds; trainDesc is
+	// the bar's description while training (with the last row's t, λ).
+	steps     bool
+	acc       stepAcc
+	trainDesc string
+}
+
+// stepAcc sums a calculated step size's diagnostics (engine.StepStats)
+// over the iterations since the last evaluation row.
+type stepAcc struct {
+	n, rejected          int
+	t, pred, act, lambda float64
+}
+
+func (a *stepAcc) add(st engine.StepStats) {
+	a.n++
+	a.t += st.T
+	a.pred += st.PredDecrease
+	a.act += st.ActualDecrease
+	a.lambda = st.Lambda
+	if st.Rejected {
+		a.rejected++
+	}
+}
+
+// stepHeader and stepColumns are the progress line's extra columns under
+// a calculated step size: the mean step t, the last step's damping λ, the
+// mean predicted and actual decrease of the weighted minibatch loss per
+// step and the number of rejected (undone) steps, since the previous row.
+const stepHeader = " %10s %8s %10s %10s %5s"
+
+func (a stepAcc) columns() string {
+	if a.n == 0 {
+		return fmt.Sprintf(stepHeader, "-", "-", "-", "-", "-")
+	}
+	n := float64(a.n)
+	return fmt.Sprintf(" %10.4g %8.3g %10.4g %10.4g %5d", a.t/n, a.lambda, a.pred/n, a.act/n, a.rejected)
+}
+
+// fields adds the step diagnostics to a JSON eval event.
+func (a stepAcc) fields(ev map[string]any) {
+	if a.n == 0 {
+		return
+	}
+	n := float64(a.n)
+	ev["steps"], ev["step_t_mean"], ev["lambda"] = a.n, jsonNum(a.t/n), jsonNum(a.lambda)
+	ev["pred_decrease_mean"], ev["actual_decrease_mean"], ev["rejected_steps"] = jsonNum(a.pred/n), jsonNum(a.act/n), a.rejected
 }
 
 func isTerminal(w io.Writer) bool {
@@ -67,9 +115,17 @@ func (r *reporter) event(kind string, fields map[string]any, text string) {
 	}
 }
 
-func (r *reporter) beginRun(desc string, iters int) {
-	r.event("run", map[string]any{"config": desc, "iters": iters}, "== "+desc+"\n"+
-		fmt.Sprintf("%8s %7s %9s %12s %12s %8s %8s %8s %8s %8s\n", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "est_2nd", "ideal", "ess", "max_w"))
+// beginRun starts a run's progress; steps: it has a calculated step size
+// (gn, newton), whose diagnostics the rows then show.
+func (r *reporter) beginRun(desc string, iters int, steps bool) {
+	head := fmt.Sprintf("%8s %7s %9s %12s %12s %8s %8s %8s %8s %8s", "iter", "epoch", "train_s", "train_loss", "test_loss", "2nd_mom", "est_2nd", "ideal", "ess", "max_w")
+	if steps {
+		head += fmt.Sprintf(stepHeader, "step_t", "lambda", "pred_dec", "act_dec", "rej")
+	}
+	r.mu.Lock()
+	r.steps, r.acc, r.trainDesc = steps, stepAcc{}, "training"
+	r.mu.Unlock()
+	r.event("run", map[string]any{"config": desc, "iters": iters}, "== "+desc+"\n"+head+"\n")
 	if r.quiet || r.enc != nil || !r.tty {
 		return
 	}
@@ -88,11 +144,22 @@ func (r *reporter) iter(done int) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.desc != "training" {
-		r.desc = "training"
+	if r.desc != r.trainDesc {
+		r.desc = r.trainDesc
 		r.bar.Describe(r.desc)
 	}
 	r.bar.Set(done)
+}
+
+// step records one iteration's calculated-step diagnostics for the next
+// evaluation row (a no-op for the fixed step).
+func (r *reporter) step(st engine.StepStats) {
+	if r.quiet || st.StepSize == "" {
+		return
+	}
+	r.mu.Lock()
+	r.acc.add(st)
+	r.mu.Unlock()
 }
 
 func jsonNum(v float64) any {
@@ -111,9 +178,20 @@ func (r *reporter) eval(sampler string, e engine.Eval) {
 		ev["train_acc"], ev["test_acc"] = jsonNum(e.TrainAccuracy), jsonNum(e.TestAccuracy)
 		ev["train_xent"], ev["test_xent"] = jsonNum(e.TrainXent), jsonNum(e.TestXent)
 	}
+	cols := ""
+	r.mu.Lock()
+	if r.steps {
+		r.acc.fields(ev)
+		cols = r.acc.columns()
+		if r.acc.n > 0 {
+			r.trainDesc = fmt.Sprintf("training t %.3g λ %.3g", r.acc.t/float64(r.acc.n), r.acc.lambda)
+		}
+		r.acc = stepAcc{}
+	}
+	r.mu.Unlock()
 	r.event("eval", ev,
-		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3f %8.3g%s\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
-			e.SecondMoment, e.EstSecondMoment, e.Ideal, e.ESS, e.MaxWeight, uniformMark(e.Uniform)))
+		fmt.Sprintf("%8d %7.2f %9.3f %12.6g %12.6g %8.3f %8.3f %8.3f %8.3f %8.3g%s%s\n", e.Iter, e.Epoch, e.TrainSeconds, e.TrainLoss, e.TestLoss,
+			e.SecondMoment, e.EstSecondMoment, e.Ideal, e.ESS, e.MaxWeight, cols, uniformMark(e.Uniform)))
 }
 
 // rehash reports a rehash's progress; it is called from several goroutines.

@@ -117,6 +117,17 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 		}
 		return nil
 	})
+	fs.Func("multi-output", "mse with several outputs: what the NTK linearization of lsh and ntk-exact linearizes: sum (the pNTK sum of the outputs, default) or residual (the residual's direction at each rehash; docs/RESULTS.md)", func(v string) error {
+		mo, err := ntk.ParseMultiOutput(v)
+		if err != nil {
+			return err
+		}
+		cfg.MultiOutput = ""
+		if mo != ntk.SumOfLogits {
+			cfg.MultiOutput = mo.String()
+		}
+		return nil
+	})
 	fs.StringVar(&f.header, "header", "auto", "CSV header row: auto, yes or no")
 	fs.IntVar(&f.maxRows, "max-rows", 0, "read at most this many rows (0: all)")
 	fs.Float64Var(&f.testFrac, "test-frac", 0.2, "fraction held out as test set when --test is not given, in [0, 1)")
@@ -377,7 +388,7 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 	// The running second-moment estimate is shown in the progress line and
 	// the metrics log; without either it is not worth its cost.
 	tr.TrackEstimate = !f.quiet || f.logPath != ""
-	rep.beginRun(c.String(), c.Iters)
+	rep.beginRun(c.String(), c.Iters, c.StepSize != "" && c.StepSize != engine.StepFixed)
 	tr.Recorder = engine.Observers{OnEval: func(e engine.Eval) {
 		rep.eval(name, e)
 		if logw != nil {
@@ -385,6 +396,7 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 		}
 	}, OnIter: func(r engine.IterRecord) {
 		rep.iter(r.Iter + 1)
+		rep.step(r.StepStats)
 		if logw != nil {
 			logw.iter(name, r)
 		}
@@ -548,7 +560,7 @@ type metricsLog struct {
 
 var csvColumns = []string{"kind", "sampler", "iter", "epoch", "lr", "batch_loss", "train_loss", "test_loss", "train_s", "sample_s", "grad_s", "rehash_s",
 	"rehashes", "second_moment_ratio", "ideal_ratio", "kl", "ess_fraction", "max_weight", "nonempty_buckets",
-	"step_size", "step_t", "pred_decrease", "actual_decrease", "lambda"} // the last five: iter rows of --step-size gn|newton
+	"step_size", "step_t", "pred_decrease", "actual_decrease", "lambda", "rejected"} // the last six: iter rows of --step-size gn|newton
 
 func newMetricsLog(path string) (*metricsLog, error) {
 	ext := strings.ToLower(filepath.Ext(path))
@@ -590,7 +602,7 @@ func (l *metricsLog) iter(s string, r engine.IterRecord) {
 	if l.csv != nil {
 		l.err = l.csv.Write([]string{"iter", s, fmt.Sprint(r.Iter), "", num(r.LR), num(r.BatchLoss), "", "", num(r.SampleSeconds + r.GradSeconds + r.RehashSeconds),
 			num(r.SampleSeconds), num(r.GradSeconds), num(r.RehashSeconds), "", "", "", "", "", num(r.MaxWeight), "", r.StepSize,
-			stepNum(r, r.T), stepNum(r, r.PredDecrease), stepNum(r, r.ActualDecrease), stepNum(r, r.Lambda)})
+			stepNum(r, r.T), stepNum(r, r.PredDecrease), stepNum(r, r.ActualDecrease), stepNum(r, r.Lambda), stepBool(r, r.Rejected)})
 		return
 	}
 	row := map[string]any{"kind": "iter", "sampler": s, "iter": r.Iter, "lr": r.LR, "batch_loss": jnum(r.BatchLoss),
@@ -613,6 +625,15 @@ func stepNum(r engine.IterRecord, v float64) string {
 	return num(v)
 }
 
+// stepBool is b (true/false) for an iteration with a calculated step
+// size, empty otherwise.
+func stepBool(r engine.IterRecord, b bool) string {
+	if r.StepSize == "" {
+		return ""
+	}
+	return strconv.FormatBool(b)
+}
+
 func (l *metricsLog) eval(s string, e engine.Eval) {
 	if l.err != nil {
 		return
@@ -620,7 +641,7 @@ func (l *metricsLog) eval(s string, e engine.Eval) {
 	if l.csv != nil {
 		l.err = l.csv.Write([]string{"eval", s, fmt.Sprint(e.Iter), num(e.Epoch), num(e.LR), "", num(e.TrainLoss), num(e.TestLoss), num(e.TrainSeconds),
 			num(e.SampleSeconds), num(e.GradSeconds), num(e.RehashSeconds), fmt.Sprint(e.Rehashes), num(e.SecondMoment), num(e.Ideal), num(e.KL),
-			num(e.ESS), num(e.MaxWeight), fmt.Sprint(e.NonEmpty), "", "", "", "", ""})
+			num(e.ESS), num(e.MaxWeight), fmt.Sprint(e.NonEmpty), "", "", "", "", "", ""})
 		return
 	}
 	row := map[string]any{"kind": "eval", "sampler": s, "iter": e.Iter, "epoch": e.Epoch, "lr": e.LR, "train_loss": jnum(e.TrainLoss),

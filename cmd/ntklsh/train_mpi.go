@@ -75,7 +75,11 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 	err := d.run()
 	var le *localError
 	if errors.As(err, &le) {
-		fmt.Fprintf(stderr, "ntklsh train: rank %d of %d: %v; aborting the job\n", c.Rank(), c.Size(), le.err)
+		file := ""
+		if d.file != "" {
+			file = " (" + d.file + ")"
+		}
+		fmt.Fprintf(stderr, "ntklsh train: rank %d of %d%s: %v; aborting the job\n", c.Rank(), c.Size(), file, le.err)
 		mpi.Abort(1)
 	}
 	if err != nil {
@@ -90,6 +94,24 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 		os.Exit(exitCode(err))
 	}
 	return mpi.Finalize()
+}
+
+// distUnsupported names the first flag --distributed does not support.
+// Momentum, clipping, keep-stepping and --step-size gn are supported: the
+// distributed stepper wraps the host stepper, whose gradient and line
+// search losses are summed over the ranks (engine.Parallel).
+func distUnsupported(f trainFlags, cfg engine.Config) error {
+	switch {
+	case f.deviceStep:
+		return errors.New("--device-step is not supported with --distributed: the ranks step on the host (the gradient all-reduce sits in the host stepper; an NCCL all-reduce in the device stepper is not written yet, docs/DISTRIBUTED.md)")
+	case cfg.StepSize == engine.StepNewton:
+		return errors.New("--step-size newton is not supported with --distributed (its normal equations would have to be summed over the ranks): use --step-size gn or fixed")
+	case cfg.Background:
+		return errors.New("--background-rehash is not supported with --distributed (the ranks would switch their samplers at different iterations)")
+	case cfg.RehashAuto:
+		return errors.New("--rehash auto is not supported with --distributed: use --rehash periodic (every rank rehashes at the same iterations)")
+	}
+	return nil
 }
 
 // localError is an error of this rank alone (the others may be waiting
@@ -150,8 +172,8 @@ func (d *distSession) run() error {
 	if d.f.epochs > 0 {
 		cfg.Iters = max(1, int(math.Round(d.f.epochs*float64(N)/float64(cfg.Batch))))
 	}
-	if cfg.KeepStepping != 0 {
-		return errors.New("--keep-stepping is not supported with --distributed")
+	if err := distUnsupported(d.f, *cfg); err != nil {
+		return err
 	}
 	for _, name := range d.samplers {
 		cc := *cfg
@@ -272,6 +294,7 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 			}
 		}, OnIter: func(ir engine.IterRecord) {
 			rep.iter(ir.Iter + 1)
+			rep.step(ir.StepStats)
 			if logw != nil {
 				logw.iter(name, ir)
 			}
@@ -299,7 +322,7 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 		}
 		rep.event("resume", map[string]any{"dir": f.resumeDir, "iter": run.Trainer.Iter()}, fmt.Sprintf("resuming %s at iteration %d\n", f.resumeDir, run.Trainer.Iter()))
 	}
-	rep.beginRun(cfg.String(), cfg.Iters)
+	rep.beginRun(cfg.String(), cfg.Iters, cfg.StepSize != "" && cfg.StepSize != engine.StepFixed)
 	res, err := run.Train(context.Background())
 	rep.endRun()
 	if st := run.Stepper; st.Steps > 0 {
@@ -313,8 +336,9 @@ func (d *distSession) runSampler(name string) (*engine.Result, error) {
 			return nil, &localError{err}
 		}
 		if errors.As(err, &de) || strings.Contains(err.Error(), "the ranks diverged") {
-			// Every rank saw it (the loss and parameters are global).
-			return nil, err
+			// Every rank saw it (the loss and parameters are global):
+			// name the rank whose gradient share went non-finite first.
+			return nil, run.Blame(err)
 		}
 		return nil, &localError{err}
 	}

@@ -99,6 +99,20 @@ func distTrain(t testing.TB, R int, ds *data.Dataset, cfg engine.Config, mseed u
 	return params, res0
 }
 
+// singleTrain trains m on ds in one process.
+func singleTrain(t testing.TB, m *nn.MLP, ds *data.Dataset, cfg engine.Config) *engine.Result {
+	t.Helper()
+	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // TestOneRankBitIdentical: one rank reproduces the single-process run bit
 // for bit (final weights and evaluation rows), for every kind of sampler,
 // with momentum and clipping.
@@ -110,14 +124,7 @@ func TestOneRankBitIdentical(t *testing.T) {
 			cfg.Momentum = mom
 			cfg.ClipNorm = 0.5 * mom
 			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := singleTrain(t, m, ds, cfg)
 			got, res := distTrain(t, 1, ds, cfg, 1)
 			if !slices.Equal(got, m.Params) {
 				t.Errorf("%s momentum %g: one rank's weights differ from the single-process run's", s, mom)
@@ -145,9 +152,13 @@ func unbiasedData(t testing.TB) (ds *data.Dataset, m0, mq *nn.MLP, full []float6
 	c := Local(1)[0]
 	m := mq.Clone()
 	l := Layout{Ranks: 1, Train: []int{ds.N}, Test: []int{0}, Batch: []int{ds.N}}
-	st := NewStepper(c, be, m, ds, l)
 	cfg := testConfig(engine.SamplerUniform)
 	cfg.Batch = ds.N
+	tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewStepper(c, be, tr, l)
 	if err := st.Start(cfg, m.Params); err != nil {
 		t.Fatal(err)
 	}
@@ -274,16 +285,7 @@ func TestConvergenceMatchesSingleProcess(t *testing.T) {
 		cfg.Iters = 200
 		for seed := uint64(1); seed <= 4; seed++ {
 			cfg.Seed = seed
-			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			single = append(single, res.Final.TrainLoss)
+			single = append(single, singleTrain(t, model(t, 1), ds, cfg).Final.TrainLoss)
 		}
 		mean, sd := meanSD(single)
 		for _, R := range []int{2, 4} {
@@ -416,7 +418,8 @@ func TestResumeBitIdentical(t *testing.T) {
 	cfg := testConfig(engine.SamplerLSH)
 	cfg.Momentum = 0.5
 	cfg.Iters = 60
-	want, _ := distTrain(t, 2, ds, cfg, 1)
+	cfg.QueryEvery = 3 // the checkpoint at 25 falls inside a query's draws
+	want, wantRes := distTrain(t, 2, ds, cfg, 1)
 	var states [2]engine.State
 	var ranks []RankState
 	onRanks(2, func(c Comm) error {
@@ -443,6 +446,7 @@ func TestResumeBitIdentical(t *testing.T) {
 		return nil
 	})
 	var got []float32
+	var gotRes *engine.Result
 	err := onRanks(2, func(c Comm) error {
 		lo, hi := Range(ds.N, c.Rank(), 2)
 		m := model(t, 1)
@@ -453,11 +457,12 @@ func TestResumeBitIdentical(t *testing.T) {
 		if err := run.Restore(states[0], ranks); err != nil { // rank 0's state, as the checkpoint holds
 			return err
 		}
-		if _, err := run.Train(context.Background()); err != nil {
+		res, err := run.Train(context.Background())
+		if err != nil {
 			return err
 		}
 		if c.Rank() == 0 {
-			got = m.Params
+			got, gotRes = m.Params, res
 		}
 		return nil
 	})
@@ -466,6 +471,11 @@ func TestResumeBitIdentical(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Error("the resumed 2-rank run's weights differ from the uninterrupted run's")
+	}
+	// Every evaluation row, the global ESS and largest weight included
+	// (each rank's weight sums since the last row are in its RankState).
+	if err := sameEvals(gotRes.Evals, wantRes.Evals); err != nil {
+		t.Errorf("the resumed 2-rank run's evaluations: %v", err)
 	}
 	onRanks(1, func(c Comm) error {
 		run, err := NewRun(c, be, model(t, 1), ds, nil, cfg, "", Options{})

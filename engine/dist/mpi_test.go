@@ -6,9 +6,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/engine/data"
+	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/mpi"
 )
 
@@ -47,6 +50,26 @@ func TestMPIStratifiedGradientUnbiased(t *testing.T) {
 	}
 }
 
+// mpiTrain trains a fresh model on the job's ranks, the rows of ds split
+// by Range, comparing the parameter hashes every 5 steps and at the end.
+func mpiTrain(t *testing.T, c Comm, ds *data.Dataset, cfg engine.Config) (*nn.MLP, *engine.Result) {
+	t.Helper()
+	lo, hi := Range(ds.N, c.Rank(), c.Size())
+	m := model(t, 1)
+	run, err := NewRun(c, be, m, Rows(ds, lo, hi), nil, cfg, "", Options{CheckEvery: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run.Train(context.Background())
+	if err != nil {
+		t.Fatalf("%s: %v", cfg, err)
+	}
+	if err := CheckParams(c, m.Params, cfg.Iters); err != nil {
+		t.Fatalf("%s: %v", cfg, err)
+	}
+	return m, res
+}
+
 // TestMPITrain: a run over MPI keeps the parameters identical on every
 // rank (checked by hash every 5 steps and at the end), equals the
 // single-process run bit for bit with one rank, and its final loss is
@@ -64,39 +87,47 @@ func TestMPITrain(t *testing.T) {
 		for seed := uint64(1); seed <= 4; seed++ {
 			cfg.Seed = seed
 			m := model(t, 1)
-			tr, err := engine.NewTrainer(be, m, ds, nil, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := tr.Train(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := singleTrain(t, m, ds, cfg)
 			single = append(single, res.Final.TrainLoss)
 			if seed == 1 {
 				want = m.Params
 			}
 		}
 		cfg.Seed = 1
-		lo, hi := Range(ds.N, c.Rank(), c.Size())
-		m := model(t, 1)
-		run, err := NewRun(c, be, m, Rows(ds, lo, hi), nil, cfg, "", Options{CheckEvery: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := run.Train(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := CheckParams(c, m.Params, cfg.Iters); err != nil {
-			t.Fatal(err)
-		}
+		m, res := mpiTrain(t, c, ds, cfg)
 		if c.Size() == 1 && fmt.Sprint(m.Params) != fmt.Sprint(want) {
 			t.Errorf("%s: one rank's weights differ from the single-process run's", s)
 		}
 		mean, sd := meanSD(single)
 		if got := res.Final.TrainLoss; got-mean > 4*sd+0.05*mean || mean-got > 4*sd+0.05*mean {
 			t.Errorf("%s R=%d: final train loss %.4g, single process %.4g ± %.2g", s, c.Size(), got, mean, sd)
+		}
+	}
+}
+
+// TestMPIOptions: keep-stepping, the gn step size, momentum and clipping
+// over MPI: with one rank the run equals the single-process run bit for
+// bit (weights and evaluation rows); with more, every rank ends with the
+// same parameters (hash compared every 5 steps and at the end).
+func TestMPIOptions(t *testing.T) {
+	c := mpi.World()
+	ds := teacher(t, 300, 3)
+	for _, o := range stepOptions {
+		cfg := testConfig(engine.SamplerLSH)
+		o.set(&cfg)
+		m := model(t, 1)
+		want := singleTrain(t, m, ds, cfg)
+		md, res := mpiTrain(t, c, ds, cfg)
+		if c.Size() == 1 {
+			if !slices.Equal(md.Params, m.Params) {
+				t.Errorf("%s: one rank's weights differ from the single-process run's", o.name)
+			}
+			if err := sameEvals(res.Evals, want.Evals); err != nil {
+				t.Errorf("%s: %v", o.name, err)
+			}
+		}
+		if cfg.KeepStepping > 0 && res.Final.ExtraSteps == 0 {
+			t.Errorf("%s R=%d: no extra step taken", o.name, c.Size())
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -88,7 +89,7 @@ func NewRun(c Comm, be kernels.Backend, m *nn.MLP, shard, test *data.Dataset, cf
 		return nil, err
 	}
 	run := &Run{Comm: c, Layout: l, Trainer: tr, Config: lc, opt: opt}
-	run.Stepper = NewStepper(c, be, m, shard, l)
+	run.Stepper = NewStepper(c, be, tr, l)
 	tr.Stepper = run.Stepper
 	tr.Recorder = engine.Observers{OnEval: run.recordEval, OnIter: run.recordIter, OnRehashProgress: run.rehashProgress}
 	return run, nil
@@ -149,16 +150,48 @@ func (run *Run) Train(ctx context.Context) (*engine.Result, error) {
 	return res, err
 }
 
+// Blame is called by every rank when the run stopped with an error every
+// rank shares (a divergence of the global loss or parameters); it is
+// collective. When the gradient share of some rank was not finite before
+// the all-reduce, the divergence started on that rank's data: the error
+// returned names the lowest rank whose share went non-finite at the
+// earliest such step, and its file (and how many others did at that step),
+// the same on every rank; otherwise err is returned as it is.
+func (run *Run) Blame(err error) error {
+	// The earliest bad step over the ranks: the ranks whose share went
+	// non-finite later only inherited the divergence.
+	first := []float64{math.Inf(-1)}
+	if k := run.Stepper.badStep; k > 0 {
+		first[0] = -float64(k)
+	}
+	if rerr := run.Comm.AllreduceMax64(first); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	var local error
+	if k := run.Stepper.badStep; k > 0 && -float64(k) == first[0] {
+		name := "its shard"
+		if f := run.Layout.file(run.Comm.Rank()); f != "" {
+			name = f[2 : len(f)-1]
+		}
+		local = fmt.Errorf("%s: its share of the minibatch gradient was not finite at step %d", name, k)
+	}
+	a := Agree(run.Comm, local)
+	if a == nil {
+		return err
+	}
+	return fmt.Errorf("%w; %v", a, err)
+}
+
 // Evals returns the reduced evaluation rows so far.
 func (run *Run) Evals() []engine.Eval { return append([]engine.Eval(nil), run.evals...) }
 
-// ReduceEval combines the ranks' evaluations (collective): losses are
-// row-weighted means over the shards (the global mean loss), times the
-// slowest rank's, the diagnostics' ratios and KL row-weighted means of the
-// shards' (an approximation: each shard's ratio is of its own sampler
-// against uniform over the shard), the ESS the mean, the largest weight
-// the maximum and the non-empty buckets the sum. With one rank e is
-// returned as it is.
+// ReduceEval combines the ranks' evaluations (collective): the losses,
+// accuracies and cross-entropies are row-weighted means over the shards
+// (the global means), the non-empty buckets the sum, the times and the
+// rehash count the slowest rank's. The sampling diagnostics (second-moment
+// ratio, ideal ratio, KL, ESS, largest weight) are already the global
+// estimator's: the trainer computed them from sums over every rank
+// (engine.Parallel). With one rank e is returned as it is.
 func ReduceEval(c Comm, l Layout, e engine.Eval) (engine.Eval, error) {
 	if c.Size() == 1 {
 		return e, nil
@@ -166,30 +199,31 @@ func ReduceEval(c Comm, l Layout, e engine.Eval) (engine.Eval, error) {
 	r := c.Rank()
 	n, nt := float64(l.Train[r]), float64(l.Test[r])
 	N, NT := float64(l.N()), float64(l.NTest())
-	testLoss := 0.0
-	if nt > 0 {
-		testLoss = e.TestLoss * nt
+	// A rank without test rows reports NaN test values: it adds 0.
+	tw := func(v float64) float64 {
+		if nt == 0 {
+			return 0
+		}
+		return v * nt
 	}
-	sums := []float64{e.TrainLoss * n, testLoss, e.SecondMoment * n, e.Ideal * n, e.KL * n, e.ESS, float64(e.NonEmpty)}
+	sums := []float64{e.TrainLoss * n, tw(e.TestLoss), float64(e.NonEmpty),
+		e.TrainAccuracy * n, e.TrainXent * n, tw(e.TestAccuracy), tw(e.TestXent)}
 	if err := c.AllreduceSum64(sums); err != nil {
 		return e, err
 	}
-	maxes := []float64{e.TrainSeconds, e.SampleSeconds, e.GradSeconds, e.RehashSeconds, e.MaxWeight, float64(e.Rehashes)}
+	maxes := []float64{e.TrainSeconds, e.SampleSeconds, e.GradSeconds, e.RehashSeconds, float64(e.Rehashes)}
 	if err := c.AllreduceMax64(maxes); err != nil {
 		return e, err
 	}
-	R := float64(c.Size())
 	g := e
-	g.TrainLoss = sums[0] / N
+	g.TrainLoss, g.TrainAccuracy, g.TrainXent = sums[0]/N, sums[3]/N, sums[4]/N
 	g.TestLoss = math.NaN()
 	if NT > 0 {
-		g.TestLoss = sums[1] / NT
+		g.TestLoss, g.TestAccuracy, g.TestXent = sums[1]/NT, sums[5]/NT, sums[6]/NT
 	}
-	g.SecondMoment, g.Ideal, g.KL = sums[2]/N, sums[3]/N, sums[4]/N
-	g.ESS = sums[5] / R
-	g.NonEmpty = int(sums[6])
-	g.TrainSeconds, g.SampleSeconds, g.GradSeconds, g.RehashSeconds, g.MaxWeight = maxes[0], maxes[1], maxes[2], maxes[3], maxes[4]
-	g.Rehashes = int(maxes[5])
+	g.NonEmpty = int(sums[2])
+	g.TrainSeconds, g.SampleSeconds, g.GradSeconds, g.RehashSeconds = maxes[0], maxes[1], maxes[2], maxes[3]
+	g.Rehashes = int(maxes[4])
 	return g, nil
 }
 
@@ -229,10 +263,19 @@ func CheckParams(c Comm, params []float32, step int) error {
 }
 
 // RankState is what differs between the ranks' training states: the
-// sampling RNG and the upper-bound sampler's τ.
+// sampling RNG, the upper-bound sampler's τ, the ntk-drift sampler's
+// fitted λ, the lsh sampler's cached query and the importance weights
+// accumulated since the last evaluation (and the largest seen), all of the
+// rank's own sampler and draws.
 type RankState struct {
-	RNG []byte  `json:"rng"`
-	Tau float64 `json:"tau"`
+	RNG           []byte              `json:"rng"`
+	Tau           float64             `json:"tau"`
+	DriftLambda   *float64            `json:"drift_lambda,omitempty"`
+	Weights       *engine.WeightStats `json:"weights,omitempty"`
+	MaxWeightSeen float64             `json:"max_weight_seen,omitempty"`
+	// The lsh sampler's cached query (--query-every) over this shard.
+	QueryCodes  []uint32 `json:"query_codes,omitempty"`
+	QueryServed int      `json:"query_served,omitempty"`
 }
 
 // State captures the run's state at the start of iteration
@@ -241,16 +284,14 @@ type RankState struct {
 // be stored with the checkpoint that rank 0 writes).
 func (run *Run) State() (engine.State, []RankState, error) {
 	st := run.Trainer.State()
-	if v := run.Stepper.vel; v != nil {
-		st.Velocity = append([]float32(nil), v...)
-	}
 	st.Evals = nil
 	for _, e := range run.evals {
 		if e.Iter < st.Iter || st.Iter >= run.Config.Iters {
 			st.Evals = append(st.Evals, e)
 		}
 	}
-	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau})
+	js, err := json.Marshal(RankState{RNG: st.RNG, Tau: st.Tau, DriftLambda: st.DriftLambda, Weights: st.Weights, MaxWeightSeen: st.MaxWeightSeen,
+		QueryCodes: st.QueryCodes, QueryServed: st.QueryServed})
 	if err != nil {
 		return st, nil, err
 	}
@@ -276,12 +317,11 @@ func (run *Run) Restore(st engine.State, ranks []RankState) error {
 		return fmt.Errorf("the checkpoint was written by a run of %d rank(s), this job has %d: resume it with mpirun -np %d (the shards and the ranks' random streams depend on the number of ranks)", len(ranks), R, len(ranks))
 	}
 	r := run.Comm.Rank()
-	st.RNG, st.Tau = ranks[r].RNG, ranks[r].Tau
+	rs := ranks[r]
+	st.RNG, st.Tau, st.DriftLambda, st.Weights, st.MaxWeightSeen = rs.RNG, rs.Tau, rs.DriftLambda, rs.Weights, rs.MaxWeightSeen
+	st.QueryCodes, st.QueryServed = rs.QueryCodes, rs.QueryServed
 	if err := run.Trainer.Restore(st); err != nil {
 		return err
-	}
-	if st.Velocity != nil {
-		run.Stepper.pendingVel = append([]float32(nil), st.Velocity...)
 	}
 	run.evals = append([]engine.Eval(nil), st.Evals...)
 	return nil

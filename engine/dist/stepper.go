@@ -1,149 +1,116 @@
 package dist
 
 import (
-	"errors"
 	"math"
 
 	"github.com/ntklsh/ntklsh/engine"
-	"github.com/ntklsh/ntklsh/engine/data"
-	"github.com/ntklsh/ntklsh/engine/nn"
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// Stepper is the engine.Stepper of one rank: it computes the rank's share
-// (1/B) Σ_b c_r w_b ∇ℓ_{i_b} of the importance-weighted minibatch gradient
-// over its m_r local draws, all-reduces it (sum: P floats) and the
-// weighted loss (one float64), and steps exactly as the host stepper does
-// (SGD, heavy-ball momentum, clipping) — the same arithmetic, in the same
-// order, so that one rank reproduces a single-process run bit for bit.
-// Every rank holds the same parameters after every step. Keep-stepping is
-// not supported (its line search would need a collective per trial).
+// Stepper is the engine.Stepper of one rank: it wraps the trainer's host
+// stepper, whose gradient boundary (engine.Parallel) all-reduces through
+// it. Its Step rescales the rank's importance weights to the global
+// estimator's and hands the step to the host stepper, which computes the
+// rank's share (1/B) Σ_b c_r w_b ∇ℓ_{i_b} of the minibatch gradient over
+// its m_r draws, sums it over the ranks (P floats) with the weighted loss
+// (one float64), and then clips, updates the momentum and steps — the host
+// stepper's own code, so that one rank reproduces a single-process run
+// bit for bit and every rank holds the same parameters after every step.
+// Keep-stepping's trial losses and the gn step's curvature and loss after
+// the step are summed over the ranks the same way (one float64 each).
 type Stepper struct {
-	comm   Comm
-	be     kernels.Backend
-	m      *nn.MLP
-	x, y   []float32
-	scale  float64 // c_r
-	global int     // B
-
-	cfg       engine.Config
-	grad, vel []float32
-	mb        *nn.Batch
-	xb, yb    []float32
-	dOut      []float32
-	lossBuf   [1]float64
-	sumSq     [1]float64
+	inner engine.Stepper
+	comm  Comm
+	// frac is N_r/N: the host stepper divides by its own m_r draws, so
+	// w·N_r/N/m_r = c_r·w/B.
+	frac float64
+	w    []float64
+	grad []float32 // the last all-reduced gradient (the host stepper's)
+	be   kernels.Backend
+	sq   [1]float64
+	// badStep is the first step (1-based) whose gradient share of this
+	// rank was not finite before the all-reduce (0: none); Blame names
+	// the rank by it when the run diverges.
+	badStep int
 
 	// AllreduceSeconds is the time spent in the gradient all-reduce.
 	AllreduceSeconds float64
 	Steps            int
 	clock            func() float64
-	pendingVel       []float32 // a restored velocity, taken by Start
 }
 
-// NewStepper makes rank c.Rank()'s stepper over its shard, for layout l.
-func NewStepper(c Comm, be kernels.Backend, m *nn.MLP, shard *data.Dataset, l Layout) *Stepper {
-	return &Stepper{comm: c, be: be, m: m, x: shard.X, y: shard.Y, scale: l.Scale(c.Rank()), global: l.B(), clock: nowSeconds}
+// NewStepper makes rank c.Rank()'s stepper, wrapping tr's host stepper,
+// for layout l, and makes tr a rank of the data-parallel run
+// (engine.Trainer.SetParallel); set tr.Stepper to it.
+func NewStepper(c Comm, be kernels.Backend, tr *engine.Trainer, l Layout) *Stepper {
+	r := c.Rank()
+	s := &Stepper{inner: tr.HostStepper(), comm: c, be: be, frac: 1, clock: nowSeconds}
+	if n, N := l.Train[r], l.N(); n != N {
+		s.frac = float64(n) / float64(N)
+	}
+	tr.SetParallel(&engine.Parallel{Reducer: s, N: l.N(), Scale: l.Scale(r), Share: float64(l.Batch[r]) / float64(l.B())})
+	return s
 }
+
+// Unwrap returns the host stepper (engine.Unwrapper).
+func (s *Stepper) Unwrap() engine.Stepper { return s.inner }
 
 // Start implements engine.Stepper.
 func (s *Stepper) Start(cfg engine.Config, params []float32) error {
-	if cfg.KeepStepping != 0 {
-		return errors.New("distributed training does not support keep-stepping")
-	}
-	s.cfg = cfg
-	P := s.m.NumParams()
-	s.grad = make([]float32, P)
-	s.vel = nil
-	if cfg.Momentum > 0 {
-		s.vel = make([]float32, P)
-		if len(s.pendingVel) == P {
-			copy(s.vel, s.pendingVel)
-		}
-	}
-	s.pendingVel = nil
-	s.mb = s.m.NewBatch(cfg.Batch)
-	s.xb = make([]float32, cfg.Batch*s.m.In)
-	s.yb = make([]float32, cfg.Batch*s.m.Out)
-	s.dOut = make([]float32, cfg.Batch*s.m.Out)
-	return nil
+	return s.inner.Start(cfg, params)
 }
 
-// Sync implements engine.Stepper (the parameters are updated in place).
-func (s *Stepper) Sync([]float32) error { return nil }
-
-// Velocity is the momentum buffer (nil without momentum).
-func (s *Stepper) Velocity() []float32 { return s.vel }
+// Sync implements engine.Stepper (the host stepper updates the parameters
+// in place).
+func (s *Stepper) Sync(params []float32) error { return s.inner.Sync(params) }
 
 // Step implements engine.Stepper; it is collective.
 func (s *Stepper) Step(idx []int, w []float64, lr float64) (loss float64, finite bool, err error) {
-	m := s.m
-	B := len(idx)
-	in, out := m.In, m.Out
-	for b, i := range idx {
-		copy(s.xb[b*in:(b+1)*in], s.x[i*in:(i+1)*in])
-		copy(s.yb[b*out:(b+1)*out], s.y[i*out:(i+1)*out])
-	}
-	s.mb.Forward(s.be, m.Params, s.xb, B)
-	f := s.mb.Output()
-	for b := 0; b < B; b++ {
-		sc := w[b] * s.scale / float64(s.global)
-		var l float64
-		for o := 0; o < out; o++ {
-			r := f[b*out+o] - s.yb[b*out+o]
-			l += 0.5 * float64(r) * float64(r)
-			s.dOut[b*out+o] = float32(sc) * r
+	if s.frac != 1 {
+		s.w = append(s.w[:0], w...)
+		for b := range s.w {
+			s.w[b] *= s.frac
 		}
-		loss += sc * l
+		w = s.w
 	}
-	s.mb.Backward(s.be, m.Params, s.dOut)
-	clear(s.grad)
-	s.mb.AccumulateGrad(s.be, s.grad)
-	t0 := s.clock()
-	if s.comm.Size() > 1 {
-		if err := s.comm.AllreduceSum32(s.grad); err != nil {
-			return 0, false, err
-		}
-		s.lossBuf[0] = loss
-		if err := s.comm.AllreduceSum64(s.lossBuf[:]); err != nil {
-			return 0, false, err
-		}
-		loss = s.lossBuf[0]
-	}
-	s.AllreduceSeconds += s.clock() - t0
 	s.Steps++
-	if s.cfg.ClipNorm > 0 {
-		s.clip(s.cfg.ClipNorm)
+	return s.inner.Step(idx, w, lr)
+}
+
+// AllreduceSum32 implements engine.Reducer: the gradient all-reduce, timed
+// (with one rank the sum is the buffer itself, and nothing is called).
+// Until a share was found non-finite, each share is checked first (one
+// sum-of-squares pass, about 1/(6·m_r) of the step's arithmetic), so that
+// a divergence can be traced to the rank whose data caused it.
+func (s *Stepper) AllreduceSum32(buf []float32) error {
+	s.grad = buf
+	if s.comm.Size() == 1 {
+		return nil
 	}
-	dir := s.grad
-	if s.vel != nil {
-		mu := float32(s.cfg.Momentum)
-		for i, g := range s.grad {
-			s.vel[i] = mu*s.vel[i] + g
+	if s.badStep == 0 && len(buf) > 0 {
+		s.be.RowSumSquares(1, len(buf), 1, buf, len(buf), s.sq[:])
+		if math.IsNaN(s.sq[0]) || math.IsInf(s.sq[0], 0) {
+			s.badStep = s.Steps
 		}
-		dir = s.vel
 	}
-	s.be.Axpy(float32(-lr), dir, m.Params)
-	return loss, s.finite(m.Params), nil
+	t0 := s.clock()
+	err := s.comm.AllreduceSum32(buf)
+	s.AllreduceSeconds += s.clock() - t0
+	return err
 }
 
-// clip is the host stepper's: scale to norm c when above it.
-func (s *Stepper) clip(c float64) {
-	s.be.RowSumSquares(1, len(s.grad), 1, s.grad, len(s.grad), s.sumSq[:])
-	norm := math.Sqrt(s.sumSq[0])
-	if !(norm > c) || math.IsInf(norm, 0) {
-		return
+// AllreduceSum64 implements engine.Reducer.
+func (s *Stepper) AllreduceSum64(buf []float64) error {
+	if s.comm.Size() == 1 {
+		return nil
 	}
-	f := float32(c / norm)
-	for i := range s.grad {
-		s.grad[i] *= f
-	}
+	return s.comm.AllreduceSum64(buf)
 }
 
-func (s *Stepper) finite(v []float32) bool {
-	if len(v) == 0 {
-		return true
+// AllreduceMax64 implements engine.Reducer.
+func (s *Stepper) AllreduceMax64(buf []float64) error {
+	if s.comm.Size() == 1 {
+		return nil
 	}
-	s.be.RowSumSquares(1, len(v), 1, v, len(v), s.sumSq[:])
-	return !math.IsNaN(s.sumSq[0]) && !math.IsInf(s.sumSq[0], 0)
+	return s.comm.AllreduceMax64(buf)
 }

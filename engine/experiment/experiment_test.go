@@ -272,6 +272,62 @@ func TestRunKLSmoke(t *testing.T) {
 	checkPNG(t, filepath.Join(env.Out, "kl_vs_width_o1_epoch.png"))
 }
 
+// TestRunKLVariantsSmoke: the variants' rows go to kl_loss.csv; mse-sum
+// repeats the multi-output rows of kl.csv (the same trajectory and
+// estimates), ntk-static does not depend on the linearization, and right
+// after a rehash the residual-direction estimate p̂ is ntk-static's (exact
+// at w0: KL 0 from p*), which the sum of logits is not.
+func TestRunKLVariantsSmoke(t *testing.T) {
+	env := testEnv(t)
+	c := KLConfig{Data: data.TeacherConfig{N: 150, D: 5, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 2},
+		Outputs: []int{3}, MultiWidths: []int{8}, Rehash: []RehashMode{{Name: "r7", Every: 7}},
+		Epochs: 1, Batch: 10, LR: 0.05, MeasureEvery: 4, Hash: PaperHash(), Eps: 0.1, Seed: 1,
+		Variants:  DefaultKLVariants(3),
+		ClassData: data.ClassTeacherConfig{N: 150, D: 5, Hidden: 8, TailDOF: 3, Sharpness: 4, Imbalance: 4, Seed: 2}}
+	rows, err := RunKL(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string][]KLRow{}
+	for _, r := range rows {
+		by[r.Variant] = append(by[r.Variant], r)
+	}
+	base, sum, res, xent := by[""], by["mse-sum"], by["mse-residual"], by["xent"]
+	if len(base) == 0 || len(sum) != len(base) || len(res) != len(base) || len(xent) != len(base) {
+		t.Fatalf("rows: %d base, %d mse-sum, %d mse-residual, %d xent", len(base), len(sum), len(res), len(xent))
+	}
+	var sumKL0 float64
+	for i := range base {
+		b, s, r, x := base[i], sum[i], res[i], xent[i]
+		if b.KLNTK != s.KLNTK || b.KLStructured != s.KLStructured || b.TrainLoss != s.TrainLoss {
+			t.Fatalf("mse-sum row %d differs from kl.csv's: %+v vs %+v", i, s, b)
+		}
+		if s.TrainLoss != r.TrainLoss || math.Abs(s.KLStatic-r.KLStatic) > 1e-4 {
+			t.Fatalf("row %d: the linearization changed the trajectory or ntk-static: %+v vs %+v", i, s, r)
+		}
+		for _, v := range []float64{r.KLNTK, r.KLStatic, r.KLStructured, x.KLNTK, x.KLStatic, x.KLStructured, x.KLUniform} {
+			if !(v >= -1e-12) || math.IsInf(v, 0) { // 0 up to rounding right after a rehash
+				t.Fatalf("bad KL in %+v or %+v", r, x)
+			}
+		}
+		if r.SinceRehash == 0 {
+			if r.KLNTK > 1e-6 || x.KLNTK > 1e-6 {
+				t.Fatalf("iter %d: KL(p*‖p̂) %g (mse-residual), %g (xent) right after a rehash", r.Iter, r.KLNTK, x.KLNTK)
+			}
+			sumKL0 = max(sumKL0, s.KLNTK)
+		}
+	}
+	if !(sumKL0 > 1e-3) {
+		t.Errorf("the sum-of-logits estimate is exact right after a rehash (KL %g): the comparison measures nothing", sumKL0)
+	}
+	if recs := readCSV(t, filepath.Join(env.Out, "kl_loss.csv")); len(recs) != 3*len(base)+1 || recs[0][0] != "variant" {
+		t.Fatalf("kl_loss.csv has %d rows, want %d", len(recs), 3*len(base)+1)
+	}
+	if _, err := os.Stat(filepath.Join(env.Out, "kl_loss_summary.md")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRunAblationSmoke(t *testing.T) {
 	env := testEnv(t)
 	def := PaperHash()

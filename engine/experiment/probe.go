@@ -38,7 +38,7 @@ func newProbe(be kernels.Backend, m *nn.MLP, train *data.Dataset, cfg engine.Con
 		batch = 256
 	}
 	p := &probe{m: m, scorer: scorer, cpu: &ntk.CPU{Backend: be, Model: m, X: train.X, Y: train.Y, N: train.N,
-		Options: ntk.RehashOptions{Batch: batch, Workers: workers}}}
+		Options: ntk.RehashOptions{Batch: batch, Workers: workers, MultiOutput: cfg.MultiOutputMode()}}}
 	if cfg.Sampler == engine.SamplerLSH {
 		h, err := ntk.NewHasher(m, cfg.Hash)
 		if err != nil {

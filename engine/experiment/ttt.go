@@ -163,7 +163,7 @@ func SelectTTTMethods(ms []TTTMethod, names string) ([]TTTMethod, error) {
 
 // SupportedTTTMethods keeps the methods whose configuration is valid
 // under loss ("" or "mse": all of them) and names each left out with the
-// reason (e.g. "uniform-gn (step-size gn supports the mse loss only …)").
+// reason (e.g. a newton method: "step-size newton … supports the mse loss only").
 func SupportedTTTMethods(ms []TTTMethod, loss string) (kept []TTTMethod, dropped []string) {
 	for _, m := range ms {
 		c := m.Cfg

@@ -337,8 +337,12 @@ func TestTimeToTargetClassification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, dropped := SupportedTTTMethods(ms, "xent")
-	if len(dropped) != 1 || !strings.HasPrefix(dropped[0], "uniform-gn (") || len(ms) != 5 {
+	// gn runs under xent (the generalized Gauss–Newton curvature); a
+	// method with the newton step size (mse only) would be left out.
+	newton := ms[0]
+	newton.Name, newton.Cfg.StepSize = "uniform-newton", engine.StepNewton
+	ms, dropped := SupportedTTTMethods(append(ms, newton), "xent")
+	if len(dropped) != 1 || !strings.HasPrefix(dropped[0], "uniform-newton (") || len(ms) != 6 {
 		t.Fatalf("kept %d, dropped %v", len(ms), dropped)
 	}
 	if kept, none := SupportedTTTMethods(TTTMethods(0, 1, 1, false), ""); none != nil || len(kept) != len(TTTMethods(0, 1, 1, false)) {
@@ -390,7 +394,7 @@ func TestTimeToTargetClassification(t *testing.T) {
 	}
 	sum := readCSV(t, filepath.Join(env.Out, "ttt_cls_summary.csv"))
 	col := slices.Index(sum[0], "target_test_acc")
-	if col < 0 || len(sum) != 6 || sum[1][col] != fmtField(1-res.AccTarget) || sum[1][slices.Index(sum[0], "loss")] != "xent" {
+	if col < 0 || len(sum) != 7 || sum[1][col] != fmtField(1-res.AccTarget) || sum[1][slices.Index(sum[0], "loss")] != "xent" {
 		t.Errorf("summary CSV %v", sum[:2])
 	}
 	if g := readCSV(t, filepath.Join(env.Out, "ttt_cls_grid.csv")); g[0][len(g[0])-1] != "val_acc_median" {

@@ -13,13 +13,19 @@ import (
 // Linearization is what a rehash at w0 keeps per training point: O(N)
 // numbers and O(N·L) codes, never the N×P Jacobian. s_i denotes the scalar
 // that is linearized: f for one output, the sum of the outputs (pNTK) for
-// several. Under the softmax cross-entropy (nn.Xent) the fields hold the
-// quantities of xent.go instead: a_i = J_iᵀu_i (u_i the unit residual
-// p_i − y_i at w0), ANorm = |a_i|, AHash = |c_i| with c_i = J_iᵀS_iu_i the
-// hashed vector, F0 = ρ_i = |p_i − y_i|, YSum = 0, B = ρ_i − c_i·w0.
+// several. Under the softmax cross-entropy (nn.Xent), and for MSE with
+// several outputs under RehashOptions.MultiOutput = ResidualDirection, the
+// fields hold the quantities of xent.go instead (Residual reports it):
+// a_i = J_iᵀu_i (u_i the unit residual ∂ℓ_i/∂f at w0), ANorm = |a_i|,
+// AHash = |c_i| with c_i = J_iᵀS_iu_i the hashed vector (S_i the softmax
+// Jacobian; the identity for MSE, so c_i = a_i), F0 = ρ_i = |∂ℓ_i/∂f|,
+// YSum = 0, B = ρ_i − c_i·w0.
 type Linearization struct {
 	N  int
 	W0 []float32 // parameters at the rehash
+	// residual is set when the fields hold the residual-direction
+	// quantities (xent.go); see Residual.
+	residual bool
 	// ANorm[i] = |a_i|, a_i = ∂s_i/∂w at w0.
 	ANorm []float64
 	// B[i] = s_i(w0) − a_i·w0, so that s_i(w) ≈ B[i] + a_i·w.
@@ -60,6 +66,11 @@ type RehashOptions struct {
 	// suffices; beyond it, the forward and backward passes run twice.
 	// 0 means DefaultMaxResidentBytes; negative, never keep them.
 	MaxResidentBytes int64
+	// MultiOutput selects the linearization of an MSE model with several
+	// outputs (SumOfLogits, the default, or ResidualDirection). It does not
+	// apply to one output (both are the same scheme there) nor to nn.Xent
+	// (always the residual direction).
+	MultiOutput MultiOutput
 }
 
 // DefaultMaxResidentBytes is the default RehashOptions.MaxResidentBytes.
@@ -144,13 +155,15 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 	}
 	lin.W0 = append(lin.W0[:0], params...)
 	lastOnly := h != nil && h.Cfg.LastLayerOnly
-	xent := m.Loss == nn.Xent
+	rd := residualMode(m, opt.MultiOutput)
+	lin.residual = rd
 	if lastOnly {
 		if len(lin.BHash) != n || n > 0 && &lin.BHash[0] == &lin.B[0] {
 			lin.BHash, lin.AHash = make([]float64, n), make([]float64, n)
 		}
-	} else if xent {
-		// The hashed vector c differs from a (xent.go): AHash is its own.
+	} else if rd {
+		// The hashed vector c differs from a under nn.Xent (xent.go):
+		// AHash is its own.
 		lin.BHash = lin.B
 		if len(lin.AHash) != n || n > 0 && &lin.AHash[0] == &lin.ANorm[0] {
 			lin.AHash = make([]float64, n)
@@ -166,7 +179,7 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 	for i := range workers {
 		w := &rehashWorker{b: m.NewBatch(opt.Batch), resid: make([]float32, opt.Batch*out),
 			sq: make([]float64, opt.Batch), dots: make([]float64, opt.Batch)}
-		if xent {
+		if rd {
 			w.xdir, w.xp = make([]float32, opt.Batch*out), make([]float64, out)
 		}
 		if h != nil {
@@ -206,8 +219,8 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		cnt := hi - lo
 		b := w.b
 		b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
-		if xent {
-			w.xentBatch(be, m, params, y, lin, lo, cnt)
+		if rd {
+			w.residualBatch(be, m, params, y, lin, lo, cnt)
 		} else {
 			f := b.Output()
 			for i := 0; i < cnt; i++ {
@@ -272,7 +285,7 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		forBatches(n, opt.Batch, opt.Workers, func(wi, lo, hi int) {
 			w := workers[wi]
 			w.b.Forward(be, params, x[lo*m.In:hi*m.In], hi-lo)
-			w.hashedBackward(be, m, params, y, lo, hi-lo)
+			w.hashedBackward(be, m, params, y, lin.residual, lo, hi-lo)
 			w.hashBatch(be, h, lin, lo, hi-lo)
 			report(hi - lo)
 		})

@@ -81,7 +81,8 @@ func (p *Passes) Residuals(params []float32, ids []int, out []float64) {
 // Linearized sets out[k] to |a_i|·(s_lin,i(w) − Σ_o y_io), signed: q·v_i,
 // the NTK estimate of the gradient norm up to its sign, from the
 // linearization lin at w0, for the parameters w given as delta = w − w0
-// (for Out > 1 through the pNTK sum of logits).
+// (for Out > 1 through the pNTK sum of logits, or along the residual's
+// direction at w0 when lin.Residual()).
 func (p *Passes) Linearized(lin *Linearization, delta []float32, ids []int, out []float64) {
 	p.run(passLinearized, lin.W0, lin, delta, ids, out)
 }
@@ -134,11 +135,12 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 	case passLinearized:
 		jvp := w.resid[:cnt*o]
 		w.b.JVP(p.be, params, delta, jvp)
-		if m.Loss == nn.Xent {
-			// q·v = |a|·(ρ + (S u)·J₀δ) (xent.go), with f the logits at w0.
+		if lin.residual {
+			// q·v = |a|·(ρ + (S u)·J₀δ) (xent.go), with f the outputs at
+			// w0 (S = I for MSE).
 			for k := 0; k < cnt; k++ {
 				i := id(k)
-				xentDirections(f[k*o:(k+1)*o], y[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.p)
+				residualDirections(m.Loss, f[k*o:(k+1)*o], y[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.dir[k*o:(k+1)*o], w.p)
 				var s float64
 				for j := 0; j < o; j++ {
 					s += float64(w.dir[k*o+j]) * float64(jvp[k*o+j])

@@ -1,6 +1,7 @@
 package ntk
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -48,6 +49,89 @@ import (
 //
 //   - upper-bound's score: |∂ℓ/∂f| = |p − y| (Katharopoulos & Fleuret use
 //     |p − y|·|h_L|, a tighter bound for the last layer only).
+//
+// MSE with several outputs (RehashOptions.MultiOutput = ResidualDirection)
+// is the same construction with S = I: ∂ℓ/∂f = r = f − y, u = r₀/ρ,
+// a = J₀ᵀu, and u·r(w) ≈ ρ + uᵀJ₀δ = ρ + a·δ exactly for the linearized
+// model (step (2) makes no error: r is linear in f). So c = a, the hashed
+// vector is a itself (AHash = ANorm) and q·v = |a|·(ρ + a·δ); the only
+// approximation is step (1), the residual's direction frozen at w0, and
+// |a|ρ = |J₀ᵀr₀| is exact at w0. One backward (of u) per point suffices:
+// GradNorm0 = |a|·ρ. The default for MSE, SumOfLogits, linearizes the pNTK
+// scalar s = Σ_o f_o instead, whose gradient J₀ᵀ1 ignores the residual's
+// direction altogether (|J₀ᵀ1|·|Σ_o r_o| is not |J₀ᵀr| even at w0).
+
+// MultiOutput selects what the linearization of an MSE model with more
+// than one output linearizes (RehashOptions.MultiOutput).
+type MultiOutput int
+
+const (
+	// SumOfLogits linearizes the pNTK scalar s_i = Σ_o f_io (the default).
+	SumOfLogits MultiOutput = iota
+	// ResidualDirection linearizes along the residual's direction at w0
+	// (xent.go with S = I).
+	ResidualDirection
+)
+
+// String returns "sum" or "residual".
+func (m MultiOutput) String() string {
+	switch m {
+	case SumOfLogits:
+		return "sum"
+	case ResidualDirection:
+		return "residual"
+	}
+	return fmt.Sprintf("MultiOutput(%d)", int(m))
+}
+
+// ParseMultiOutput parses "" or "sum" (SumOfLogits) and "residual".
+func ParseMultiOutput(s string) (MultiOutput, error) {
+	switch s {
+	case "", "sum":
+		return SumOfLogits, nil
+	case "residual":
+		return ResidualDirection, nil
+	}
+	return SumOfLogits, fmt.Errorf("multi-output linearization %q: want sum or residual", s)
+}
+
+// residualMode reports whether a rehash of m under mode keeps the
+// residual-direction quantities: always for nn.Xent, for MSE with several
+// outputs under ResidualDirection.
+func residualMode(m *nn.MLP, mode MultiOutput) bool {
+	return m.Loss == nn.Xent || mode == ResidualDirection && m.Out > 1
+}
+
+// Residual reports whether lin holds the residual-direction quantities of
+// xent.go (nn.Xent, or MSE with several outputs under ResidualDirection)
+// rather than those of the linearized scalar s_i.
+func (lin *Linearization) Residual() bool { return lin.residual }
+
+// residualDirections sets, for one example with outputs f and target y
+// under loss, r = ∂ℓ/∂f and g = S u (u = r/|r|; S the softmax Jacobian for
+// nn.Xent, the identity for MSE), and returns ρ = |r|. r and g may be the
+// same slice. p is scratch of len(f). With ρ = 0, g = 0.
+func residualDirections(loss nn.Loss, f, y []float32, r, g []float32, p []float64) (rho float64) {
+	if loss == nn.Xent {
+		return xentDirections(f, y, r, g, p)
+	}
+	var s float64
+	for o := range f {
+		d := float64(f[o]) - float64(y[o])
+		p[o] = d
+		r[o] = float32(d)
+		s += d * d
+	}
+	rho = math.Sqrt(s)
+	for o := range f {
+		if rho == 0 {
+			g[o] = 0
+		} else {
+			g[o] = float32(p[o] / rho)
+		}
+	}
+	return rho
+}
 
 // xentDirections sets, for one example with logits f and target y,
 // r = p − y and g = S u (u = r/|r|, S the softmax Jacobian at f), and
@@ -75,49 +159,61 @@ func xentDirections(f, y []float32, r, g []float32, p []float64) (rho float64) {
 	return rho
 }
 
-// xentBatch is rehash's per-batch work under nn.Xent, after the batch's
-// Forward at params: GradNorm0, ANorm, AHash, F0 (= ρ), YSum (= 0) and B of
-// points lo..lo+cnt, leaving the batch's D holding the backward of S u
-// (the hashed direction c) for the hash.
-func (w *rehashWorker) xentBatch(be kernels.Backend, m *nn.MLP, params, y []float32, lin *Linearization, lo, cnt int) {
+// residualBatch is rehash's per-batch work in the residual-direction mode
+// (nn.Xent, or MSE under ResidualDirection), after the batch's Forward at
+// params: GradNorm0, ANorm, AHash, F0 (= ρ), YSum (= 0) and B of points
+// lo..lo+cnt, leaving the batch's D holding the backward of S u (the
+// hashed direction c) for the hash. For MSE (S = I) the backward of u
+// gives a = c and GradNorm0 = |a|·ρ; for nn.Xent, a needs its own
+// backward (of r = ρu).
+func (w *rehashWorker) residualBatch(be kernels.Backend, m *nn.MLP, params, y []float32, lin *Linearization, lo, cnt int) {
 	b, out := w.b, m.Out
 	f := b.Output()
 	for i := 0; i < cnt; i++ {
-		rho := xentDirections(f[i*out:(i+1)*out], y[(lo+i)*out:(lo+i+1)*out], w.resid[i*out:(i+1)*out], w.xdir[i*out:(i+1)*out], w.xp)
+		rho := residualDirections(m.Loss, f[i*out:(i+1)*out], y[(lo+i)*out:(lo+i+1)*out], w.resid[i*out:(i+1)*out], w.xdir[i*out:(i+1)*out], w.xp)
 		lin.F0[lo+i], lin.YSum[lo+i] = rho, 0
 	}
-	b.Backward(be, params, w.resid[:cnt*out])
-	b.GradSqNorms(be, w.sq)
-	for i := 0; i < cnt; i++ {
-		g := math.Sqrt(w.sq[i])
-		lin.GradNorm0[lo+i] = g
-		if rho := lin.F0[lo+i]; rho > 0 {
-			lin.ANorm[lo+i] = g / rho
-		} else {
-			lin.ANorm[lo+i] = 0
+	xent := m.Loss == nn.Xent
+	if xent {
+		b.Backward(be, params, w.resid[:cnt*out])
+		b.GradSqNorms(be, w.sq)
+		for i := 0; i < cnt; i++ {
+			g := math.Sqrt(w.sq[i])
+			lin.GradNorm0[lo+i] = g
+			if rho := lin.F0[lo+i]; rho > 0 {
+				lin.ANorm[lo+i] = g / rho
+			} else {
+				lin.ANorm[lo+i] = 0
+			}
 		}
 	}
 	b.Backward(be, params, w.xdir[:cnt*out])
 	b.GradSqNorms(be, w.sq)
 	b.DeltaDotZ(be, w.dots)
 	for i := 0; i < cnt; i++ {
-		lin.AHash[lo+i] = math.Sqrt(w.sq[i])
+		c := math.Sqrt(w.sq[i])
+		lin.AHash[lo+i] = c
 		lin.B[lo+i] = lin.F0[lo+i] - w.dots[i]
+		if !xent {
+			lin.ANorm[lo+i] = c
+			lin.GradNorm0[lo+i] = c * lin.F0[lo+i]
+		}
 	}
 }
 
 // hashedBackward runs, after the batch's Forward at params over points
 // lo..lo+cnt, the backward whose D the hash projects: of the sum of the
-// outputs (MSE), of S u (Xent).
-func (w *rehashWorker) hashedBackward(be kernels.Backend, m *nn.MLP, params, y []float32, lo, cnt int) {
-	if m.Loss != nn.Xent {
+// outputs (MSE, SumOfLogits), of S u (residual set: nn.Xent, or MSE under
+// ResidualDirection).
+func (w *rehashWorker) hashedBackward(be kernels.Backend, m *nn.MLP, params, y []float32, residual bool, lo, cnt int) {
+	if !residual {
 		w.b.BackwardOnes(be, params)
 		return
 	}
 	out := m.Out
 	f := w.b.Output()
 	for i := 0; i < cnt; i++ {
-		xentDirections(f[i*out:(i+1)*out], y[(lo+i)*out:(lo+i+1)*out], w.resid[i*out:(i+1)*out], w.xdir[i*out:(i+1)*out], w.xp)
+		residualDirections(m.Loss, f[i*out:(i+1)*out], y[(lo+i)*out:(lo+i+1)*out], w.resid[i*out:(i+1)*out], w.xdir[i*out:(i+1)*out], w.xp)
 	}
 	w.b.Backward(be, params, w.xdir[:cnt*out])
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ntklsh/ntklsh/engine/data"
 	"github.com/ntklsh/ntklsh/engine/internal/testset"
 	"github.com/ntklsh/ntklsh/engine/nn"
 )
@@ -91,20 +92,26 @@ func jt(J [][]float64, v []float64) []float64 {
 func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*(1+math.Abs(b)) }
 
 // xentExplicit holds, for one point at w0, the explicitly formed
-// quantities of xent.go's derivation.
+// quantities of xent.go's derivation (S = I for MSE).
 type xentExplicit struct {
-	g, a, c    []float64 // Jᵀr, Jᵀu, JᵀSu
-	rho        float64
-	u          []float64
-	y, f0, pr0 []float64
+	g, a, c []float64 // Jᵀr, Jᵀu, JᵀSu
+	rho     float64
+	u, y    []float64
 }
 
-func explicitXent(m *nn.MLP, w0 []float64, x, y []float32) xentExplicit {
+// outputs64 is ∂ℓ/∂f + y: softmax(f) under nn.Xent, f itself under MSE.
+func outputs64(loss nn.Loss, f []float64) []float64 {
+	if loss == nn.Xent {
+		return softmax64(f)
+	}
+	return f
+}
+
+func explicitResidual(m *nn.MLP, loss nn.Loss, w0 []float64, x, y []float32) xentExplicit {
 	f := forward64(m, w0, x)
-	p := softmax64(f)
+	p := outputs64(loss, f)
 	J := jacobian64(m, w0, x)
 	var e xentExplicit
-	e.f0, e.pr0 = f, p
 	r := make([]float64, len(f))
 	e.y = make([]float64, len(f))
 	for o := range f {
@@ -121,7 +128,11 @@ func explicitXent(m *nn.MLP, w0 []float64, x, y []float32) xentExplicit {
 	}
 	su := make([]float64, len(f))
 	for o := range su {
-		su[o] = p[o]*e.u[o] - p[o]*pu // (diag(p) − ppᵀ) u
+		if loss == nn.Xent {
+			su[o] = p[o]*e.u[o] - p[o]*pu // (diag(p) − ppᵀ) u
+		} else {
+			su[o] = e.u[o] // S = I
+		}
 	}
 	e.g, e.a, e.c = jt(J, r), jt(J, e.u), jt(J, su)
 	return e
@@ -133,19 +144,29 @@ func explicitXent(m *nn.MLP, w0 []float64, x, y []float32) xentExplicit {
 // the codes bit by bit against the explicit hashed vectors, and the
 // passes (exact norms, losses, residuals, q·v) at a w away from w0.
 func TestXentLinearizationMatchesExplicit(t *testing.T) {
+	checkResidualLinearization(t, nn.Xent, testset.SmallClassTeacher(testBackend, 30, 4, 3, 3))
+}
+
+// checkResidualLinearization is TestXentLinearizationMatchesExplicit for
+// loss over ds (30 points, 4 inputs, 3 outputs), the rehash asked for
+// ResidualDirection (which nn.Xent always gets).
+func checkResidualLinearization(t *testing.T, loss nn.Loss, ds *data.Dataset) {
+	t.Helper()
 	be := testBackend
 	const n, d, O = 30, 4, 3
-	ds := testset.SmallClassTeacher(be, n, d, O, 3)
 	x, y := ds.X, ds.Y
 	for _, q := range []QueryMode{QueryPaper, QueryRecentred} {
 		for _, mips := range []bool{false, true} {
 			for _, act := range []nn.Activation{nn.Tanh, nn.ReLU} {
-				m, _ := nn.New(nn.Config{In: d, Out: O, Hidden: []int{6}, Activation: act, Seed: 5, Loss: nn.Xent})
+				m, _ := nn.New(nn.Config{In: d, Out: O, Hidden: []int{6}, Activation: act, Seed: 5, Loss: loss})
 				h, err := NewHasher(m, HashConfig{K: 5, L: 6, Family: Dense, MIPS: mips, Query: q, Alpha: 0.3, Seed: 4})
 				if err != nil {
 					t.Fatal(err)
 				}
-				lin := Rehash(be, m, x, y, n, h, RehashOptions{Batch: 7, Workers: 3}, nil)
+				lin := Rehash(be, m, x, y, n, h, RehashOptions{Batch: 7, Workers: 3, MultiOutput: ResidualDirection}, nil)
+				if !lin.Residual() {
+					t.Fatalf("%v: the rehash did not keep the residual-direction quantities", loss)
+				}
 				w0 := to64(lin.W0)
 				R := explicitR(m, h)
 				rng := rand.New(rand.NewPCG(9, 9))
@@ -178,7 +199,7 @@ func TestXentLinearizationMatchesExplicit(t *testing.T) {
 				mismatch := 0
 				for i := 0; i < n; i++ {
 					xi, yi := x[i*d:(i+1)*d], y[i*O:(i+1)*O]
-					e := explicitXent(m, w0, xi, yi)
+					e := explicitResidual(m, loss, w0, xi, yi)
 					gnorm := math.Sqrt(dot64(e.g, e.g))
 					an, cn := math.Sqrt(dot64(e.a, e.a)), math.Sqrt(dot64(e.c, e.c))
 					bi := e.rho - dot64(e.c, w0)
@@ -222,7 +243,7 @@ func TestXentLinearizationMatchesExplicit(t *testing.T) {
 					}
 					// The passes at w against the explicit quantities at w.
 					f := forward64(m, to64(w), xi)
-					p := softmax64(f)
+					p := outputs64(loss, f)
 					J := jacobian64(m, to64(w), xi)
 					r := make([]float64, O)
 					var lse, ce, rn float64
@@ -238,6 +259,9 @@ func TestXentLinearizationMatchesExplicit(t *testing.T) {
 						r[o] = p[o] - e.y[o]
 						ce += e.y[o] * (lse - f[o])
 						rn += r[o] * r[o]
+					}
+					if loss != nn.Xent {
+						ce = rn / 2 // the MSE loss ½|f − y|²
 					}
 					g := jt(J, r)
 					if !near(gn[i], math.Sqrt(dot64(g, g)), 1e-4) || !near(ls[i], ce, 1e-5) || !near(rs[i], math.Sqrt(rn), 1e-5) {
@@ -260,11 +284,17 @@ func TestXentLinearizationMatchesExplicit(t *testing.T) {
 // is the exact gradient norm at w0; |a|·|u·r(w)| is itself within the
 // residual-direction approximation of the linearized model's norm.
 func TestXentLinearizedFirstOrder(t *testing.T) {
+	checkResidualFirstOrder(t, nn.Xent, testset.SmallClassTeacher(testBackend, 20, 3, 4, 8))
+}
+
+// checkResidualFirstOrder is TestXentLinearizedFirstOrder for loss over
+// ds (20 points, 3 inputs, 4 outputs) under ResidualDirection.
+func checkResidualFirstOrder(t *testing.T, loss nn.Loss, ds *data.Dataset) {
+	t.Helper()
 	be := testBackend
 	const n, d, O = 20, 3, 4
-	ds := testset.SmallClassTeacher(be, n, d, O, 8)
-	m, _ := nn.New(nn.Config{In: d, Out: O, Hidden: []int{5}, Activation: nn.Tanh, Seed: 2, Loss: nn.Xent})
-	lin := Rehash(be, m, ds.X, ds.Y, n, nil, RehashOptions{Batch: 8, Workers: 1}, nil)
+	m, _ := nn.New(nn.Config{In: d, Out: O, Hidden: []int{5}, Activation: nn.Tanh, Seed: 2, Loss: loss})
+	lin := Rehash(be, m, ds.X, ds.Y, n, nil, RehashOptions{Batch: 8, Workers: 1, MultiOutput: ResidualDirection}, nil)
 	ps := NewPasses(be, m, ds.X, ds.Y, n, 8, 1)
 	P := m.NumParams()
 	dir := make([]float64, P)
@@ -290,8 +320,8 @@ func TestXentLinearizedFirstOrder(t *testing.T) {
 		ps.Linearized(lin, delta, nil, out)
 		var worst float64
 		for i := 0; i < n; i++ {
-			e := explicitXent(m, to64(lin.W0), ds.X[i*d:(i+1)*d], ds.Y[i*O:(i+1)*O])
-			p := softmax64(forward64(m, w, ds.X[i*d:(i+1)*d]))
+			e := explicitResidual(m, loss, to64(lin.W0), ds.X[i*d:(i+1)*d], ds.Y[i*O:(i+1)*O])
+			p := outputs64(loss, forward64(m, w, ds.X[i*d:(i+1)*d]))
 			var ur float64
 			for o := range p {
 				ur += e.u[o] * (p[o] - e.y[o])
