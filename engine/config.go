@@ -94,6 +94,10 @@ type Config struct {
 	// DriftLambda is the ntk-drift sampler's λ (0: sample.DefaultDriftLambda;
 	// negative: fitted at each rehash from the last period's drift).
 	DriftLambda float64 `json:",omitempty"`
+	// Warmup ramps the learning rate linearly from LR/Warmup to the
+	// schedule's value over the first Warmup iterations (0: none) — the
+	// usual guard of momentum SGD against its early instability.
+	Warmup int `json:",omitempty"`
 	// QueryEvery is how many minibatches the lsh sampler draws from one
 	// query (0, 1: a query per minibatch). Its probabilities stay exact
 	// for the query in use, so the weights stay unbiased; what a stale
@@ -141,13 +145,18 @@ func (c Config) LossFunc() nn.Loss {
 // stretches the schedule.
 func (c Config) LRAt(it int) float64 {
 	frac := float64(it) / float64(c.Iters)
+	lr := c.LR
 	switch c.Schedule {
 	case "linear":
-		return c.LR * (1 - frac)
+		lr = c.LR * (1 - frac)
 	case "cosine":
-		return c.LR * 0.5 * (1 + math.Cos(math.Pi*frac))
+		lr = c.LR * 0.5 * (1 + math.Cos(math.Pi*frac))
 	}
-	return c.LR
+	if it < c.Warmup {
+		// Linear warm-up: iteration it gets (it+1)/Warmup of the schedule.
+		lr *= float64(it+1) / float64(c.Warmup)
+	}
+	return lr
 }
 
 // DefaultConfig returns the defaults of `ntklsh train`. Its sampler is
@@ -230,6 +239,9 @@ func (c Config) Validate() error {
 	if c.Prob == ProbLGD && c.Eps == 0 {
 		bad("prob=lgd needs eps > 0 (its estimate can be 0)")
 	}
+	if c.Warmup < 0 || c.Warmup > 1<<30 {
+		bad("warmup=%d outside [0, %d]", c.Warmup, 1<<30)
+	}
 	if c.QueryEvery < 0 || c.QueryEvery > 1<<20 {
 		bad("query-every=%d outside [0, %d]", c.QueryEvery, 1<<20)
 	}
@@ -274,6 +286,9 @@ func (c Config) Validate() error {
 func (c Config) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sampler=%s batch=%d iters=%d lr=%g schedule=%s", c.Sampler, c.Batch, c.Iters, c.LR, c.Schedule)
+	if c.Warmup > 0 {
+		fmt.Fprintf(&b, " warmup=%d", c.Warmup)
+	}
 	if c.LossFunc() != nn.MSE {
 		fmt.Fprintf(&b, " loss=%s", c.LossFunc())
 	}

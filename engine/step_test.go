@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/engine/nn"
@@ -225,4 +226,37 @@ func equal32(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestLRWarmup: with Warmup = W, iteration it < W gets (it+1)/W of the
+// schedule's rate, and from W on the schedule alone; W = 0 leaves every
+// schedule as it was; Validate refuses a negative warm-up.
+func TestLRWarmup(t *testing.T) {
+	for _, sched := range []string{"constant", "linear", "cosine"} {
+		c := DefaultConfig()
+		c.LR, c.Iters, c.Schedule = 0.4, 100, sched
+		plain := c
+		c.Warmup = 10
+		for it := 0; it < c.Iters; it++ {
+			want := plain.LRAt(it)
+			if it < 10 {
+				want *= float64(it+1) / 10
+			}
+			if got := c.LRAt(it); math.Abs(got-want) > 1e-15 {
+				t.Fatalf("%s: iteration %d: lr %v, want %v", sched, it, got, want)
+			}
+		}
+		if plain.LRAt(0) != 0.4 || math.Abs(c.LRAt(0)-0.04) > 1e-15 {
+			t.Errorf("%s: first rates %v and %v", sched, plain.LRAt(0), c.LRAt(0))
+		}
+	}
+	c := DefaultConfig()
+	c.Warmup = -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "warmup=-1") {
+		t.Errorf("negative warm-up: %v", err)
+	}
+	c.Warmup = 5
+	if !strings.Contains(c.String(), "warmup=5") {
+		t.Errorf("String() lacks the warm-up: %s", c)
+	}
 }

@@ -174,6 +174,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.IntVar(&cfg.RehashLag, "rehash-lag", cfg.RehashLag, "--background-rehash: iterations from a rehash's start to its switch (0: a work model, about 3N/(2·B·rehash-workers))")
 	fs.IntVar(&cfg.RehashWorkers, "rehash-workers", cfg.RehashWorkers, "--background-rehash: goroutines of the background rehash (0: GOMAXPROCS−1, at least 1); the steps' GEMMs use the other cores")
 	fs.Float64Var(&cfg.Eps, "eps", cfg.Eps, "uniform mixing ε of the adaptive samplers, p = (1−ε)p_sampler + ε/N")
+	fs.IntVar(&cfg.Warmup, "warmup", cfg.Warmup, "ramp the learning rate linearly over the first N iterations (0: none), then follow --schedule")
 	fs.IntVar(&cfg.QueryEvery, "query-every", cfg.QueryEvery, "lsh: minibatches drawn from one query (0, 1: a query per minibatch); the weights stay exact for the query in use, a stale query only costs variance")
 	fs.StringVar(&cfg.Prob, "prob", cfg.Prob, "lsh importance weights: exact (the probability of the draw given tables and query: unbiased) or lgd (Chen et al. 2019's estimate cp^K(1−cp^K)^(l−1)/|bucket|: BIASED, for comparison)")
 	fs.IntVar(&cfg.Hash.K, "K", cfg.Hash.K, "hash bits per table, 1..16")

@@ -40,6 +40,9 @@ type TTTMethod struct {
 	// -ball momentum μ uses 1−μ, so that the grid covers the same
 	// effective step lr/(1−μ).
 	LRMult float64
+	// WarmupFrac sets Config.Warmup to this fraction of each run's
+	// iterations (0: none).
+	WarmupFrac float64
 	// Oracle marks the O(N·P)-per-step samplers (true, ntk-exact, loss):
 	// their seconds are not comparable and only iterations are reported.
 	Oracle bool
@@ -94,6 +97,7 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("ntk-static-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
 		mk("ntk-static-auto-mom-clip", engine.SamplerNTKStatic, func(c *engine.Config) { c.RehashAuto, c.Momentum, c.ClipNorm = true, 0.9, clip }),
 		mk("ntk-static-bg-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) { c.Background, c.RehashAuto, c.Momentum = true, true, 0.9 }),
+
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
 		// lsh drawing 8 minibatches from each query (exact weights for
@@ -105,6 +109,18 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		// grid is its cap.
 		mk("uniform-gn", engine.SamplerUniform, func(c *engine.Config) { c.StepSize = engine.StepGN }),
 		mk("ntk-static-gn", engine.SamplerNTKStatic, func(c *engine.Config) { c.StepSize = engine.StepGN }),
+	}
+	// Momentum with a linear learning-rate warm-up over the first 5 % of
+	// the iterations (-wu), for the baseline and importance sampling: the
+	// large runs' momentum divergences came in the first few hundred steps.
+	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom"} {
+		for _, m := range ms {
+			if m.Name == n {
+				m.Name += "-wu"
+				m.WarmupFrac = 0.05
+				ms = append(ms, m)
+			}
+		}
 	}
 	for i := range ms {
 		if ms[i].Cfg.Momentum > 0 {
@@ -405,6 +421,9 @@ func (c TTTConfig) runOne(ctx context.Context, env Env, meth TTTMethod, phase st
 	cfg.Batch, cfg.LR, cfg.Schedule, cfg.Seed = c.Batch, lr, sched, seed
 	cfg.Iters = itersFor(train.N, c.Batch, c.Epochs)
 	cfg.EvalEvery = max(1, cfg.Iters/max(1, c.Evals))
+	if meth.WarmupFrac > 0 {
+		cfg.Warmup = max(1, int(math.Round(meth.WarmupFrac*float64(cfg.Iters))))
+	}
 	cfg.DiagSubset = 0
 	if c.Loss != "" {
 		cfg.Loss = c.Loss
@@ -934,7 +953,7 @@ func bootRatio(a, b []float64, n int, alpha float64, seed uint64) (r, lo, hi flo
 // BaselineMethods are the plain-SGD methods (no importance sampling, no
 // calculated step) that may set the target: tuned uniform SGD and its
 // practitioner's fixes, gradient clipping and momentum.
-var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom", "uniform-mom-clip"}
+var BaselineMethods = []string{"uniform", "uniform-clip", "uniform-mom", "uniform-mom-clip", "uniform-mom-wu"}
 
 // chooseBaseline returns, of the BaselineMethods that ran (the first method
 // when none did), the one with the lowest target, and that target.

@@ -431,3 +431,37 @@ func tttData(t *testing.T) func(*data.Dataset, error) (train, val, test *data.Da
 		return train, val, test
 	}
 }
+
+// TestTTTWarmupMethods: the -wu methods are their momentum method with a
+// warm-up over 5 % of each run's iterations (tuning and final alike), and
+// uniform-mom-wu may set the target.
+func TestTTTWarmupMethods(t *testing.T) {
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform-mom-wu,ntk-static-auto-mom-wu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[1:] {
+		if m.WarmupFrac != 0.05 || m.Cfg.Momentum != 0.9 || m.lrMult() != 0.1 {
+			t.Errorf("%s: warm-up %g, momentum %g, lr multiplier %g", m.Name, m.WarmupFrac, m.Cfg.Momentum, m.lrMult())
+		}
+	}
+	if !slices.Contains(BaselineMethods, "uniform-mom-wu") || slices.Contains(BaselineMethods, "ntk-static-auto-mom-wu") {
+		t.Errorf("baselines %v", BaselineMethods)
+	}
+	env := testEnv(t)
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
+	c := TTTConfig{Name: "wu", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 2, Evals: 4,
+		LRs: LogGrid(0.03, 3, 2), Schedules: []string{"constant"}, TuneSeeds: 1, Seeds: 1, SeedBase: 1, Methods: ms[1:2], Bootstrap: 20}
+	res, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The evaluation at iteration 0 reports the first iteration's rate:
+	// 1/W of the constant schedule's, W = 5 % of the run's iterations.
+	for _, r := range res.Runs {
+		w := max(1, int(math.Round(0.05*float64(r.Iters))))
+		if w < 2 || len(r.Evals) == 0 || r.Evals[0].Iter != 0 || math.Abs(r.Evals[0].LR-r.LR/float64(w)) > 1e-12*r.LR {
+			t.Errorf("%s %s lr %g over %d iterations (warm-up %d): first evaluation %+v", r.Method, r.Phase, r.LR, r.Iters, w, r.Evals[:1])
+		}
+	}
+}
