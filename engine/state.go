@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -42,7 +45,10 @@ type State struct {
 	Pending     bool      `json:"pending,omitempty"`
 	PendingIter int       `json:"pending_iter,omitempty"`
 	PendingW0   []float32 `json:"-"` // a tensor of the checkpoint
-	Lag         int       `json:"lag,omitempty"`
+	// LegacyPendingW0 reads checkpoints written before PendingW0 became a
+	// tensor (base64 of its little-endian bits in the JSON); never written.
+	LegacyPendingW0 legacyVector `json:"pending_w0,omitempty"`
+	Lag             int          `json:"lag,omitempty"`
 	// Estimator is the running second-moment estimate and the automatic
 	// rehash's bookkeeping (estimate.go).
 	Estimator       *EstimatorState `json:"estimator,omitempty"`
@@ -181,6 +187,9 @@ func (t *Trainer) Restore(s State) (err error) {
 		// its rehashes in where the run would have.
 		t.lag = s.Lag
 	}
+	if s.Pending && s.PendingW0 == nil {
+		s.PendingW0 = s.LegacyPendingW0
+	}
 	if s.Pending && (len(s.PendingW0) != P || s.PendingIter < 0 || s.PendingIter > s.Iter || s.PendingIter+t.lag < s.Iter) {
 		return errors.New("state's background rehash in flight does not fit this run")
 	}
@@ -237,7 +246,11 @@ func (t *Trainer) Restore(s State) (err error) {
 		// linearization the state had, and restart a job in flight.
 		return t.restoreLinearizations(s)
 	}
-	if sample.NeedsLinearization(t.samp) && s.Iter%t.rehashPeriod() != 0 {
+	// ntk-drift fitting λ at each rehash compares the new tables with the
+	// last period's: a state at a rehash boundary still needs the tables
+	// at w0 for the rehash its first iteration makes.
+	fitsLambda := t.cfg.Sampler == SamplerNTKDrift && t.cfg.DriftLambda < 0 && s.W0 != nil
+	if sample.NeedsLinearization(t.samp) && (s.Iter%t.rehashPeriod() != 0 || fitsLambda) {
 		if s.W0 == nil {
 			return errors.New("state lacks the rehash point its sampler needs")
 		}
@@ -323,4 +336,28 @@ func (e *DivergedError) advice() string {
 		return "lower --lr, or bound the weights by raising --tau-th (importance sampling starts later) or lowering --presample (the upper-bound sampler has no ε)"
 	}
 	return fmt.Sprintf("lower --lr, or raise --eps (now %g) to bound the weights by 1/ε", e.Eps)
+}
+
+// legacyVector decodes a parameter vector that older checkpoints stored in
+// their JSON as the base64 of its little-endian IEEE bits.
+type legacyVector []float32
+
+func (v *legacyVector) UnmarshalJSON(data []byte) error {
+	var str string
+	if err := json.Unmarshal(data, &str); err != nil {
+		return err
+	}
+	b, err := base64.StdEncoding.DecodeString(str)
+	if err != nil {
+		return err
+	}
+	if len(b)%4 != 0 {
+		return errors.New("parameter vector: length not a multiple of 4 bytes")
+	}
+	out := make([]float32, len(b)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	*v = out
+	return nil
 }

@@ -681,20 +681,28 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 // they agree to 1e-5 relative: the CSV keeps 6 digits, the runs want the
 // exact values.
 func (c TTTConfig) snapGrid(grid []GridPoint, mult float64) []GridPoint {
+	// The candidates, computed as the tuning computes them: the scaled
+	// grid, then edge extensions by repeated division and multiplication.
 	ratio := c.LRs[1] / c.LRs[0]
 	var exact []float64
-	for k := -c.Extend; k <= c.Extend; k++ {
-		for _, lr := range c.LRs {
-			exact = append(exact, lr*mult*math.Pow(ratio, float64(k)))
-		}
+	for _, lr := range c.LRs {
+		exact = append(exact, lr*mult)
+	}
+	lo, hi := exact[0], exact[len(exact)-1]
+	for k := 0; k < c.Extend; k++ {
+		lo /= ratio
+		hi *= ratio
+		exact = append(exact, lo, hi)
 	}
 	out := append([]GridPoint(nil), grid...)
 	for i := range out {
+		best, bestErr := out[i].LR, math.Inf(1)
 		for _, e := range exact {
-			if math.Abs(out[i].LR-e) <= 1e-5*e {
-				out[i].LR = e
+			if d := math.Abs(out[i].LR - e); d <= 1e-5*e && d < bestErr {
+				best, bestErr = e, d
 			}
 		}
+		out[i].LR = best
 	}
 	return out
 }

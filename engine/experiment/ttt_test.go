@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -462,6 +463,43 @@ func TestTTTWarmupMethods(t *testing.T) {
 		w := max(1, int(math.Round(0.05*float64(r.Iters))))
 		if w < 2 || len(r.Evals) == 0 || r.Evals[0].Iter != 0 || math.Abs(r.Evals[0].LR-r.LR/float64(w)) > 1e-12*r.LR {
 			t.Errorf("%s %s lr %g over %d iterations (warm-up %d): first evaluation %+v", r.Method, r.Phase, r.LR, r.Iters, w, r.Evals[:1])
+		}
+	}
+}
+
+// TestSnapGrid: learning rates read back with 6 digits snap to exactly the
+// values the tuning computed (grid × multiplier, edge extensions by repeated
+// division and multiplication); others are left alone.
+func TestSnapGrid(t *testing.T) {
+	for _, lrs := range [][]float64{LogGrid(0.16, math.Sqrt(10), 5), LogGrid(0.05, math.Cbrt(10), 7)} {
+		c := TTTConfig{LRs: lrs, Extend: 2}
+		for _, mult := range []float64{1, 0.1} {
+			want := []float64{}
+			for _, lr := range lrs {
+				want = append(want, lr*mult)
+			}
+			lo, hi := want[0], want[len(want)-1]
+			ratio := lrs[1] / lrs[0]
+			for k := 0; k < 2; k++ {
+				lo /= ratio
+				hi *= ratio
+				want = append(want, lo, hi)
+			}
+			var g []GridPoint
+			for _, w := range want {
+				v, _ := strconv.ParseFloat(fnum(w), 64)
+				g = append(g, GridPoint{LR: v})
+			}
+			g = append(g, GridPoint{LR: 0.123456})
+			got := c.snapGrid(g, mult)
+			for i, w := range want {
+				if got[i].LR != w {
+					t.Errorf("grid %v ×%g: %v snapped to %v, want %v", lrs, mult, g[i].LR, got[i].LR, w)
+				}
+			}
+			if got[len(got)-1].LR != 0.123456 {
+				t.Errorf("an off-grid rate moved to %v", got[len(got)-1].LR)
+			}
 		}
 	}
 }

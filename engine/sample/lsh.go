@@ -211,7 +211,7 @@ func (s *lshSampler) matchesQuery(i int) bool {
 // of the cached query while it serves (asking does not change what Draw
 // will do).
 func (s *lshSampler) Probs(params []float32, ids []int, out []float64) (bool, error) {
-	if s.every <= 1 || !s.cached || s.served >= s.every {
+	if s.every <= 1 || s.lgd || !s.cached || s.served >= s.every {
 		if err := s.prepare(params); err != nil {
 			return false, err
 		}
