@@ -113,7 +113,7 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 	// Momentum with a linear learning-rate warm-up over the first 5 % of
 	// the iterations (-wu), for the baseline and importance sampling: the
 	// large runs' momentum divergences came in the first few hundred steps.
-	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "lsh-q8-auto-mom"} {
+	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "ntk-static-bg-auto-mom", "lsh-q8-auto-mom"} {
 		for _, m := range ms {
 			if m.Name == n {
 				m.Name += "-wu"
