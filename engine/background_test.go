@@ -55,9 +55,15 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 	}
 	cases := []tc{{SamplerNTKStatic, false, 5, 0}, {SamplerNTKStatic, false, 30, 0}, {SamplerLSH, false, 55, 0},
 		{SamplerNTKExact, false, 31, 0}, {SamplerNTKStatic, true, 5, 0}, {SamplerLSH, true, 50, 0}, {SamplerUniform, false, 30, 0},
-		{SamplerNTKDrift, false, 55, 0}, {SamplerNTKDrift, false, 50, 0}, {SamplerLSH, false, 57, 4}, {SamplerLSH, true, 62, 3}}
+		{SamplerNTKDrift, false, 55, 0}, {SamplerNTKDrift, false, 50, 0}, {SamplerLSH, false, 57, 4}, {SamplerLSH, true, 62, 3},
+		{"blocking-first", false, 30, 0}, {"blocking-first", true, 5, 0}}
 	for _, c := range cases {
-		cfg := bgConfig(c.sampler)
+		sampler := c.sampler
+		if sampler == "blocking-first" {
+			sampler = SamplerNTKStatic
+		}
+		cfg := bgConfig(sampler)
+		cfg.BlockingFirst = c.sampler == "blocking-first"
 		if c.auto {
 			cfg.RehashAuto, cfg.RehashCost, cfg.Iters = true, 2, 160
 		}
@@ -94,7 +100,7 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 		if c.every > 0 && st.QueryCodes == nil {
 			t.Fatalf("%+v: no cached query in the state", c)
 		}
-		if c.sampler != SamplerUniform && c.sampler != SamplerNTKDrift && c.every == 0 && !c.auto && !st.Pending {
+		if c.sampler != SamplerUniform && c.sampler != SamplerNTKDrift && c.every == 0 && !c.auto && !st.Pending && !cfg.BlockingFirst {
 			t.Fatalf("%+v: no rehash in flight at iteration %d", c, c.stop)
 		}
 		// Through JSON, as a checkpoint keeps it (the vectors travel
@@ -135,7 +141,7 @@ func TestBackgroundResumeBitExact(t *testing.T) {
 					c, e.Iter, e.ESS, e.MaxWeight, e.TrainLoss, r.ESS, r.MaxWeight, r.TrainLoss)
 			}
 		}
-		if c.sampler != SamplerUniform && !c.auto && rres.Final.Rehashes != 4 {
+		if c.sampler != SamplerUniform && !c.auto && !cfg.BlockingFirst && rres.Final.Rehashes != 4 {
 			// Starts at 0, 25, 50, 75 (75 + 10 < 90): four switches.
 			t.Errorf("%+v: %d rehashes, want 4", c, rres.Final.Rehashes)
 		}
@@ -618,5 +624,36 @@ func TestBackgroundLegacyPendingSnapshot(t *testing.T) {
 		if b.m.Params[i] != v {
 			t.Fatalf("parameter %d differs after a legacy resume: %v vs %v", i, b.m.Params[i], v)
 		}
+	}
+}
+
+// TestBackgroundBlockingFirst: with BlockingFirst the first rehash blocks
+// at iteration 0 — the first draws are importance-weighted, not the
+// uniform warm start — and the later ones run in the background (starts
+// at 25, 50, 75: one blocking and three switched rehashes).
+func TestBackgroundBlockingFirst(t *testing.T) {
+	cfg := bgConfig(SamplerNTKStatic)
+	cfg.BlockingFirst = true
+	tr := newBgTrainer(t, cfg)
+	var first float64
+	tr.Recorder = Observers{OnIter: func(r IterRecord) {
+		if r.Iter == 0 {
+			first = r.MaxWeight
+		}
+	}}
+	res, err := tr.Train(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == 1 || first == 0 {
+		t.Errorf("largest weight at iteration 0 is %v: the first draws are not importance-weighted", first)
+	}
+	if res.Final.Rehashes != 4 {
+		t.Errorf("%d rehashes, want 4", res.Final.Rehashes)
+	}
+	bad := bgConfig(SamplerNTKStatic)
+	bad.Background, bad.RehashLag, bad.BlockingFirst = false, 0, true
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "blocking-first-rehash") {
+		t.Errorf("without background: %v", err)
 	}
 }

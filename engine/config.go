@@ -70,6 +70,12 @@ type Config struct {
 	Background    bool `json:",omitempty"`
 	RehashLag     int  `json:",omitempty"`
 	RehashWorkers int  `json:",omitempty"`
+	// BlockingFirst, with Background, makes the first rehash a blocking
+	// one at iteration 0 instead of a uniform warm start: the later ones
+	// stay in the background. (The warm start is uniform SGD for the first
+	// lag iterations, which with momentum diverges at rates importance
+	// sampling survives.)
+	BlockingFirst bool `json:",omitempty"`
 	// RehashAuto replaces the fixed period (RehashEvery, RehashEpochs) by
 	// the cost model of estimate.go: refresh when the accumulated loss of
 	// efficiency since the last refresh, from the running estimate of the
@@ -214,6 +220,9 @@ func (c Config) Validate() error {
 	}
 	if c.RehashLag < 0 || c.RehashLag > 1<<40 {
 		bad("rehash-lag=%d must be ≥ 0 (0: derived)", c.RehashLag)
+	}
+	if c.BlockingFirst && !c.Background {
+		bad("blocking-first-rehash applies to --background-rehash only")
 	}
 	if c.RehashLag > 0 && !c.Background {
 		bad("rehash-lag=%d needs background rehashes", c.RehashLag)

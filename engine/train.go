@@ -408,11 +408,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		switch {
 		case !needLin:
-		case t.cfg.Background:
+		case t.cfg.Background && !(t.cfg.BlockingFirst && t.lin == nil && t.pending == nil):
 			if err := t.backgroundPoint(it, period, sync); err != nil {
 				return res, err
 			}
-		case t.cfg.RehashAuto && (t.lin == nil || t.est.due(t.rehashCost(), t.estWindow())) || !t.cfg.RehashAuto && it%period == 0:
+		case t.cfg.Background, // its blocking first rehash
+			t.cfg.RehashAuto && (t.lin == nil || t.est.due(t.rehashCost(), t.estWindow())) || !t.cfg.RehashAuto && it%period == 0:
 			if err := sync(); err != nil {
 				return res, err
 			}

@@ -171,6 +171,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.StringVar(&f.rehashMode, "rehash", "periodic", "when to rehash: periodic (--rehash-every / --rehash-epochs) or auto (when the running second-moment estimate says the sampler's drift costs more than a rehash, see --rehash-cost; uniform draws while the sampler is estimated no better than uniform)")
 	fs.Float64Var(&cfg.RehashCost, "rehash-cost", cfg.RehashCost, "--rehash auto: a rehash's cost in iterations (0: a work model; a tenth of the lag with --background-rehash)")
 	fs.BoolVar(&cfg.Background, "background-rehash", cfg.Background, "rehash off the critical path on a snapshot of the parameters, switched in --rehash-lag iterations later (the loop waits if it is late); uniform draws until the first is in")
+	fs.BoolVar(&cfg.BlockingFirst, "blocking-first-rehash", cfg.BlockingFirst, "--background-rehash: make the first rehash a blocking one at iteration 0 instead of drawing uniformly until the first background one is in")
 	fs.IntVar(&cfg.RehashLag, "rehash-lag", cfg.RehashLag, "--background-rehash: iterations from a rehash's start to its switch (0: a work model, about 3N/(2·B·rehash-workers))")
 	fs.IntVar(&cfg.RehashWorkers, "rehash-workers", cfg.RehashWorkers, "--background-rehash: goroutines of the background rehash (0: GOMAXPROCS−1, at least 1); the steps' GEMMs use the other cores")
 	fs.Float64Var(&cfg.Eps, "eps", cfg.Eps, "uniform mixing ε of the adaptive samplers, p = (1−ε)p_sampler + ε/N")
