@@ -253,19 +253,8 @@ func (t *hostStepper) outputLoss() float64 {
 	out := t.m.Out
 	f := t.mb.Output()
 	var loss float64
-	if lf := t.m.Loss; lf != nn.MSE {
-		for b := 0; b < B; b++ {
-			loss += t.w[b] / float64(B) * lf.Value(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], t.softmax)
-		}
-		return loss
-	}
 	for b := 0; b < B; b++ {
-		var l float64
-		for o := 0; o < out; o++ {
-			r := float64(f[b*out+o] - t.yb[b*out+o])
-			l += 0.5 * r * r
-		}
-		loss += t.w[b] / float64(B) * l
+		loss += t.w[b] / float64(B) * t.m.Loss.Value(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], t.softmax)
 	}
 	return loss
 }
@@ -283,25 +272,9 @@ func (t *hostStepper) minibatchGrad() (loss float64) {
 	}
 	t.mb.Forward(t.be, m.Params, t.xb, B)
 	f := t.mb.Output()
-	if lf := m.Loss; lf != nn.MSE {
-		for b := 0; b < B; b++ {
-			s := t.w[b] / float64(B)
-			loss += s * lf.Residual(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], float32(s), t.dOut[b*out:(b+1)*out], t.softmax)
-		}
-		t.mb.Backward(t.be, m.Params, t.dOut)
-		clear(t.grad)
-		t.mb.AccumulateGrad(t.be, t.grad)
-		return loss
-	}
 	for b := 0; b < B; b++ {
 		s := t.w[b] / float64(B)
-		var l float64
-		for o := 0; o < out; o++ {
-			r := f[b*out+o] - t.yb[b*out+o]
-			l += 0.5 * float64(r) * float64(r)
-			t.dOut[b*out+o] = float32(s) * r
-		}
-		loss += s * l
+		loss += s * m.Loss.Residual(f[b*out:(b+1)*out], t.yb[b*out:(b+1)*out], float32(s), t.dOut[b*out:(b+1)*out], t.softmax)
 	}
 	t.mb.Backward(t.be, m.Params, t.dOut)
 	clear(t.grad)
