@@ -67,14 +67,6 @@ func jacobian64(m *nn.MLP, params, x []float64) [][]float64 {
 	return J
 }
 
-// gnReference computes, in float64 from explicitly formed per-example
-// Jacobians, the minibatch's gradient g, Jd_b for each example and
-// dᵀGd = (1/B) Σ_b w_b |J_b d|², and the residuals r_b (MSE).
-func gnReference(m *nn.MLP, ds *data.Dataset, params []float32, idx []int, w []float64, d []float32) (g []float64, jd, r [][]float64, dGd float64) {
-	ref := gnReferenceLoss(m, ds, params, idx, w, d, nn.MSE)
-	return ref.g, ref.jd, ref.r, ref.dGd
-}
-
 // gnRef is gnReferenceLoss's result, per example b of the minibatch: the
 // loss ℓ_b, the residual r_b = ∂ℓ/∂f, the Hessian H_b = ∂²ℓ/∂f² (I for
 // MSE, diag(p_b) − p_b p_bᵀ for xent, formed as a matrix) and J_b d; and
@@ -87,7 +79,7 @@ type gnRef struct {
 	dGd   float64
 }
 
-// gnReferenceLoss is gnReference for the loss lf, in float64 from
+// gnReferenceLoss computes, for the loss lf, in float64 from
 // explicitly formed per-example Jacobians (central differences) and
 // Hessians of the loss in the outputs.
 func gnReferenceLoss(m *nn.MLP, ds *data.Dataset, params []float32, idx []int, w []float64, d []float32, lf nn.Loss) gnRef {
