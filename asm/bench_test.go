@@ -42,6 +42,34 @@ func impls(b *testing.B) []impl {
 	return out
 }
 
+// pathImpls are the assembly levels and, on AVX-512, its Sgemm forced to
+// the packed path ("avx512-packed") and to the path that does not pack
+// ("avx512-nopack", where the transposes have one); plain "avx512" is the
+// shape rule's choice.
+func pathImpls(b *testing.B, transA, transB bool) []impl {
+	var out []impl
+	for _, im := range impls(b) {
+		if im.name == "twin" {
+			continue
+		}
+		out = append(out, im)
+		if im.name != "avx512" {
+			continue
+		}
+		modes := []string{"packed"}
+		if !transA {
+			modes = append(modes, "nopack")
+		}
+		for _, mode := range modes {
+			out = append(out, impl{"avx512-" + mode, func() func() {
+				undoISA, undoPath := asm.SetISA(asm.AVX512), asm.ForcePath(mode, transB)
+				return func() { undoPath(); undoISA() }
+			}})
+		}
+	}
+	return out
+}
+
 // singleThread pins both asm.Sgemm and gonum to one goroutine.
 func singleThread() (restore func()) {
 	r := asm.SetMaxThreads(1)
@@ -152,10 +180,7 @@ func BenchmarkSgemmEngine(b *testing.B) {
 		if s.tB {
 			ldb = s.k
 		}
-		for _, im := range impls(b) {
-			if im.name == "twin" {
-				continue
-			}
+		for _, im := range pathImpls(b, s.tA, s.tB) {
 			b.Run(fmt.Sprintf("%s/%dx%dx%d/impl=%s", s.name, s.m, s.n, s.k, im.name), func(b *testing.B) {
 				defer im.set()()
 				defer singleThread()()
@@ -183,19 +208,16 @@ func BenchmarkSRP(b *testing.B) {
 	y := make([]float32, n*r)
 	codes := make([]uint32, n*r/32)
 	flops := 2.0 * n * p * r
-	for _, name := range []string{"avx512", "avx2", "generic"} {
-		isa := map[string]asm.ISA{"avx512": asm.AVX512, "avx2": asm.AVX2}[name]
-		if ok, _ := asm.SupportedISA(isa); name != "generic" && !ok {
-			continue
-		}
-		b.Run(fmt.Sprintf("N=%d/P=%d/bits=%d/impl=%s/threads=1", n, p, r, name), func(b *testing.B) {
+	ims := append(pathImpls(b, false, true), impl{name: "generic"})
+	for _, im := range ims {
+		b.Run(fmt.Sprintf("N=%d/P=%d/bits=%d/impl=%s/threads=1", n, p, r, im.name), func(b *testing.B) {
 			defer singleThread()()
 			f := func() {
 				kernels.Generic.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 				kernels.Generic.SignPack(n, 32, r/32, y, r, codes)
 			}
-			if name != "generic" {
-				defer asm.SetISA(isa)()
+			if im.set != nil {
+				defer im.set()()
 				f = func() {
 					asm.Sgemm(false, true, n, r, p, 1, x, p, proj, p, 0, y, r)
 					asm.SignPack(n, 32, r/32, y, r, codes)
@@ -204,10 +226,14 @@ func BenchmarkSRP(b *testing.B) {
 			f()
 			b.SetBytes(4 * (n*p + r*p))
 			b.ResetTimer()
+			cpu0 := asm.CPUSeconds()
 			for b.Loop() {
 				f()
 			}
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			if cpu := asm.CPUSeconds() - cpu0; cpu > 0 {
+				b.ReportMetric(cpu/float64(b.N)*1e9, "cpu-ns/op")
+			}
 		})
 	}
 }

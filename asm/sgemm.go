@@ -103,7 +103,9 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		g.gemv(m, n)
 		return
 	}
-	if n <= nr && g.nr > nr && (beta == 0 || beta == 1) && !generalOnly {
+	g.path = chosen(nopackFor(l, transA, transB, m, n, k), l, transA, transB)
+	g.dotAOuter = m > n
+	if g.path == packed && n <= nr && g.nr > nr && (beta == 0 || beta == 1) && !generalOnly {
 		// A 32-wide tile would be all edge: use the 16-wide one (the
 		// AVX2 packing), with the 12×16 zmm tile where rows allow.
 		g.isa, g.nr, g.narrow12 = narrowISA(l), nr, tile12x16
@@ -114,7 +116,7 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		t = min(t, maxThreads)
 	}
 	if work < parallelMinWork*2 || t < 2 {
-		g.run(0, m, 0, n)
+		g.block(0, m, 0, n)
 		return
 	}
 	g.runParallel(m, n, min(t, work/parallelMinWork))
@@ -160,27 +162,40 @@ func CheckSgemm(who string, transA, transB bool, m, n, k int, lenA, lda, lenB, l
 
 // runParallel splits the product over t goroutines. Rows are split when
 // each goroutine gets at least a few register tiles of rows, else columns,
-// else fewer goroutines are used. g is a copy, so that only this path puts
-// it on the heap.
+// else fewer goroutines are used; in whole units of the path's tiles. g is
+// a copy, so that only this path puts it on the heap.
 func (g gemm) runParallel(m, n, t int) {
+	mu, nu := mr, g.nr
+	if g.path == nopackDot {
+		mu, nu = dotUnit, dotUnit
+	}
 	switch {
-	case m >= t*4*mr:
+	case m >= t*4*mu:
 		parallel(t, func(w int) {
-			i0, i1 := split(m, t, w, mr)
-			g.run(i0, i1, 0, n)
+			i0, i1 := split(m, t, w, mu)
+			g.block(i0, i1, 0, n)
 		})
-	case n >= t*4*g.nr:
+	case n >= t*4*nu:
 		parallel(t, func(w int) {
-			j0, j1 := split(n, t, w, g.nr)
-			g.run(0, m, j0, j1)
+			j0, j1 := split(n, t, w, nu)
+			g.block(0, m, j0, j1)
 		})
 	default:
-		t = max(1, min(t, m/mr))
+		t = max(1, min(t, m/mu))
 		parallel(t, func(w int) {
-			i0, i1 := split(m, t, w, mr)
-			g.run(i0, i1, 0, n)
+			i0, i1 := split(m, t, w, mu)
+			g.block(i0, i1, 0, n)
 		})
 	}
+}
+
+// block computes rows [i0, i1) × columns [j0, j1) of C on g's path.
+func (g *gemm) block(i0, i1, j0, j1 int) {
+	if g.path == packed {
+		g.run(i0, i1, j0, j1)
+		return
+	}
+	g.runNoPack(i0, i1, j0, j1)
 }
 
 // split returns part w of t of [0, n) in whole units of unit elements (the
@@ -228,6 +243,8 @@ type gemm struct {
 	isa            ISA
 	nr             int  // tile width: tileNR(isa)
 	narrow12       bool // AVX-512 narrowed to 16 columns: 12×16 zmm tiles
+	path           nopackPath
+	dotAOuter      bool // dot path: A's rows in the outer loop (m > n)
 	transA, transB bool
 	k              int
 	alpha          float32

@@ -44,28 +44,5 @@ func sgemmKernelGeneric(kc int, a, b, c []float32, ldc int, beta float32) {
 // loop of sgemmKernelGeneric with b kc×32 (element (p, j) at b[p*32+j]) and
 // a 6×32 tile.
 func sgemmKernel32Generic(kc int, a, b, c []float32, ldc int, beta float32) {
-	var acc [mr][nr512]float32
-	a = a[:kc*mr]
-	b = b[:kc*nr512]
-	for p := 0; p < kc; p++ {
-		bp := (*[nr512]float32)(b[p*nr512 : p*nr512+nr512])
-		ap := (*[mr]float32)(a[p*mr : p*mr+mr])
-		for i := range ap {
-			ai := ap[i]
-			row := &acc[i]
-			for j := range bp {
-				row[j] += ai * bp[j]
-			}
-		}
-	}
-	for i := range acc {
-		row := (*[nr512]float32)(c[i*ldc : i*ldc+nr512])
-		if beta == 0 {
-			*row = acc[i]
-			continue
-		}
-		for j := range row {
-			row[j] = acc[i][j] + beta*row[j]
-		}
-	}
+	sgemmKernelLdbGeneric(mr, nr512, kc, a, b, nr512, c, ldc, beta)
 }

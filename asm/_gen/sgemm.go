@@ -16,31 +16,66 @@ const (
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTile(1, tileV) }
+func sgemm6x32() { sgemmTile(1, tileV, false) }
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
 // pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
 // are used and zeroed before returning (VZEROUPPER leaves them alone).
-func sgemm12x32() { sgemmTile(2, tileV) }
+func sgemm12x32() { sgemmTile(2, tileV, false) }
 
 // sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
 // AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
 // packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
 // accumulators (registers 0–15 suffice).
-func sgemm12x16() { sgemmTile(2, 1) }
+func sgemm12x16() { sgemmTile(2, 1, false) }
+
+// sgemm6x32Ldb and sgemm12x32Ldb are the 6×32 and 12×32 tiles reading B
+// straight from the matrix, row p at b + p·ldb floats, instead of from a
+// packed panel: the NN path that does not pack B (same FMA chain per
+// element, so bit-identical to the packed tiles).
+func sgemm6x32Ldb()  { sgemmTile(1, tileV, true) }
+func sgemm12x32Ldb() { sgemmTile(2, tileV, true) }
 
 // sgemmTile emits the micro-kernel of panels six-row A panels by vecs zmm
-// (16·vecs columns) of B.
-func sgemmTile(panels, vecs int) {
+// (16·vecs columns) of B; strided: B's rows are ldb floats apart (an extra
+// last argument) instead of packed 16·vecs apart.
+func sgemmTile(panels, vecs int, strided bool) {
 	rows := tileM * panels
 	cols := 16 * vecs
 	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
-	TEXT(name, NOSPLIT, "func(kc int, a, b, c *float32, ldc int, beta float32)")
+	sig := "func(kc int, a, b, c *float32, ldc int, beta float32)"
+	if strided {
+		name = "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "LdbAVX512"
+		sig = "func(kc int, a, b, c *float32, ldc int, beta float32, ldb int)"
+	}
+	TEXT(name, NOSPLIT, sig)
 	Doc(name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
 	kc := Load(Param("kc"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
+	var ldb, ldb3 GPVirtual
+	if strided {
+		ldb = Load(Param("ldb"), GP64()).(GPVirtual)
+		SHLQ(U8(2), ldb)
+		ldb3 = GP64()
+		LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
+	}
+	// bRow is B's row p (0..3) of the current group of four, byte offset off.
+	bRow := func(p, off int) Mem {
+		if !strided {
+			return b.Offset(p*16*vecs*4 + off)
+		}
+		switch p {
+		case 0:
+			return Mem{Base: b.Base, Disp: off}
+		case 1:
+			return Mem{Base: b.Base, Index: ldb, Scale: 1, Disp: off}
+		case 2:
+			return Mem{Base: b.Base, Index: ldb, Scale: 2, Disp: off}
+		}
+		return Mem{Base: b.Base, Index: ldb3, Scale: 1, Disp: off}
+	}
 	var a2 Mem
 	if panels == 2 {
 		Comment("a2: the second six-row panel, kc·24 bytes after the first.")
@@ -84,7 +119,7 @@ func sgemmTile(panels, vecs int) {
 	ai := ZMM()
 	step := func(p int) {
 		for j := range bv {
-			VMOVUPS(b.Offset(p*nrBytes+64*j), bv[j])
+			VMOVUPS(bRow(p, 64*j), bv[j])
 		}
 		for i := 0; i < rows; i++ {
 			src := a.Offset(p*mrBytes + 4*i)
@@ -102,19 +137,30 @@ func sgemmTile(panels, vecs int) {
 		if panels == 2 {
 			ADDQ(U32(steps*mrBytes), a2.Base)
 		}
-		ADDQ(U32(steps*nrBytes), b.Base)
+		switch {
+		case !strided:
+			ADDQ(U32(steps*nrBytes), b.Base)
+		case steps == 4:
+			LEAQ(Mem{Base: b.Base, Index: ldb, Scale: 4}, b.Base)
+		default:
+			ADDQ(ldb, b.Base)
+		}
 	}
 	Label("loop4")
 	CMPQ(kc, U32(4))
 	JL(LabelRef("loop1"))
-	PREFETCHT0(b.Offset(4 * 4 * nrBytes))
+	if !strided {
+		PREFETCHT0(b.Offset(4 * 4 * nrBytes))
+	}
 	PREFETCHT0(a.Offset(384))
 	if panels == 2 {
 		PREFETCHT0(a2.Offset(384))
 	}
 	step(0)
 	step(1)
-	PREFETCHT0(b.Offset(4*4*nrBytes + 256))
+	if !strided {
+		PREFETCHT0(b.Offset(4*4*nrBytes + 256))
+	}
 	step(2)
 	step(3)
 	advance(4)
