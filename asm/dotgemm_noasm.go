@@ -2,7 +2,7 @@
 
 package asm
 
-func dotKernel(_ ISA, kb int, a, b [][]float32, c []float32, ldc int, alpha, beta float32) {
+func dotKernel(_ ISA, kb int, a, b [][]float32, c []float32, ldc int, alpha, beta float32, _ []float32) {
 	sgemmDotGeneric(kb, a, b, c, ldc, alpha, beta)
 }
 

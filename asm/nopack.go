@@ -59,9 +59,11 @@ func nopackFor(l ISA, transA, transB bool, m, n, k int) nopackPath {
 	return packed
 }
 
-// dotPays: NT products where one side is short (m or n ≤ 128 rows) and k is
-// long enough to amortise the lane sums.
-func dotPays(m, n, k int) bool { return min(m, n) <= 128 && k >= 256 && max(m, n) >= 64 }
+// dotPays: NT products with few rows of C (the training step's forward at
+// batch 32) and a long k to amortise the lane sums. Not where both sides
+// have ≥ 128 rows (the rehash's products), nor SRP's tall A against 128
+// rows of B: there the packed path was as fast or faster (PERF.md).
+func dotPays(m, n, k int) bool { return m <= 64 && n >= 128 && k >= 256 }
 
 // ldbPays: NN products with few rows of C, where packing B costs more than
 // the arithmetic it feeds.
@@ -116,14 +118,14 @@ func (g *gemm) runDot(s *gemmScratch, i0, i1, j0, j1 int) {
 		if g.dotAOuter {
 			for ib := i0; ib < i1; ib += 6 {
 				for jb := j0; jb < j1; jb += 4 {
-					g.dotTile(s, 6, 4, ib, i1, jb, j1, pc, kb, beta)
+					g.dotTile(s, 6, 4, ib, i0, i1, jb, j0, j1, pc, kb, beta)
 				}
 			}
 			continue
 		}
 		for jb := j0; jb < j1; jb += 6 {
 			for ib := i0; ib < i1; ib += 4 {
-				g.dotTile(s, 4, 6, ib, i1, jb, j1, pc, kb, beta)
+				g.dotTile(s, 4, 6, ib, i0, i1, jb, j0, j1, pc, kb, beta)
 			}
 		}
 	}
@@ -132,8 +134,9 @@ func (g *gemm) runDot(s *gemmScratch, i0, i1, j0, j1 int) {
 // dotTile computes the mi×nj tile of C at (ib, jb) over k block [pc,
 // pc+kb): in place when it is whole, else (rows past i1 or columns past
 // j1 read as repeats of the last) into the scratch tile, merged like the
-// packed path's edge tiles.
-func (g *gemm) dotTile(s *gemmScratch, mi, nj, ib, i1, jb, j1, pc, kb int, beta float32) {
+// packed path's edge tiles. The first tiles of each inner loop fetch the
+// next block of the outer operand (row t of it in tile t) into L2.
+func (g *gemm) dotTile(s *gemmScratch, mi, nj, ib, i0, i1, jb, j0, j1, pc, kb int, beta float32) {
 	var ra, rb [6][]float32
 	for r := range mi {
 		i := min(ib+r, i1-1)
@@ -143,14 +146,22 @@ func (g *gemm) dotTile(s *gemmScratch, mi, nj, ib, i1, jb, j1, pc, kb int, beta 
 		j := min(jb+r, j1-1)
 		rb[r] = g.b[j*g.ldb+pc : j*g.ldb+pc+kb]
 	}
+	pf := ra[0]
+	if g.dotAOuter {
+		if t := (jb - j0) / nj; t < mi && ib+mi+t < i1 {
+			pf = g.a[(ib+mi+t)*g.lda+pc:]
+		}
+	} else if t := (ib - i0) / mi; t < nj && jb+nj+t < j1 {
+		pf = g.b[(jb+nj+t)*g.ldb+pc:]
+	}
 	mt, nt := min(mi, i1-ib), min(nj, j1-jb)
 	off := ib*g.ldc + jb
 	if mt == mi && nt == nj {
-		dotKernel(g.isa, kb, ra[:mi], rb[:nj], g.c[off:off+(mi-1)*g.ldc+nj], g.ldc, g.alpha, beta)
+		dotKernel(g.isa, kb, ra[:mi], rb[:nj], g.c[off:off+(mi-1)*g.ldc+nj], g.ldc, g.alpha, beta, pf)
 		return
 	}
 	t := s.tile[:mi*nj]
-	dotKernel(g.isa, kb, ra[:mi], rb[:nj], t, nj, g.alpha, 0)
+	dotKernel(g.isa, kb, ra[:mi], rb[:nj], t, nj, g.alpha, 0, pf)
 	for i := range mt {
 		mergeInto(g.c[off+i*g.ldc:], 1, t[i*nj:i*nj+nt], beta)
 	}

@@ -53,7 +53,7 @@ func TestDotKernel(t *testing.T) {
 						}
 					}
 					c0 := append([]float32(nil), c...)
-					dotKernel(l, kc, ra, rb, c, ldc, alpha, beta)
+					dotKernel(l, kc, ra, rb, c, ldc, alpha, beta, a)
 					for i := range mi {
 						for j := 0; j < ldc && i*ldc+j < len(c); j++ {
 							got := c[i*ldc+j]
@@ -83,47 +83,6 @@ func TestDotKernel(t *testing.T) {
 					}
 					checkGuard32(t, buf, combo%8, len(c))
 				}
-			}
-		}
-	}
-}
-
-// TestLdbKernel checks the NN tiles that read B in place (6×32, 12×32)
-// bit for bit against the packed 6×32 tile on a packed copy of the same B
-// (the same FMA chain per element), and the twin against the float64
-// reference, for every kc through the unrolled loop and its remainder,
-// odd ldb, misaligned starts and NaN in B's gaps.
-func TestLdbKernel(t *testing.T) {
-	if ok, _ := SupportedISA(AVX512); !ok {
-		t.Skip("no AVX-512 here: the twin is covered by TestSgemmNoPack")
-	}
-	rng := rand.New(rand.NewPCG(43, 44))
-	for kc := 1; kc <= 41; kc++ {
-		for _, rows := range []int{mr, 2 * mr} {
-			for _, beta := range scalars {
-				ldb := nr512 + kc%7
-				a := randVec(rng, rows*kc, kc%8)
-				b := randMat(rng, kc, nr512, ldb, (kc+2)%8)
-				packedB := make([]float32, kc*nr512)
-				for p := range kc {
-					copy(packedB[p*nr512:p*nr512+nr512], b[p*ldb:])
-				}
-				ldc := nr512 + kc%3
-				buf, c := guarded32((rows-1)*ldc+nr512, kc%8)
-				for i := range c {
-					c[i] = float32(rng.Float64()*2 - 1)
-				}
-				want := append([]float32(nil), c...)
-				ldbKernel(AVX512, rows, kc, a, b, ldb, c, ldc, beta)
-				for q := 0; q < rows; q += mr {
-					sgemmKernel6x32AVX512(kc, &a[q*kc], &packedB[0], &want[q*ldc], ldc, beta)
-				}
-				for i := range c {
-					if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("rows=%d kc=%d beta=%v: element %d = %v, packed tile %v", rows, kc, beta, i, c[i], want[i])
-					}
-				}
-				checkGuard32(t, buf, kc%8, len(c))
 			}
 		}
 	}
@@ -216,16 +175,20 @@ func TestNoPackRule(t *testing.T) {
 		m, n, k        int
 		want           nopackPath
 	}{
-		{false, true, 32, 1024, 1024, nopackDot},   // training forward, batch 32
-		{false, true, 4096, 128, 16384, nopackDot}, // dense SRP
-		{false, true, 256, 128, 1024, nopackDot},   // rehash projections of the batch
-		{false, true, 128, 1024, 1024, nopackDot},  // rehash projections of the weights
-		{false, true, 256, 1024, 1024, packed},     // rehash forward, batch 256
-		{false, true, 1024, 1024, 1024, packed},    // square
-		{false, false, 32, 1024, 1024, nopackLdb},  // training dX, batch 32
-		{false, false, 1024, 1024, 1024, packed},   // square
-		{true, false, 1024, 1024, 32, packed},      // training dW
-		{false, true, 32, 1024, 32, packed},        // short k
+		{false, true, 32, 1024, 1024, nopackDot}, // training forward, batch 32
+		{false, true, 4096, 128, 16384, packed},  // dense SRP
+		{false, true, 256, 128, 1024, packed},    // rehash projections of the batch
+		{false, true, 128, 1024, 1024, packed},   // rehash projections of the weights
+		{false, true, 64, 4096, 256, nopackDot},  // the rule's corner
+		{false, true, 65, 4096, 256, packed},
+		{false, false, 64, 32, 16, nopackLdb},
+		{false, false, 65, 1024, 1024, packed},
+		{false, true, 256, 1024, 1024, packed},    // rehash forward, batch 256
+		{false, true, 1024, 1024, 1024, packed},   // square
+		{false, false, 32, 1024, 1024, nopackLdb}, // training dX, batch 32
+		{false, false, 1024, 1024, 1024, packed},  // square
+		{true, false, 1024, 1024, 32, packed},     // training dW
+		{false, true, 32, 1024, 32, packed},       // short k
 	}
 	for _, c := range cases {
 		if got := nopackFor(AVX512, c.transA, c.transB, c.m, c.n, c.k); got != c.want {

@@ -13,14 +13,17 @@ import (
 // and mi·nj vfmadd231ps; the last kc mod 16 under a k-register mask; the
 // sixteen lanes of every accumulator are summed once, at the end.
 
-// dotTile emits sgemmDot{mi}x{nj}AVX512(kc, a, b, c, ldc, alpha, beta):
-// a and b point to arrays of mi and nj row pointers (the driver repeats
-// the last row for edge tiles), c to the mi×nj tile (leading dimension
-// ldc) that it sets to alpha·sum + beta·c (beta == ±0: c not read). nj
-// must be even (groups of four columns, then a pair).
+// dotTile emits sgemmDot{mi}x{nj}AVX512(kc, a, b, c, ldc, alpha, beta,
+// pf): a and b point to arrays of mi and nj row pointers (the driver
+// repeats the last row for edge tiles), c to the mi×nj tile (leading
+// dimension ldc) that it sets to alpha·sum + beta·c (beta == ±0: c not
+// read). pf is a row of kc floats to fetch into L2 meanwhile, one line per
+// sixteen floats (the driver points it at a row of the next block of the
+// operand that streams from memory). nj must be even (groups of four
+// columns, then a pair).
 func dotTile(mi, nj int) {
 	name := "sgemmDot" + itoa(mi) + "x" + itoa(nj) + "AVX512"
-	TEXT(name, NOSPLIT, "func(kc int, a *["+itoa(mi)+"]*float32, b *["+itoa(nj)+"]*float32, c *float32, ldc int, alpha, beta float32)")
+	TEXT(name, NOSPLIT, "func(kc int, a *["+itoa(mi)+"]*float32, b *["+itoa(nj)+"]*float32, c *float32, ldc int, alpha, beta float32, pf *float32)")
 	Doc(name + " sets the " + itoa(mi) + "×" + itoa(nj) + " tile c to alpha·Σ_p a[i][p]·b[j][p] + beta·c (see dotgemm_amd64.go).")
 	n := Load(Param("kc"), GP64())
 	Comment("k: the mask (1<<(kc mod 16))-1 of the last, partial trip.")
@@ -45,6 +48,7 @@ func dotTile(mi, nj int) {
 		br[j] = GP64()
 		MOVQ(Mem{Base: bp, Disp: 8 * j}, br[j])
 	}
+	pf := Load(Param("pf"), GP64())
 	idx := GP64()
 	XORQ(idx, idx)
 	acc := make([][]VecVirtual, mi)
@@ -72,6 +76,7 @@ func dotTile(mi, nj int) {
 		for i := range av {
 			load(ar[i], av[i])
 		}
+		PREFETCHT1(Mem{Base: pf, Index: idx, Scale: 1})
 		for j := range br {
 			load(br[j], bv)
 			for i := range av {
