@@ -10,8 +10,12 @@
 //     driver (Goto/BLIS style) that splits large products over up to
 //     GOMAXPROCS goroutines; products with m = 1 or n = 1 skip packing
 //     (sumRows, rowChains: one FMA chain per element, bit-identical to the
-//     packed path), and AVX-512 products with n ≤ 16 use the 16-wide
-//     packing with a 12×16 zmm tile;
+//     packed path), AVX-512 products with n ≤ 16 use the 16-wide
+//     packing with a 12×16 zmm tile, and on AVX-512 two shapes of few
+//     rows skip packing the large operand (nopack.go): NT with m ≤ 64
+//     (4×6 zmm dot-product tiles over rows of A and B, one accumulator per
+//     element; not bit-identical to the packed path) and NN with m ≤ 64
+//     (12×32 tiles reading B in place; bit-identical);
 //   - Dot, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
@@ -24,7 +28,8 @@
 //
 // The AVX-512 kernels (with a 12×32 GEMM tile, off by default: measured
 // no faster), the float64 row reductions of both widths (dot, rowdots,
-// rowsumsquares), the matrix-vector kernels and the B packers are generated
+// rowsumsquares), the matrix-vector kernels, the dot-product tiles and the
+// B packers are generated
 // with avo
 // (github.com/mmcloughlin/avo) by the module in _gen, its own go.mod so
 // that this module does not depend on avo: one generator per kernel family,

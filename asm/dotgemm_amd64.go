@@ -68,20 +68,44 @@ func sgemmKernel6x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, l
 //go:noescape
 func sgemmKernel12x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
 
-// ldbKernel runs the rows×32 tile (rows 6 or 12) on packed A panels and B
-// read in place (row p at b[p·ldb]) on the kernels of l; the slices are
+// sgemmKernel{1..5}x32LdbAVX512 are sgemmKernel6x32LdbAVX512 for the first
+// 1..5 rows of the six-row panel (the last rows of C, written in place).
+//
+//go:noescape
+func sgemmKernel1x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+
+//go:noescape
+func sgemmKernel2x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+
+//go:noescape
+func sgemmKernel3x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+
+//go:noescape
+func sgemmKernel4x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+
+//go:noescape
+func sgemmKernel5x32LdbAVX512(kc int, a, b, c *float32, ldc int, beta float32, ldb int)
+
+// ldbKernels are the tiles of rows 1..6 (index rows−1).
+var ldbKernels = [mr]func(kc int, a, b, c *float32, ldc int, beta float32, ldb int){
+	sgemmKernel1x32LdbAVX512, sgemmKernel2x32LdbAVX512, sgemmKernel3x32LdbAVX512,
+	sgemmKernel4x32LdbAVX512, sgemmKernel5x32LdbAVX512, sgemmKernel6x32LdbAVX512,
+}
+
+// ldbKernel runs the rows×32 tile (rows 1..6 or 12) on packed A panels and
+// B read in place (row p at b[p·ldb]) on the kernels of l; the slices are
 // checked here, before any assembly runs.
 func ldbKernel(l ISA, rows, kc int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
 	if l != AVX512 {
 		sgemmKernelLdbGeneric(rows, nr512, kc, a, b, ldb, c, ldc, beta)
 		return
 	}
-	_ = a[rows*kc-1]
+	_ = a[(rows+mr-1)/mr*mr*kc-1]
 	_ = b[(kc-1)*ldb+nr512-1]
 	_ = c[(rows-1)*ldc+nr512-1]
 	if rows == 2*mr {
 		sgemmKernel12x32LdbAVX512(kc, &a[0], &b[0], &c[0], ldc, beta, ldb)
 		return
 	}
-	sgemmKernel6x32LdbAVX512(kc, &a[0], &b[0], &c[0], ldc, beta, ldb)
+	ldbKernels[rows-1](kc, &a[0], &b[0], &c[0], ldc, beta, ldb)
 }

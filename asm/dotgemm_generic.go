@@ -26,33 +26,31 @@ func sgemmDotGeneric(kc int, a, b [][]float32, c []float32, ldc int, alpha, beta
 }
 
 // sgemmKernelLdbGeneric is the pure-Go twin of the micro-kernels on packed
-// A panels: it sets the rows×cols tile c (rows a multiple of mr; leading
-// dimension ldc) to acc + beta·c, acc = Σ_p a(·, p)·b(p, ·), where a holds
-// rows/mr packed six-row panels (cols ≤ 32) one after the other (element (i, p) of
+// A panels: it sets the rows×cols tile c (cols ≤ 32; leading dimension
+// ldc) to acc + beta·c, acc = Σ_p a(·, p)·b(p, ·), where a holds
+// ⌈rows/mr⌉ packed six-row panels one after the other (element (i, p) of
 // panel q at a[q·kc·mr + p·mr + i]) and row p of b starts at b[p·ldb];
 // beta == 0 does not read c. With ldb = cols it is the kernel on a packed
-// B panel (sgemmKernel32Generic); with the matrix's ldb, the NN tile that
-// reads B in place (sgemmKernel6x32LdbAVX512, sgemmKernel12x32LdbAVX512).
+// B panel (sgemmKernel32Generic); with the matrix's ldb, the NN tiles that
+// read B in place (sgemmKernel{1..6,12}x32LdbAVX512).
 func sgemmKernelLdbGeneric(rows, cols, kc int, a, b []float32, ldb int, c []float32, ldc int, beta float32) {
-	for q := 0; q < rows; q += mr {
-		ap := a[q*kc : q*kc+kc*mr]
-		for i := 0; i < mr; i++ {
-			var buf [maxNR]float32
-			acc := buf[:cols]
-			for p := 0; p < kc; p++ {
-				ai := ap[p*mr+i]
-				for j, v := range b[p*ldb : p*ldb+cols] {
-					acc[j] += ai * v
-				}
+	for i := range rows {
+		ap := a[i/mr*kc*mr : i/mr*kc*mr+kc*mr]
+		var buf [maxNR]float32
+		acc := buf[:cols]
+		for p := 0; p < kc; p++ {
+			ai := ap[p*mr+i%mr]
+			for j, v := range b[p*ldb : p*ldb+cols] {
+				acc[j] += ai * v
 			}
-			row := c[(q+i)*ldc : (q+i)*ldc+cols]
-			for j := range row {
-				if beta == 0 {
-					row[j] = acc[j]
-					continue
-				}
-				row[j] = acc[j] + beta*row[j]
+		}
+		row := c[i*ldc : i*ldc+cols]
+		for j := range row {
+			if beta == 0 {
+				row[j] = acc[j]
+				continue
 			}
+			row[j] = acc[j] + beta*row[j]
 		}
 	}
 }

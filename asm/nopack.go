@@ -15,8 +15,10 @@ package asm
 //     goroutines (splits are whole multiples of dotUnit).
 //   - ldb (NN: B rows read in place, stride ldb): alpha·A packed as the
 //     packed path packs it, then 12×32 / 6×32 tiles whose B rows come
-//     straight from the matrix. The same FMA chain per element as the
-//     packed tiles, and edges handled the same way: bit-identical to it.
+//     straight from the matrix, and 1..5-row tiles for the last rows of C
+//     (beta 0 or 1; else the packed path's scratch tile and merge). The
+//     same FMA chain per element as the packed tiles and the same update:
+//     bit-identical to it.
 //
 // Both run on the AVX-512 level only (nopackFor); the choice depends on
 // the shape and the level alone, never on timing.
@@ -201,6 +203,13 @@ func (g *gemm) runLdb(s *gemmScratch, i0, i1, j0, j1 int) {
 					ldbKernel(g.isa, rows, kb, s.a[ir*kb:], bp, g.ldb, g.c[off:], g.ldc, beta)
 					ir += rows - mr
 					continue
+				}
+				if beta == 0 || beta == 1 {
+					// The last rows in place: the same bits as the
+					// merge below (an update by 0 or 1 rounds once
+					// either way).
+					ldbKernel(g.isa, mb-ir, kb, s.a[ir*kb:], bp, g.ldb, g.c[off:], g.ldc, beta)
+					break
 				}
 				ldbKernel(g.isa, mr, kb, s.a[ir*kb:], bp, g.ldb, s.tile[:mr*nr512], nr512, 0)
 				for i := range mb - ir {

@@ -28,10 +28,17 @@ var kernels = map[string]func(){
 	"axpy512":       axpy512,
 	"relu512":       func() { relu512(); reluMask512() },
 	"signpack512":   signPack512,
-	"sgemm512":      func() { sgemm6x32(); sgemm12x32(); sgemm12x16(); sgemm6x32Ldb(); sgemm12x32Ldb() },
-	"dotgemm":       func() { dotTile(4, 6); dotTile(6, 4) },
-	"packbt":        func() { packBT(16); packBT(32) },
-	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
+	"sgemm512": func() {
+		sgemm6x32()
+		sgemm12x32()
+		sgemm12x16()
+		sgemm6x32Ldb()
+		sgemm12x32Ldb()
+		sgemmEdgeLdb()
+	},
+	"dotgemm": func() { dotTile(4, 6); dotTile(6, 4) },
+	"packbt":  func() { packBT(16); packBT(32) },
+	"gemv":    func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
 }
 
 func main() {

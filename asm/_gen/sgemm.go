@@ -16,32 +16,38 @@ const (
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTile(1, tileV, false) }
+func sgemm6x32() { sgemmTileRows(1, tileM, tileV, false) }
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
 // pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
 // are used and zeroed before returning (VZEROUPPER leaves them alone).
-func sgemm12x32() { sgemmTile(2, tileV, false) }
+func sgemm12x32() { sgemmTileRows(2, 2*tileM, tileV, false) }
 
 // sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
 // AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
 // packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
 // accumulators (registers 0–15 suffice).
-func sgemm12x16() { sgemmTile(2, 1, false) }
+func sgemm12x16() { sgemmTileRows(2, 2*tileM, 1, false) }
 
 // sgemm6x32Ldb and sgemm12x32Ldb are the 6×32 and 12×32 tiles reading B
 // straight from the matrix, row p at b + p·ldb floats, instead of from a
 // packed panel: the NN path that does not pack B (same FMA chain per
-// element, so bit-identical to the packed tiles).
-func sgemm6x32Ldb()  { sgemmTile(1, tileV, true) }
-func sgemm12x32Ldb() { sgemmTile(2, tileV, true) }
+// element, so bit-identical to the packed tiles); sgemmEdgeLdb are the same for the first 1..5 rows of a six-row A panel
+// (the last rows of C, written in place).
+func sgemm6x32Ldb()  { sgemmTileRows(1, tileM, tileV, true) }
+func sgemm12x32Ldb() { sgemmTileRows(2, 2*tileM, tileV, true) }
+func sgemmEdgeLdb() {
+	for r := 1; r < tileM; r++ {
+		sgemmTileRows(1, r, tileV, true)
+	}
+}
 
-// sgemmTile emits the micro-kernel of panels six-row A panels by vecs zmm
-// (16·vecs columns) of B; strided: B's rows are ldb floats apart (an extra
-// last argument) instead of packed 16·vecs apart.
-func sgemmTile(panels, vecs int, strided bool) {
-	rows := tileM * panels
+// sgemmTileRows emits the micro-kernel of panels six-row A panels (the
+// first rows rows of them) by vecs zmm (16·vecs columns) of B; strided:
+// B's rows are ldb floats apart (an extra last argument) instead of packed
+// 16·vecs apart.
+func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	cols := 16 * vecs
 	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
 	sig := "func(kc int, a, b, c *float32, ldc int, beta float32)"

@@ -8,6 +8,9 @@ or, for rounds interleaved with the Go benchmarks, only the 1024^3 GEMMs
 with R repetitions each (the core OpenBLAS picked on the first line):
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py sgemm R
 
+or only the engine's shapes and the dense SRP hashing (asm/bench/nopack-quiet.sh):
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 asm/bench/peer_numpy.py engine
+
 Prints the BLAS numpy is linked with, then, for each case, the best and
 median of several repetitions (seconds) and GFLOP/s of the best.
 """
@@ -35,9 +38,10 @@ def timeit(f, reps):
 
 def main():
     quick = len(sys.argv) == 3 and sys.argv[1] == "sgemm"
+    engine = len(sys.argv) == 2 and sys.argv[1] == "engine"
     print("numpy", np.__version__, "OPENBLAS_NUM_THREADS=%s" % os.environ.get("OPENBLAS_NUM_THREADS"),
           "OPENBLAS_CORETYPE=%s" % os.environ.get("OPENBLAS_CORETYPE"))
-    if not quick:
+    if not quick and not engine:
         np.show_config()
     try:
         import ctypes
@@ -59,7 +63,7 @@ def main():
     a = rng.uniform(-1, 1, (n, n)).astype(np.float32)
     b = rng.uniform(-1, 1, (n, n)).astype(np.float32)
     flops = 2.0 * n ** 3
-    for name, f in [
+    for name, f in [] if engine else [
         ("sgemm NN 1024^3", lambda: a @ b),
         ("sgemm NT 1024^3", lambda: a @ b.T),
         ("sgemm TN 1024^3", lambda: a.T @ b),
@@ -85,7 +89,8 @@ def main():
         opA = (lambda A=A: A.T) if ta else (lambda A=A: A)
         opB = (lambda B=B: B.T) if tb else (lambda B=B: B)
         best, med = timeit(lambda: opA() @ opB(), 40)
-        print("%-28s best %.6f s  median %.6f s  %.2f GFLOP/s" % (name, best, med, 2.0 * m * nn * k / best / 1e9))
+        print("%-28s best %.6f s  median %.6f s  %.2f GFLOP/s  cpu median %.6f s" % (
+            name, best, med, 2.0 * m * nn * k / best / 1e9, timeit.cpu_median))
 
     # Dense SRP hashing: N=4096 vectors, P=16384, 128 projections.
     N, P, R = 4096, 16384, 128
@@ -93,7 +98,8 @@ def main():
     r = rng.uniform(-1, 1, (R, P)).astype(np.float32)
     flops = 2.0 * N * P * R
     best, med = timeit(lambda: np.packbits(x @ r.T > 0, axis=1), 6)
-    print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s" % ("SRP 4096x16384x128+pack", best, med, flops / best / 1e9))
+    print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s  cpu median %.4f s" % (
+        "SRP 4096x16384x128+pack", best, med, flops / best / 1e9, timeit.cpu_median))
     best, med = timeit(lambda: x @ r.T, 6)
     print("%-28s best %.4f s  median %.4f s  %.2f GFLOP/s" % ("SRP matmul only", best, med, flops / best / 1e9))
 
