@@ -127,6 +127,14 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 		for j := range bv {
 			VMOVUPS(bRow(p, 64*j), bv[j])
 		}
+		if strided && panels == 2 {
+			// The next 32 columns of this row of B into L2: the rows are
+			// ldb apart, each in its own page, which the hardware
+			// prefetchers do not follow.
+			for j := range bv {
+				PREFETCHT1(bRow(p, 64*(len(bv)+j)))
+			}
+		}
 		for i := 0; i < rows; i++ {
 			src := a.Offset(p*mrBytes + 4*i)
 			if i >= tileM {
