@@ -89,24 +89,6 @@ func chosen(auto nopackPath, l ISA, transA, transB bool) nopackPath {
 	return packed
 }
 
-// runNoPack computes rows [i0, i1) × columns [j0, j1) of C on path p.
-func (g *gemm) runNoPack(i0, i1, j0, j1 int) {
-	if i0 >= i1 || j0 >= j1 {
-		return
-	}
-	s := scratchPool.Get().(*gemmScratch)
-	defer scratchPool.Put(s)
-	raceWriteRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
-	if g.beta != 0 {
-		raceReadRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
-	}
-	if g.path == nopackDot {
-		g.runDot(s, i0, i1, j0, j1)
-		return
-	}
-	g.runLdb(s, i0, i1, j0, j1)
-}
-
 // runDot is the dot path over one block of C.
 func (g *gemm) runDot(s *gemmScratch, i0, i1, j0, j1 int) {
 	for pc := 0; pc < g.k; pc += dotKC {

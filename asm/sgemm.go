@@ -189,13 +189,26 @@ func (g gemm) runParallel(m, n, t int) {
 	}
 }
 
-// block computes rows [i0, i1) × columns [j0, j1) of C on g's path.
+// block computes rows [i0, i1) × columns [j0, j1) of C on g's path, with
+// one goroutine's scratch.
 func (g *gemm) block(i0, i1, j0, j1 int) {
-	if g.path == packed {
-		g.run(i0, i1, j0, j1)
+	if i0 >= i1 || j0 >= j1 {
 		return
 	}
-	g.runNoPack(i0, i1, j0, j1)
+	s := scratchPool.Get().(*gemmScratch)
+	defer scratchPool.Put(s)
+	raceWriteRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
+	if g.beta != 0 {
+		raceReadRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
+	}
+	switch g.path {
+	case nopackDot:
+		g.runDot(s, i0, i1, j0, j1)
+	case nopackLdb:
+		g.runLdb(s, i0, i1, j0, j1)
+	default:
+		g.run(s, i0, i1, j0, j1)
+	}
 }
 
 // split returns part w of t of [0, n) in whole units of unit elements (the
@@ -259,16 +272,7 @@ type gemm struct {
 
 // run computes rows [i0, i1) × columns [j0, j1) of C with the Goto loop
 // nest: jc (nc columns) → pc (kc depth) → ic (mc rows) → jr (nr) → ir (mr).
-func (g *gemm) run(i0, i1, j0, j1 int) {
-	if i0 >= i1 || j0 >= j1 {
-		return
-	}
-	s := scratchPool.Get().(*gemmScratch)
-	defer scratchPool.Put(s)
-	raceWriteRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
-	if g.beta != 0 {
-		raceReadRows32(i1-i0, j1-j0, g.c[i0*g.ldc+j0:], g.ldc)
-	}
+func (g *gemm) run(s *gemmScratch, i0, i1, j0, j1 int) {
 	for jc := j0; jc < j1; jc += ncBlock {
 		nb := min(ncBlock, j1-jc)
 		nbPad := (nb + g.nr - 1) / g.nr * g.nr

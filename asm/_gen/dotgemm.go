@@ -51,14 +51,7 @@ func dotTile(mi, nj int) {
 	pf := Load(Param("pf"), GP64())
 	idx := GP64()
 	XORQ(idx, idx)
-	acc := make([][]VecVirtual, mi)
-	for i := range acc {
-		acc[i] = make([]VecVirtual, nj)
-		for j := range acc[i] {
-			acc[i][j] = ZMM()
-			VXORPS(acc[i][j], acc[i][j], acc[i][j])
-		}
-	}
+	acc := zeroedZMM(mi, nj)
 	av := make([]VecVirtual, mi)
 	for i := range av {
 		av[i] = ZMM()

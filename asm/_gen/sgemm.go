@@ -106,14 +106,7 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 			}
 		}
 	}
-	acc := make([][]VecVirtual, rows)
-	for i := range acc {
-		acc[i] = make([]VecVirtual, vecs)
-		for j := range acc[i] {
-			acc[i][j] = ZMM()
-			VXORPS(acc[i][j], acc[i][j], acc[i][j])
-		}
-	}
+	acc := zeroedZMM(rows, vecs)
 	nrBytes := 16 * vecs * 4
 	const mrBytes = tileM * 4
 	// One set of B and broadcast registers for every step, so that clean
@@ -241,4 +234,17 @@ func clean(acc [][]VecVirtual, bv []VecVirtual, more ...VecVirtual) {
 		}
 	}
 	VZEROUPPER()
+}
+
+// zeroedZMM returns rows×cols new zmm accumulators, each cleared.
+func zeroedZMM(rows, cols int) [][]VecVirtual {
+	acc := make([][]VecVirtual, rows)
+	for i := range acc {
+		acc[i] = make([]VecVirtual, cols)
+		for j := range acc[i] {
+			acc[i][j] = ZMM()
+			VXORPS(acc[i][j], acc[i][j], acc[i][j])
+		}
+	}
+	return acc
 }
