@@ -65,6 +65,7 @@ type expFlags struct {
 	tuneSeeds                          int
 	variants                           string
 	tuned                              string
+	commonGrid                         bool
 	lrPoints                           int
 	widths                             string
 	loss                               string
@@ -116,6 +117,7 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
 	fs.IntVar(&f.lrPoints, "lr-points", 0, "time-to-target: learning rates in the tuning grid, log-spaced over the scale's range (0: the scale's default; large: 5 over two decades)")
+	fs.BoolVar(&f.commonGrid, "common-grid", false, "time-to-target: after each method's own tuning (and edge extensions), tune every method at every grid point any method tried (in units of its learning-rate multiplier), so that no method misses a rate another method's extension found")
 	fs.StringVar(&f.tuned, "tuned", "", "time-to-target: directory of an earlier run of the same settings: methods found in its ttt_SETTING_grid.csv skip tuning and rerun only their final seeds at its choices")
 	fs.StringVar(&f.widths, "widths", "", "time-to-target --scale large: hidden widths, comma separated (default: 1024, and 64 on the first set)")
 	fs.StringVar(&f.klRows, "kl-rows", "all", "kl: all, base (kl.csv: one and several outputs, mse under the sum-of-logits linearization) or loss (kl_loss.csv: several outputs under mse-sum, mse-residual and xent, with ntk-static's columns)")
