@@ -102,6 +102,9 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("ntk-static-bgb-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) {
 			c.Background, c.BlockingFirst, c.RehashAuto, c.Momentum = true, true, true, 0.9
 		}),
+		// ntk-drift (exact norms at the refresh plus a bound on the drift
+		// since) with the same recipe.
+		mk("ntk-drift-auto-mom", engine.SamplerNTKDrift, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
 
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
@@ -118,7 +121,7 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 	// Momentum with a linear learning-rate warm-up over the first 5 % of
 	// the iterations (-wu), for the baseline and importance sampling: the
 	// large runs' momentum divergences came in the first few hundred steps.
-	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "ntk-static-bg-auto-mom", "ntk-static-bgb-auto-mom", "lsh-q8-auto-mom"} {
+	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "ntk-static-bg-auto-mom", "ntk-static-bgb-auto-mom", "ntk-drift-auto-mom", "lsh-q8-auto-mom"} {
 		for _, m := range ms {
 			if m.Name == n {
 				m.Name += "-wu"
