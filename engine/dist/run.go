@@ -67,17 +67,14 @@ func LocalConfig(cfg engine.Config, l Layout, r int) engine.Config {
 // Unsupported returns an error naming the first setting of cfg that a
 // distributed run cannot honour: a background rehash or an automatic
 // refresh would switch the ranks' samplers at iterations decided by each
-// rank's own timing or estimate, and the Newton step would need its
-// normal equations summed over the ranks. (Momentum, clipping,
-// keep-stepping and the Gauss–Newton step are supported.)
+// rank's own estimate. (Momentum, clipping, keep-stepping and the
+// Gauss–Newton step are supported; the stepper refuses the Newton step.)
 func Unsupported(cfg engine.Config) error {
 	switch {
 	case cfg.Background:
 		return errors.New("engine.Config.Background is not supported in a distributed run (the ranks would switch their samplers at different iterations)")
 	case cfg.RehashAuto:
 		return errors.New("engine.Config.RehashAuto is not supported in a distributed run (each rank's estimate would refresh at its own iterations): rehash periodically")
-	case cfg.StepSize == engine.StepNewton:
-		return errors.New("engine.Config.StepSize newton is not supported in a distributed run (its normal equations would have to be summed over the ranks): use gn or fixed")
 	}
 	return nil
 }
