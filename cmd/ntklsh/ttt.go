@@ -267,7 +267,10 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 		if f.tuneSeeds > 0 {
 			s.tuneSeeds = f.tuneSeeds
 		}
-		if f.lrPoints > 0 || f.tuneSeeds > 0 {
+		if f.extend >= 0 {
+			s.extend = f.extend
+		}
+		if f.lrPoints > 0 || f.tuneSeeds > 0 || f.extend >= 0 {
 			s.note = strings.TrimSpace(s.note + fmt.Sprintf(" Grid as run: %d learning rates %.3g× apart (%.3g … %.3g, up to %d more at each edge), %d tuning seeds.",
 				len(s.lrs), s.lrs[1]/s.lrs[0], s.lrs[0], s.lrs[len(s.lrs)-1], s.extend, s.tuneSeeds))
 		}

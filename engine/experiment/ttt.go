@@ -234,7 +234,8 @@ type TTTConfig struct {
 	LRs       []float64
 	Schedules []string
 	// Extend is how many grid points may be added beyond each edge, one at
-	// a time, while the chosen learning rate sits at that edge.
+	// a time, while the chosen learning rate sits at that edge (also to a
+	// whole grid reused from Tuned, when Extend is larger than its run's).
 	Extend    int
 	TuneSeeds int
 	Seeds     int
@@ -584,6 +585,14 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 			if err := t.reuse(tg); err != nil {
 				out.close()
 				return nil, fmt.Errorf("time-to-target %s: %w", c.Name, err)
+			}
+			// A whole grid of this setting goes on extending where a
+			// larger Extend allows (nothing is tuned otherwise).
+			if t.hasBase() {
+				if err := t.extend(); err != nil {
+					out.close()
+					return nil, err
+				}
 			}
 			continue
 		}

@@ -603,3 +603,48 @@ func TestTTTCommonGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestTTTExtendTuned: a whole grid reused from an earlier run goes on
+// extending at its best edge when Extend has grown, tuning only the new
+// points, and ends where a fresh run with that Extend ends.
+func TestTTTExtendTuned(t *testing.T) {
+	env := testEnv(t)
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := TTTConfig{Name: "ext", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 1, Evals: 3,
+		LRs: LogGrid(0.03, 3, 3), Schedules: []string{"constant"}, Extend: 0, TuneSeeds: 1, Seeds: 1, SeedBase: 1, Methods: ms, Bootstrap: 20}
+	if _, err := RunTimeToTarget(context.Background(), env, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned, err = ReadTTTGrid(env.path("ttt_ext_grid.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Extend = 2
+	resumed, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned = nil
+	fresh, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, f := resumed.Summary[0], fresh.Summary[0]
+	if len(f.Grid) != 5 {
+		t.Fatalf("fresh grid of %d points: the test needs uniform's best at the upper edge (want 3 + 2 extensions)", len(f.Grid))
+	}
+	tuned := 0
+	for _, run := range resumed.Runs {
+		if run.Phase == "tune" {
+			tuned++
+		}
+	}
+	if tuned != 2 || r.LR != f.LR || r.Schedule != f.Schedule || len(r.Grid) != len(f.Grid) || r.EdgeHigh != f.EdgeHigh {
+		t.Errorf("resumed: %d tuning runs, chose %g %s over %d points (edge %v); fresh %g %s over %d (edge %v)",
+			tuned, r.LR, r.Schedule, len(r.Grid), r.EdgeHigh, f.LR, f.Schedule, len(f.Grid), f.EdgeHigh)
+	}
+}

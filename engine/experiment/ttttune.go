@@ -58,7 +58,8 @@ type tttTuner struct {
 	// run trains one tuning run (and records it).
 	run func(lr float64, sched string, seed uint64) (TTTRun, error)
 	// reused: the grid came from TTTConfig.Tuned; added: points were
-	// tuned after that (the common grid), so the choice is made again.
+	// tuned after that (a larger Extend, the common grid), so the choice
+	// is made again.
 	reused, added bool
 }
 
@@ -68,6 +69,9 @@ func (t *tttTuner) tune(i int) error {
 		return nil
 	}
 	t.tried[i] = true
+	if t.reused {
+		t.added = true
+	}
 	c := t.c
 	lr := c.lrAt(i, t.meth.lrMult())
 	for _, sched := range c.Schedules {
@@ -92,14 +96,23 @@ func (t *tttTuner) tune(i int) error {
 // tuneExtending tunes the base grid, then extends it at the edge where
 // the best point lies.
 func (t *tttTuner) tuneExtending() error {
-	c := t.c
-	for i := range c.LRs {
+	for i := range t.c.LRs {
 		if err := t.tune(i); err != nil {
 			return err
 		}
 	}
+	return t.extend()
+}
+
+// extend adds points beyond the tried range's edge while the best point
+// sits at that edge, up to Extend points beyond the base grid on each side.
+func (t *tttTuner) extend() error {
+	c := t.c
 	mult := t.meth.lrMult()
 	lo, hi := 0, len(c.LRs)-1
+	for i := range t.tried {
+		lo, hi = min(lo, i), max(hi, i)
+	}
 	for {
 		best := choose(t.s.Grid)
 		next := 0
@@ -119,6 +132,17 @@ func (t *tttTuner) tuneExtending() error {
 	}
 }
 
+// hasBase reports whether every point of the base grid was tried (a
+// reused grid of this setting, not a hand-made one of a few points).
+func (t *tttTuner) hasBase() bool {
+	for i := range t.c.LRs {
+		if !t.tried[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // tuneAll tunes the indices of want that the method has not tried, in
 // ascending order.
 func (t *tttTuner) tuneAll(want map[int]bool) error {
@@ -133,7 +157,6 @@ func (t *tttTuner) tuneAll(want map[int]bool) error {
 		if err := t.tune(i); err != nil {
 			return err
 		}
-		t.added = true
 	}
 	return nil
 }
