@@ -602,20 +602,9 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		}
 	}
 	if c.CommonGrid {
-		// Every method also gets every grid index that any method tried,
-		// so that no method misses a learning rate only because its own
-		// best point sat inside its grid.
-		union := map[int]bool{}
-		for _, t := range tuners {
-			for i := range t.tried {
-				union[i] = true
-			}
-		}
-		for _, t := range tuners {
-			if err := t.tuneAll(union); err != nil {
-				out.close()
-				return nil, err
-			}
+		if err := tuneCommon(tuners); err != nil {
+			out.close()
+			return nil, err
 		}
 	}
 	for _, t := range tuners {

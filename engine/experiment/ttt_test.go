@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -646,5 +647,53 @@ func TestTTTExtendTuned(t *testing.T) {
 	if tuned != 2 || r.LR != f.LR || r.Schedule != f.Schedule || len(r.Grid) != len(f.Grid) || r.EdgeHigh != f.EdgeHigh {
 		t.Errorf("resumed: %d tuning runs, chose %g %s over %d points (edge %v); fresh %g %s over %d (edge %v)",
 			tuned, r.LR, r.Schedule, len(r.Grid), r.EdgeHigh, f.LR, f.Schedule, len(f.Grid), f.EdgeHigh)
+	}
+}
+
+// TestTuneCommonFixedPoint: with a planted validation loss per learning
+// rate, a method whose best moves to the edge of its grid once the common
+// points arrive extends again, and the others follow, until no method adds
+// a point. Method a's loss falls with the rate up to 8; b's best lies
+// inside its grid at 2 on its own.
+func TestTuneCommonFixedPoint(t *testing.T) {
+	c := TTTConfig{LRs: []float64{1, 2, 4}, Schedules: []string{"constant"}, Extend: 3, TuneSeeds: 1}
+	loss := map[string]func(lr float64) float64{
+		"a": func(lr float64) float64 { return math.Abs(math.Log2(lr) - 3) },
+		"b": func(lr float64) float64 {
+			if lr == 2 {
+				return 1
+			}
+			return 0.3*math.Abs(math.Log2(lr)-5) + 0.2 // best at 32; 4 is worse than 2, 16 better
+		},
+	}
+	var tuners []*tttTuner
+	for _, name := range []string{"a", "b"} {
+		f := loss[name]
+		tu := &tttTuner{c: c, meth: TTTMethod{Name: name}, s: TTTSummary{Method: name}, tried: map[int]bool{},
+			run: func(lr float64, _ string, _ uint64) (TTTRun, error) {
+				return TTTRun{Evals: []engine.Eval{{TestLoss: f(lr)}}}, nil
+			}}
+		if err := tu.tuneExtending(); err != nil {
+			t.Fatal(err)
+		}
+		tuners = append(tuners, tu)
+	}
+	own := func(tu *tttTuner) []int { return slices.Sorted(maps.Keys(tu.tried)) }
+	if a, b := own(tuners[0]), own(tuners[1]); !slices.Equal(a, []int{0, 1, 2, 3, 4}) || !slices.Equal(b, []int{0, 1, 2}) {
+		t.Fatalf("own grids %v and %v", a, b)
+	}
+	if err := tuneCommon(tuners); err != nil {
+		t.Fatal(err)
+	}
+	// b gets 3 and 4 (8, 16) from a; its best (16) is then at its edge, so it
+	// extends to 5 (32, the limit), which a then gets as well.
+	for _, tu := range tuners {
+		if got := own(tu); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
+			t.Errorf("%s: common grid %v, want indices 0…5", tu.meth.Name, got)
+		}
+		tu.finish()
+	}
+	if a, b := tuners[0].s.LR, tuners[1].s.LR; a != 8 || b != 32 {
+		t.Errorf("choices %g and %g, want 8 and 32", a, b)
 	}
 }

@@ -199,3 +199,33 @@ func (t *tttTuner) finish() {
 	s.EdgeLow, s.EdgeHigh = best.LR == lo, best.LR == hi
 	s.Stable = stableRanges(s.Grid)
 }
+
+// tuneCommon gives every method every grid index that any method tried,
+// so that no method misses a learning rate only because its own best
+// point sat inside its grid; a method whose best then sits at the new edge
+// extends again, and so on until no method adds a point (the indices are
+// bounded by Extend).
+func tuneCommon(tuners []*tttTuner) error {
+	for grew := true; grew; {
+		grew = false
+		union := map[int]bool{}
+		for _, t := range tuners {
+			for i := range t.tried {
+				union[i] = true
+			}
+		}
+		for _, t := range tuners {
+			n := len(t.s.Grid)
+			if err := t.tuneAll(union); err != nil {
+				return err
+			}
+			if !t.reused || t.hasBase() {
+				if err := t.extend(); err != nil {
+					return err
+				}
+			}
+			grew = grew || len(t.s.Grid) > n
+		}
+	}
+	return nil
+}
