@@ -13,3 +13,9 @@ package asm
 //go:generate go run -C _gen . -kernel signpack512 -out ../signpack_avx512_amd64.s
 //go:generate go run -C _gen . -kernel sgemm512 -out ../sgemmkernel_avx512_amd64.s
 //go:generate go run -C _gen . -kernel gemv -out ../gemv_amd64.s
+//go:generate go run -C _gen . -kernel axpy -out ../axpy_amd64.s
+//go:generate go run -C _gen . -kernel relu -out ../relu_amd64.s
+//go:generate go run -C _gen . -kernel signpack -out ../signpack_amd64.s
+//go:generate go run -C _gen . -kernel sgemm -out ../sgemmkernel_amd64.s
+//go:generate go run -C _gen . -kernel packa -out ../packa_amd64.s
+//go:generate go run -C _gen . -kernel packat -out ../packat_amd64.s
