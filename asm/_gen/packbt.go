@@ -31,49 +31,59 @@ func packBT(rows int) {
 	addr := strided(ldb, 8)
 	rowAddr := func(g, r int) Mem { return addr(base[g], r) }
 
+	columns(kb, func() {
+		for g := 0; g < groups; g++ {
+			Commentf("Rows %d..%d → lanes %d..%d of columns p..p+7.", 8*g, 8*g+7, 8*g, 8*g+7)
+			var v [8]VecVirtual
+			for r := range v {
+				v[r] = YMM()
+				VMOVUPS(rowAddr(g, r), v[r])
+			}
+			t := interleave(v[:])
+			s := append(gather4(t[:4]), gather4(t[4:])...)
+			// s[c] (c < 4) holds column c of rows 0..3 in its low half and
+			// column c+4 in its high half; s[4+c] the same for rows 4..7.
+			for c := 0; c < 4; c++ {
+				lo, hi := YMM(), YMM()
+				VPERM2F128(U8(0x20), s[4+c], s[c], lo)
+				VMOVUPS(lo, dst.Offset(4*(c*rows+8*g)))
+				VPERM2F128(U8(0x31), s[4+c], s[c], hi)
+				VMOVUPS(hi, dst.Offset(4*((c+4)*rows+8*g)))
+			}
+		}
+	}, func() {
+		for g := 0; g < groups; g++ {
+			for r := 0; r < 8; r++ {
+				x := XMM()
+				VMOVSS(rowAddr(g, r), x)
+				VMOVSS(x, dst.Offset(4*(8*g+r)))
+			}
+		}
+	}, func(cols int) {
+		for g := range base {
+			ADDQ(U32(4*cols), base[g])
+		}
+		ADDQ(U32(4*cols*rows), dst.Base)
+	})
+}
+
+// columns emits the column loop of the packers and their return: block
+// packs eight columns per trip, then column packs one per trip; advance
+// moves the pointers past cols columns.
+func columns(kb Register, block, column func(), advance func(cols int)) {
 	Label("loop8")
 	CMPQ(kb, U32(8))
 	JL(LabelRef("tail"))
-	for g := 0; g < groups; g++ {
-		Commentf("Rows %d..%d → lanes %d..%d of columns p..p+7.", 8*g, 8*g+7, 8*g, 8*g+7)
-		var v [8]VecVirtual
-		for r := range v {
-			v[r] = YMM()
-			VMOVUPS(rowAddr(g, r), v[r])
-		}
-		t := interleave(v[:])
-		s := append(gather4(t[:4]), gather4(t[4:])...)
-		// s[c] (c < 4) holds column c of rows 0..3 in its low half and
-		// column c+4 in its high half; s[4+c] the same for rows 4..7.
-		for c := 0; c < 4; c++ {
-			lo, hi := YMM(), YMM()
-			VPERM2F128(U8(0x20), s[4+c], s[c], lo)
-			VMOVUPS(lo, dst.Offset(4*(c*rows+8*g)))
-			VPERM2F128(U8(0x31), s[4+c], s[c], hi)
-			VMOVUPS(hi, dst.Offset(4*((c+4)*rows+8*g)))
-		}
-	}
-	for g := range base {
-		ADDQ(U32(32), base[g])
-	}
-	ADDQ(U32(4*8*rows), dst.Base)
+	block()
+	advance(8)
 	SUBQ(U32(8), kb)
 	JMP(LabelRef("loop8"))
 
 	Label("tail")
 	TESTQ(kb, kb)
 	JZ(LabelRef("done"))
-	for g := 0; g < groups; g++ {
-		for r := 0; r < 8; r++ {
-			x := XMM()
-			VMOVSS(rowAddr(g, r), x)
-			VMOVSS(x, dst.Offset(4*(8*g+r)))
-		}
-	}
-	for g := range base {
-		ADDQ(U32(4), base[g])
-	}
-	ADDQ(U32(4*rows), dst.Base)
+	column()
+	advance(1)
 	DECQ(kb)
 	JMP(LabelRef("tail"))
 
