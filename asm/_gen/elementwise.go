@@ -49,31 +49,27 @@ func (c chunk) op(packed, scalar func(...Op)) func(...Op) {
 	return packed
 }
 
-// load reads the chunk at m into a fresh register (under a mask: zeroing
-// the lanes outside it, which are not read).
-func (c chunk) load(m Mem) Register {
-	v := c.vec()
+// move copies the chunk from src to dst: under a mask, a load zeroes the
+// lanes outside it (which are not read) and a store leaves them alone.
+func (c chunk) move(src, dst Op) {
+	_, store := dst.(Mem)
 	switch {
 	case c.scalar:
-		VMOVSS(m, v)
-	case c.mask != nil:
-		VMOVUPS_Z(m, c.mask, v)
+		VMOVSS(src, dst)
+	case c.mask == nil:
+		VMOVUPS(src, dst)
+	case store:
+		VMOVUPS(src, c.mask, dst)
 	default:
-		VMOVUPS(m, v)
+		VMOVUPS_Z(src, c.mask, dst)
 	}
-	return v
 }
 
-// store writes the chunk of v to m (only the lanes in the mask).
-func (c chunk) store(v Register, m Mem) {
-	switch {
-	case c.scalar:
-		VMOVSS(v, m)
-	case c.mask != nil:
-		VMOVUPS(v, c.mask, m)
-	default:
-		VMOVUPS(v, m)
-	}
+// load reads the chunk at m into a fresh register.
+func (c chunk) load(m Mem) Register {
+	v := c.vec()
+	c.move(m, v)
+	return v
 }
 
 // src is m as the memory source of an instruction that has a scalar
@@ -169,7 +165,7 @@ func axpyKernel(w width) {
 		return []func(){
 			func() { yv = c.load(y.Offset(off)) },
 			func() { c.op(VFMADD231PS, VFMADD231SS)(c.src(x.Offset(off)), c.reg(alpha), yv) },
-			func() { c.store(yv, y.Offset(off)) },
+			func() { c.move(yv, y.Offset(off)) },
 		}
 	})
 }
@@ -189,7 +185,7 @@ func reluKernel(w width) {
 		return []func(){
 			func() { v = c.vec(); c.op(VMAXPS, VMAXSS)(c.src(x.Offset(off)), c.reg(zero), v) },
 			func() { c.op(VADDPS, VADDSS)(c.reg(zero), v, v) },
-			func() { c.store(v, y.Offset(off)) },
+			func() { c.move(v, y.Offset(off)) },
 		}
 	})
 }
@@ -229,7 +225,7 @@ func reluMaskKernel(w width) {
 		return []func(){
 			func() { m = c.vec(); c.op(VCMPPS, VCMPSS)(U8(4), c.src(h.Offset(off)), c.reg(zero), m) }, // NEQ_UQ
 			func() { VANDPS(c.packedSrc(g.Offset(off)), m, m) },
-			func() { c.store(m, g.Offset(off)) },
+			func() { c.move(m, g.Offset(off)) },
 		}
 	})
 }
