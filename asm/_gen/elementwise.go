@@ -151,6 +151,12 @@ func stream(w width, n GPVirtual, ptrs []*Mem, body func(off int, c chunk) []fun
 	RET()
 }
 
+// The AVX-512 instances, under the names main.go registers.
+func axpy512()     { axpyKernel(zmm) }
+func relu512()     { reluKernel(zmm) }
+func reluMask512() { reluMaskKernel(zmm) }
+func signPack512() { signPackKernel(zmm) }
+
 func axpyKernel(w width) {
 	name := "axpy" + w.suffix()
 	TEXT(name, NOSPLIT, "func(alpha float32, x, y []float32)")

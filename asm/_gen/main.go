@@ -25,19 +25,18 @@ var kernels = map[string]func(){
 	"dot":           func() { dotKernel(ymm); dotKernel(zmm) },
 	"rowdots":       func() { rowDotsKernel(ymm); rowDotsKernel(zmm) },
 	"rowsumsquares": func() { rowSumSquaresKernel(ymm); rowSumSquaresKernel(zmm) },
-	"axpy512":       func() { axpyKernel(zmm) },
-	"relu512":       func() { reluKernel(zmm); reluMaskKernel(zmm) },
-	"signpack512":   func() { signPackKernel(zmm) },
+	"axpy":          func() { axpyKernel(ymm) },
+	"relu":          func() { reluKernel(ymm); reluMaskKernel(ymm) },
+	"signpack":      func() { signPackKernel(ymm) },
+	"sgemm":         sgemm6x16,
+	"packa":         packA6,
+	"packat":        packAT6,
+	"axpy512":       axpy512,
+	"relu512":       func() { relu512(); reluMask512() },
+	"signpack512":   signPack512,
 	"sgemm512":      func() { sgemm6x32(); sgemm12x32(); sgemm12x16() },
 	"packbt":        func() { packBT(16); packBT(32) },
 	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
-	// The AVX2 kernels that were hand-written until they were ported.
-	"axpy":     func() { axpyKernel(ymm) },
-	"relu":     func() { reluKernel(ymm); reluMaskKernel(ymm) },
-	"signpack": func() { signPackKernel(ymm) },
-	"sgemm":    sgemm6x16,
-	"packa":    packA6,
-	"packat":   packAT6,
 }
 
 func main() {

@@ -6,8 +6,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// GEMM register tiles: tileM (6) or 2·tileM rows by vecs vectors of
-// columns (16 floats per zmm, 8 per ymm).
+// GEMM register tiles: tileM (6) or 2·tileM rows by tileV (or one) vectors
+// of columns (sixteen floats per zmm, eight per ymm).
 const (
 	tileM = 6
 	tileV = 2
@@ -43,28 +43,32 @@ func tile512(panels, vecs int) tile {
 // hand-written kernel's prefetches (b 512 and 576 bytes ahead, nothing
 // else).
 func sgemm6x16() {
-	sgemmTile(tile{name: "sgemmKernelAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}})
+	tileKernel(tile{name: "sgemmKernelAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}})
 }
 
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTile(tile512(1, tileV)) }
+func sgemm6x32() { sgemmTile(1, tileV) }
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
 // pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
 // are used and zeroed before returning (VZEROUPPER leaves them alone).
-func sgemm12x32() { sgemmTile(tile512(2, tileV)) }
+func sgemm12x32() { sgemmTile(2, tileV) }
 
 // sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
 // AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
 // packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
 // accumulators (registers 0–15 suffice).
-func sgemm12x16() { sgemmTile(tile512(2, 1)) }
+func sgemm12x16() { sgemmTile(2, 1) }
 
-// sgemmTile emits the micro-kernel t.
-func sgemmTile(t tile) {
+// sgemmTile emits the AVX-512 micro-kernel of panels six-row A panels by
+// vecs zmm (16·vecs columns) of B.
+func sgemmTile(panels, vecs int) { tileKernel(tile512(panels, vecs)) }
+
+// tileKernel emits the micro-kernel t (of either width).
+func tileKernel(t tile) {
 	panels, vecs, vb := t.panels, t.vecs, int(t.w)
 	rows := tileM * panels
 	cols := vecs * t.w.floats()
