@@ -9,7 +9,9 @@
 // once and instantiated per register width (ymm for AVX2, zmm for
 // AVX-512): the float64 row reductions (reduce.go), the element-wise
 // kernels and sign packing (elementwise.go), the GEMM micro-kernel
-// (sgemm.go) and the transposing B packer (packbt.go).
+// (sgemm.go), the transposing B packer (packbt.go) and the A packers
+// (packa.go, sharing packbt.go's transpose steps). Every .s file of package
+// asm comes from here; none is hand-written.
 package main
 
 import (
