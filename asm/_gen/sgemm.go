@@ -6,12 +6,45 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// GEMM register tile of the AVX-512 micro-kernels: tileM (6) or 2·tileM
-// rows by tileV zmm (sixteen floats each) of columns.
+// GEMM register tiles: tileM (6) or 2·tileM rows by tileV (or one) vectors
+// of columns (sixteen floats per zmm, eight per ymm).
 const (
 	tileM = 6
 	tileV = 2
 )
+
+// tile describes one micro-kernel: its vector width, its six-row A panels
+// and B vectors per row, and its prefetch schedule in the kc loop (unrolled
+// four times): prefB[0] and prefB[1] are the distances ahead of b fetched
+// before steps 0 and 2, prefA the distance ahead of each A panel (0: none),
+// prefC whether the C tile is fetched before the loop.
+type tile struct {
+	name         string
+	w            width
+	panels, vecs int
+	prefB        [2]int
+	prefA        int
+	prefC        bool
+}
+
+// tile512 is an AVX-512 tile: B fetched four unrolled trips ahead (and
+// 256 bytes further before step 2), the A panels 384 bytes ahead, the C
+// tile before the loop.
+func tile512(panels, vecs int) tile {
+	ahead := 4 * 4 * 64 * vecs
+	t := tile{w: zmm, panels: panels, vecs: vecs, prefB: [2]int{ahead, ahead + 256}, prefA: 384, prefC: true}
+	t.name = "sgemmKernel" + itoa(tileM*panels) + "x" + itoa(16*vecs) + "AVX512"
+	return t
+}
+
+// sgemm6x16 is the AVX2 6×16 micro-kernel: twelve ymm accumulators; per p
+// two ymm loads of the packed B row and six broadcasts of the packed A
+// column, each used by two vfmadd231ps; unrolled four times, with the
+// hand-written kernel's prefetches (b 512 and 576 bytes ahead, nothing
+// else).
+func sgemm6x16() {
+	tileKernel(tile{name: "sgemmKernelAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}})
+}
 
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
@@ -30,12 +63,16 @@ func sgemm12x32() { sgemmTile(2, tileV) }
 // accumulators (registers 0–15 suffice).
 func sgemm12x16() { sgemmTile(2, 1) }
 
-// sgemmTile emits the micro-kernel of panels six-row A panels by vecs zmm
-// (16·vecs columns) of B.
-func sgemmTile(panels, vecs int) {
+// sgemmTile emits the AVX-512 micro-kernel of panels six-row A panels by
+// vecs zmm (16·vecs columns) of B.
+func sgemmTile(panels, vecs int) { tileKernel(tile512(panels, vecs)) }
+
+// tileKernel emits the micro-kernel t (of either width).
+func tileKernel(t tile) {
+	panels, vecs, vb := t.panels, t.vecs, int(t.w)
 	rows := tileM * panels
-	cols := 16 * vecs
-	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
+	cols := vecs * t.w.floats()
+	name := t.name
 	TEXT(name, NOSPLIT, "func(kc int, a, b, c *float32, ldc int, beta float32)")
 	Doc(name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
 	kc := Load(Param("kc"), GP64())
@@ -49,16 +86,16 @@ func sgemmTile(panels, vecs int) {
 		IMUL3Q(U32(4*tileM), a2.Base, a2.Base)
 		ADDQ(a.Base, a2.Base)
 	}
-	Comment("Fetch the C tile (two lines per row, rows ldc apart, usually not in L1 or L2) while the",
-		"loop runs, so that the update at the end does not wait for it.")
-	{
+	if t.prefC {
+		Comment("Fetch the C tile (two lines per row, rows ldc apart, usually not in L1 or L2) while the",
+			"loop runs, so that the update at the end does not wait for it.")
 		cp := GP64()
 		Load(Param("c"), cp)
 		ld := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ld)
 		for i := 0; i < rows; i++ {
 			for v := 0; v < vecs; v++ {
-				PREFETCHT0(Mem{Base: cp, Disp: 64 * v})
+				PREFETCHT0(Mem{Base: cp, Disp: vb * v})
 			}
 			if i < rows-1 {
 				ADDQ(ld, cp)
@@ -69,22 +106,22 @@ func sgemmTile(panels, vecs int) {
 	for i := range acc {
 		acc[i] = make([]VecVirtual, vecs)
 		for j := range acc[i] {
-			acc[i][j] = ZMM()
+			acc[i][j] = t.w.vec()
 			VXORPS(acc[i][j], acc[i][j], acc[i][j])
 		}
 	}
-	nrBytes := 16 * vecs * 4
+	nrBytes := cols * 4
 	const mrBytes = tileM * 4
 	// One set of B and broadcast registers for every step, so that clean
 	// can name every zmm the kernel writes.
 	bv := make([]VecVirtual, vecs)
 	for j := range bv {
-		bv[j] = ZMM()
+		bv[j] = t.w.vec()
 	}
-	ai := ZMM()
+	ai := t.w.vec()
 	step := func(p int) {
 		for j := range bv {
-			VMOVUPS(b.Offset(p*nrBytes+64*j), bv[j])
+			VMOVUPS(b.Offset(p*nrBytes+vb*j), bv[j])
 		}
 		for i := 0; i < rows; i++ {
 			src := a.Offset(p*mrBytes + 4*i)
@@ -107,14 +144,16 @@ func sgemmTile(panels, vecs int) {
 	Label("loop4")
 	CMPQ(kc, U32(4))
 	JL(LabelRef("loop1"))
-	PREFETCHT0(b.Offset(4 * 4 * nrBytes))
-	PREFETCHT0(a.Offset(384))
-	if panels == 2 {
-		PREFETCHT0(a2.Offset(384))
+	PREFETCHT0(b.Offset(t.prefB[0]))
+	if t.prefA != 0 {
+		PREFETCHT0(a.Offset(t.prefA))
+		if panels == 2 {
+			PREFETCHT0(a2.Offset(t.prefA))
+		}
 	}
 	step(0)
 	step(1)
-	PREFETCHT0(b.Offset(4*4*nrBytes + 256))
+	PREFETCHT0(b.Offset(t.prefB[1]))
 	step(2)
 	step(3)
 	advance(4)
@@ -130,7 +169,7 @@ func sgemmTile(panels, vecs int) {
 	JMP(LabelRef("loop1"))
 
 	Label("update")
-	beta := ZMM()
+	beta := t.w.vec()
 	c := Mem{Base: Load(Param("c"), GP64())}
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -141,7 +180,7 @@ func sgemmTile(panels, vecs int) {
 	Comment("beta == ±0: store without reading C.")
 	for i := range acc {
 		for j := range acc[i] {
-			VMOVUPS(acc[i][j], c.Offset(64*j))
+			VMOVUPS(acc[i][j], c.Offset(vb*j))
 		}
 		if i < rows-1 {
 			ADDQ(ldc, c.Base)
@@ -154,8 +193,8 @@ func sgemmTile(panels, vecs int) {
 	VBROADCASTSS(NewParamAddr("beta", 40), beta)
 	for i := range acc {
 		for j := range acc[i] {
-			VFMADD231PS(c.Offset(64*j), beta, acc[i][j])
-			VMOVUPS(acc[i][j], c.Offset(64*j))
+			VFMADD231PS(c.Offset(vb*j), beta, acc[i][j])
+			VMOVUPS(acc[i][j], c.Offset(vb*j))
 		}
 		if i < rows-1 {
 			ADDQ(ldc, c.Base)
