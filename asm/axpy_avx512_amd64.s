@@ -17,17 +17,17 @@ loop64:
 	CMPQ        DX, $0x00000040
 	JL          loop16
 	VMOVUPS     (CX), Z1
+	VMOVUPS     64(CX), Z2
+	VMOVUPS     128(CX), Z3
+	VMOVUPS     192(CX), Z4
 	VFMADD231PS (AX), Z0, Z1
+	VFMADD231PS 64(AX), Z0, Z2
+	VFMADD231PS 128(AX), Z0, Z3
+	VFMADD231PS 192(AX), Z0, Z4
 	VMOVUPS     Z1, (CX)
-	VMOVUPS     64(CX), Z1
-	VFMADD231PS 64(AX), Z0, Z1
-	VMOVUPS     Z1, 64(CX)
-	VMOVUPS     128(CX), Z1
-	VFMADD231PS 128(AX), Z0, Z1
-	VMOVUPS     Z1, 128(CX)
-	VMOVUPS     192(CX), Z1
-	VFMADD231PS 192(AX), Z0, Z1
-	VMOVUPS     Z1, 192(CX)
+	VMOVUPS     Z2, 64(CX)
+	VMOVUPS     Z3, 128(CX)
+	VMOVUPS     Z4, 192(CX)
 	ADDQ        $0x00000100, AX
 	ADDQ        $0x00000100, CX
 	SUBQ        $0x00000040, DX
@@ -44,10 +44,11 @@ loop16:
 	SUBQ        $0x00000010, DX
 	JMP         loop16
 
-	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 tail:
-	TESTQ       DX, DX
-	JZ          done
+	TESTQ DX, DX
+	JZ    done
+
+	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 	MOVQ        $-1, BX
 	BZHIQ       DX, BX, DX
 	KMOVQ       DX, K1

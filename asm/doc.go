@@ -26,18 +26,22 @@
 //
 // # Generated assembly
 //
-// The AVX-512 kernels (with a 12×32 GEMM tile, off by default: measured
-// no faster), the float64 row reductions of both widths (dot, rowdots,
-// rowsumsquares), the matrix-vector kernels, the dot-product tiles and the
-// B packers are generated
-// with avo
-// (github.com/mmcloughlin/avo) by the module in _gen, its own go.mod so
-// that this module does not depend on avo: one generator per kernel family,
-// instantiated per register width, so a loop, its reduction and its tail
-// are written once. gen.go has the //go:generate lines; the .s files are
-// committed and .ci/run fails when `go generate ./asm` changes them. The
-// AVX2 GEMM micro-kernel, the A packers, axpy, ReLU and sign packing of
-// AVX2 are still hand-written.
+// All assembly is generated with avo (github.com/mmcloughlin/avo) by the
+// module in _gen, its own go.mod so that this module does not depend on
+// avo: the AVX-512 kernels (with a 12×32 GEMM tile, off by default:
+// measured no faster) and every AVX2 kernel. One generator per kernel
+// family is instantiated per register width, so a loop, its reduction and
+// its tail are written once: the float64 row reductions (dot, rowdots,
+// rowsumsquares), the element-wise loops (axpy, ReLU forward and backward:
+// four vectors per trip, one, then a masked tail on zmm or a scalar one on
+// ymm), the GEMM micro-kernels (6×16 ymm, 6×32, 12×32 and 12×16 zmm, one
+// tile generator with each kernel's prefetch schedule, and the same tiles
+// reading B in place for the NN path that does not pack), the NT
+// dot-product tiles and the matrix-vector kernels; sign packing has one
+// generator with a bit-queue form for ymm and a mask-register form for
+// zmm, and the A and B packers share the in-register transpose steps. gen.go has the //go:generate
+// lines; the .s files are committed and .ci/run fails when `go generate
+// ./asm` changes them.
 //
 // # Dispatch
 //
@@ -65,8 +69,8 @@
 //
 // Every kernel k lives in k_amd64.go (the //go:noescape declarations and the
 // dispatch on the ISA, built with !noasm && !purego && gc), k_amd64.s (the
-// assembly, same constraint; k_avx512_amd64.s for generated AVX-512 kernels
-// whose AVX2 form is hand-written), k_generic.go (the pure-Go twin, always compiled) and
+// assembly, same constraint; k_avx512_amd64.s for the AVX-512 forms kept in
+// a file of their own), k_generic.go (the pure-Go twin, always compiled) and
 // k_noasm.go (the complement, !amd64 || noasm || purego || !gc, which calls
 // the twin). The twin is the kernel's one reference loop; the assembly's doc
 // comment names it rather than repeating it. The twins of the public kernels

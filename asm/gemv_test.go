@@ -196,6 +196,44 @@ func TestVZEROUPPER(t *testing.T) {
 	}
 }
 
+// TestAVX2KernelsAvoidEVEX checks that no assembly function of the AVX2
+// level (named …AVX2) names a register only AVX-512 has (X/Y16–31, Z, K):
+// the Go assembler would encode such an instruction with EVEX, which
+// faults on an AVX2-only CPU. The generator's register allocator picks
+// the lowest free register, so this holds while an AVX2 kernel needs at
+// most sixteen vector registers at once.
+func TestAVX2KernelsAvoidEVEX(t *testing.T) {
+	files, err := filepath.Glob("*.s")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no assembly files found (%v)", err)
+	}
+	evex := regexp.MustCompile(`\b([XY](1[6-9]|2\d|3[01])|Z\d+|K[0-7])\b`)
+	fns := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn := ""
+		for n, line := range strings.Split(string(src), "\n") {
+			code, _, _ := strings.Cut(line, "//")
+			if fields := strings.Fields(code); len(fields) > 1 && fields[0] == "TEXT" {
+				fn = strings.TrimSuffix(fields[1], "(SB),")
+				if strings.HasSuffix(fn, "AVX2") {
+					fns++
+				}
+				continue
+			}
+			if strings.HasSuffix(fn, "AVX2") && evex.MatchString(code) {
+				t.Errorf("%s:%d: %s (AVX2 level) uses an AVX-512 register: %s", f, n+1, fn, strings.TrimSpace(code))
+			}
+		}
+	}
+	if fns < 13 {
+		t.Fatalf("found only %d AVX2 functions: the check did not read the files", fns)
+	}
+}
+
 // TestSgemmKernel12 checks the 12×32 and 12×16 tiles against two calls of
 // the six-row tile of the same width (6×32 AVX-512, 6×16 AVX2), bit for
 // bit (the same FMA chain per element), for every kc up to 45 (past one

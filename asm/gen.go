@@ -7,6 +7,12 @@ package asm
 //go:generate go run -C _gen . -kernel dot -out ../dot_amd64.s
 //go:generate go run -C _gen . -kernel rowdots -out ../rowdots_amd64.s
 //go:generate go run -C _gen . -kernel rowsumsquares -out ../rowsumsquares_amd64.s
+//go:generate go run -C _gen . -kernel axpy -out ../axpy_amd64.s
+//go:generate go run -C _gen . -kernel relu -out ../relu_amd64.s
+//go:generate go run -C _gen . -kernel signpack -out ../signpack_amd64.s
+//go:generate go run -C _gen . -kernel sgemm -out ../sgemmkernel_amd64.s
+//go:generate go run -C _gen . -kernel packa -out ../packa_amd64.s
+//go:generate go run -C _gen . -kernel packat -out ../packat_amd64.s
 //go:generate go run -C _gen . -kernel packbt -out ../packbt_amd64.s
 //go:generate go run -C _gen . -kernel axpy512 -out ../axpy_avx512_amd64.s
 //go:generate go run -C _gen . -kernel relu512 -out ../relu_avx512_amd64.s

@@ -17,17 +17,17 @@ loop64:
 	CMPQ    DX, $0x00000040
 	JL      loop16
 	VMAXPS  (AX), Z0, Z1
+	VMAXPS  64(AX), Z0, Z2
+	VMAXPS  128(AX), Z0, Z3
+	VMAXPS  192(AX), Z0, Z4
 	VADDPS  Z0, Z1, Z1
+	VADDPS  Z0, Z2, Z2
+	VADDPS  Z0, Z3, Z3
+	VADDPS  Z0, Z4, Z4
 	VMOVUPS Z1, (CX)
-	VMAXPS  64(AX), Z0, Z1
-	VADDPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(CX)
-	VMAXPS  128(AX), Z0, Z1
-	VADDPS  Z0, Z1, Z1
-	VMOVUPS Z1, 128(CX)
-	VMAXPS  192(AX), Z0, Z1
-	VADDPS  Z0, Z1, Z1
-	VMOVUPS Z1, 192(CX)
+	VMOVUPS Z2, 64(CX)
+	VMOVUPS Z3, 128(CX)
+	VMOVUPS Z4, 192(CX)
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, CX
 	SUBQ    $0x00000040, DX
@@ -44,10 +44,11 @@ loop16:
 	SUBQ    $0x00000010, DX
 	JMP     loop16
 
-	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 tail:
-	TESTQ     DX, DX
-	JZ        done
+	TESTQ DX, DX
+	JZ    done
+
+	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 	MOVQ      $-1, BX
 	BZHIQ     DX, BX, DX
 	KMOVQ     DX, K1
@@ -73,13 +74,13 @@ loop64:
 	CMPQ    DX, $0x00000040
 	JL      loop16
 	VCMPPS  $0x00, (AX), Z0, K1
+	VCMPPS  $0x00, 64(AX), Z0, K2
+	VCMPPS  $0x00, 128(AX), Z0, K3
+	VCMPPS  $0x00, 192(AX), Z0, K4
 	VMOVUPS Z0, K1, (CX)
-	VCMPPS  $0x00, 64(AX), Z0, K1
-	VMOVUPS Z0, K1, 64(CX)
-	VCMPPS  $0x00, 128(AX), Z0, K1
-	VMOVUPS Z0, K1, 128(CX)
-	VCMPPS  $0x00, 192(AX), Z0, K1
-	VMOVUPS Z0, K1, 192(CX)
+	VMOVUPS Z0, K2, 64(CX)
+	VMOVUPS Z0, K3, 128(CX)
+	VMOVUPS Z0, K4, 192(CX)
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000100, CX
 	SUBQ    $0x00000040, DX
@@ -95,10 +96,11 @@ loop16:
 	SUBQ    $0x00000010, DX
 	JMP     loop16
 
-	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 tail:
-	TESTQ     DX, DX
-	JZ        done
+	TESTQ DX, DX
+	JZ    done
+
+	// The last n < 16 floats under the mask (1<<n)-1: masked-out lanes are neither read nor written.
 	MOVQ      $-1, BX
 	BZHIQ     DX, BX, DX
 	KMOVQ     DX, K1

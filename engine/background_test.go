@@ -657,3 +657,46 @@ func TestBackgroundBlockingFirst(t *testing.T) {
 		t.Errorf("without background: %v", err)
 	}
 }
+
+// TestBackgroundBlockingFirstUnbiased: with BlockingFirst the draws are
+// unbiased after the blocking first rehash (no uniform warm start: they
+// are importance-weighted from the start) and after the next rehash,
+// switched in from the background with the parameters moved on.
+func TestBackgroundBlockingFirstUnbiased(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Monte-Carlo test")
+	}
+	ds := smallTeacher(120, 3, 1, 5)
+	for _, s := range []string{SamplerNTKStatic, SamplerNTKDrift, SamplerLSH} {
+		m, _ := nn.New(nn.Config{In: 3, Out: 1, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
+		cfg := testConfig(s)
+		cfg.Batch = 4
+		cfg.Hash.K, cfg.Hash.L = 3, 4
+		cfg.Background, cfg.BlockingFirst, cfg.RehashLag, cfg.RehashAuto = true, true, 5, true
+		tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(5, 5))
+		move := func() {
+			for i := range m.Params {
+				m.Params[i] += float32(0.05 * rng.NormFloat64())
+			}
+		}
+		if err := tr.rehash(); err != nil { // the loop's blocking first rehash
+			t.Fatal(err)
+		}
+		if tr.drawsUniform() {
+			t.Fatalf("%s: uniform after the blocking first rehash", s)
+		}
+		move()
+		checkUnbiased(t, s+" after the blocking first rehash", tr)
+		tr.startBackground(0, m.Params)
+		move()
+		if err := tr.switchBackground(); err != nil {
+			t.Fatal(err)
+		}
+		move()
+		checkUnbiased(t, s+" after a background switch following a blocking first rehash", tr)
+	}
+}

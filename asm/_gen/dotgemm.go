@@ -51,7 +51,7 @@ func dotTile(mi, nj int) {
 	pf := Load(Param("pf"), GP64())
 	idx := GP64()
 	XORQ(idx, idx)
-	acc := zeroedZMM(mi, nj)
+	acc := zeroedVecs(zmm, mi, nj)
 	av := make([]VecVirtual, mi)
 	for i := range av {
 		av[i] = ZMM()

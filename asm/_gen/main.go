@@ -9,7 +9,9 @@
 // once and instantiated per register width (ymm for AVX2, zmm for
 // AVX-512): the float64 row reductions (reduce.go), the element-wise
 // kernels and sign packing (elementwise.go), the GEMM micro-kernel
-// (sgemm.go) and the transposing B packer (packbt.go).
+// (sgemm.go), the transposing B packer (packbt.go) and the A packers
+// (packa.go, sharing packbt.go's transpose steps). Every .s file of package
+// asm comes from here; none is hand-written.
 package main
 
 import (
@@ -25,20 +27,19 @@ var kernels = map[string]func(){
 	"dot":           func() { dotKernel(ymm); dotKernel(zmm) },
 	"rowdots":       func() { rowDotsKernel(ymm); rowDotsKernel(zmm) },
 	"rowsumsquares": func() { rowSumSquaresKernel(ymm); rowSumSquaresKernel(zmm) },
+	"axpy":          func() { axpyKernel(ymm) },
+	"relu":          func() { reluKernel(ymm); reluMaskKernel(ymm) },
+	"signpack":      func() { signPackKernel(ymm) },
+	"sgemm":         sgemm6x16,
+	"packa":         packA6,
+	"packat":        packAT6,
 	"axpy512":       axpy512,
 	"relu512":       func() { relu512(); reluMask512() },
 	"signpack512":   signPack512,
-	"sgemm512": func() {
-		sgemm6x32()
-		sgemm12x32()
-		sgemm12x16()
-		sgemm6x32Ldb()
-		sgemm12x32Ldb()
-		sgemmEdgeLdb()
-	},
-	"dotgemm": func() { dotTile(4, 6); dotTile(6, 4) },
-	"packbt":  func() { packBT(16); packBT(32) },
-	"gemv":    func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
+	"sgemm512":      func() { sgemm6x32(); sgemm12x32(); sgemm12x16(); sgemmLdb() },
+	"dotgemm":       func() { dotTile(4, 6); dotTile(6, 4) },
+	"packbt":        func() { packBT(16); packBT(32) },
+	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
 }
 
 func main() {

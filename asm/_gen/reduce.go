@@ -19,6 +19,9 @@ const (
 // vcvtps2pd).
 func (w width) lanes() int { return int(w) / 8 }
 
+// floats is the number of float32 lanes.
+func (w width) floats() int { return int(w) / 4 }
+
 func (w width) suffix() string {
 	if w == zmm {
 		return "AVX512"

@@ -6,53 +6,104 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// GEMM register tile of the AVX-512 micro-kernels: tileM (6) or 2·tileM
-// rows by tileV zmm (sixteen floats each) of columns.
+// GEMM register tiles: tileM (6) or 2·tileM rows by tileV (or one) vectors
+// of columns (sixteen floats per zmm, eight per ymm).
 const (
 	tileM = 6
 	tileV = 2
 )
 
+// tile describes one micro-kernel: its vector width, its six-row A panels
+// and B vectors per row, and its prefetch schedule in the kc loop (unrolled
+// four times): prefB[0] and prefB[1] are the distances ahead of b fetched
+// before steps 0 and 2, prefA the distance ahead of each A panel (0: none),
+// prefC whether the C tile is fetched before the loop.
+type tile struct {
+	name         string
+	w            width
+	panels, vecs int
+	prefB        [2]int
+	prefA        int
+	prefC        bool
+	rows         int  // rows of C, the first of the panels' (0: all, tileM·panels)
+	strided      bool // B's rows ldb floats apart (a last argument), read in place
+}
+
+// tile512 is an AVX-512 tile: B fetched four unrolled trips ahead (and
+// 256 bytes further before step 2), the A panels 384 bytes ahead, the C
+// tile before the loop.
+func tile512(panels, vecs int) tile {
+	ahead := 4 * 4 * 64 * vecs
+	t := tile{w: zmm, panels: panels, vecs: vecs, prefB: [2]int{ahead, ahead + 256}, prefA: 384, prefC: true}
+	t.name = "sgemmKernel" + itoa(tileM*panels) + "x" + itoa(16*vecs) + "AVX512"
+	return t
+}
+
+// tileLdb is the AVX-512 tile of the first rows rows of panels six-row A
+// panels by 32 columns of B read in place (row p at b + p·ldb floats): the
+// NN path that does not pack B. Same FMA chain per element as the packed
+// tiles, so bit-identical to them. No B prefetch by distance (the rows
+// are ldb apart); the 12-row tile fetches the next 32 columns of each row
+// it reads into L2 instead (the rows are in different pages, which the
+// hardware prefetchers do not follow).
+func tileLdb(panels, rows int) tile {
+	t := tile512(panels, tileV)
+	t.rows, t.strided = rows, true
+	t.name = "sgemmKernel" + itoa(rows) + "x" + itoa(16*tileV) + "LdbAVX512"
+	return t
+}
+
+// sgemmLdb emits the ldb tiles: 12×32, 6×32 and the first 1..5 rows of a
+// six-row panel (the last rows of C, written in place).
+func sgemmLdb() {
+	tileKernel(tileLdb(1, tileM))
+	tileKernel(tileLdb(2, 2*tileM))
+	for r := 1; r < tileM; r++ {
+		tileKernel(tileLdb(1, r))
+	}
+}
+
+// sgemm6x16 is the AVX2 6×16 micro-kernel: twelve ymm accumulators; per p
+// two ymm loads of the packed B row and six broadcasts of the packed A
+// column, each used by two vfmadd231ps; unrolled four times, with the
+// hand-written kernel's prefetches (b 512 and 576 bytes ahead, nothing
+// else).
+func sgemm6x16() {
+	tileKernel(tile{name: "sgemmKernelAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}})
+}
+
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTileRows(1, tileM, tileV, false) }
+func sgemm6x32() { sgemmTile(1, tileV) }
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
 // pair of B loads feeds 24 vfmadd231ps; 24 accumulators, so registers 16–31
 // are used and zeroed before returning (VZEROUPPER leaves them alone).
-func sgemm12x32() { sgemmTileRows(2, 2*tileM, tileV, false) }
+func sgemm12x32() { sgemmTile(2, tileV) }
 
 // sgemm12x16 is the 12×16 micro-kernel for narrow products (n ≤ 16) on the
 // AVX-512 level: two six-row A panels against a kc×16 B panel (the AVX2
 // packing), one zmm of B per p feeding twelve vfmadd231ps, twelve
 // accumulators (registers 0–15 suffice).
-func sgemm12x16() { sgemmTileRows(2, 2*tileM, 1, false) }
+func sgemm12x16() { sgemmTile(2, 1) }
 
-// sgemm6x32Ldb and sgemm12x32Ldb are the 6×32 and 12×32 tiles reading B
-// straight from the matrix, row p at b + p·ldb floats, instead of from a
-// packed panel: the NN path that does not pack B (same FMA chain per
-// element, so bit-identical to the packed tiles); sgemmEdgeLdb are the same for the first 1..5 rows of a six-row A panel
-// (the last rows of C, written in place).
-func sgemm6x32Ldb()  { sgemmTileRows(1, tileM, tileV, true) }
-func sgemm12x32Ldb() { sgemmTileRows(2, 2*tileM, tileV, true) }
-func sgemmEdgeLdb() {
-	for r := 1; r < tileM; r++ {
-		sgemmTileRows(1, r, tileV, true)
+// sgemmTile emits the AVX-512 micro-kernel of panels six-row A panels by
+// vecs zmm (16·vecs columns) of B.
+func sgemmTile(panels, vecs int) { tileKernel(tile512(panels, vecs)) }
+
+// tileKernel emits the micro-kernel t (of either width).
+func tileKernel(t tile) {
+	panels, vecs, vb := t.panels, t.vecs, int(t.w)
+	rows := tileM * panels
+	if t.rows != 0 {
+		rows = t.rows
 	}
-}
-
-// sgemmTileRows emits the micro-kernel of panels six-row A panels (the
-// first rows rows of them) by vecs zmm (16·vecs columns) of B; strided:
-// B's rows are ldb floats apart (an extra last argument) instead of packed
-// 16·vecs apart.
-func sgemmTileRows(panels, rows, vecs int, strided bool) {
-	cols := 16 * vecs
-	name := "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "AVX512"
+	cols := vecs * t.w.floats()
+	name := t.name
 	sig := "func(kc int, a, b, c *float32, ldc int, beta float32)"
-	if strided {
-		name = "sgemmKernel" + itoa(rows) + "x" + itoa(cols) + "LdbAVX512"
+	if t.strided {
 		sig = "func(kc int, a, b, c *float32, ldc int, beta float32, ldb int)"
 	}
 	TEXT(name, NOSPLIT, sig)
@@ -61,7 +112,7 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
 	var ldb, ldb3 GPVirtual
-	if strided {
+	if t.strided {
 		ldb = Load(Param("ldb"), GP64()).(GPVirtual)
 		SHLQ(U8(2), ldb)
 		ldb3 = GP64()
@@ -69,8 +120,8 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	}
 	// bRow is B's row p (0..3) of the current group of four, byte offset off.
 	bRow := func(p, off int) Mem {
-		if !strided {
-			return b.Offset(p*16*vecs*4 + off)
+		if !t.strided {
+			return b.Offset(p*cols*4 + off)
 		}
 		switch p {
 		case 0:
@@ -90,42 +141,39 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 		IMUL3Q(U32(4*tileM), a2.Base, a2.Base)
 		ADDQ(a.Base, a2.Base)
 	}
-	Comment("Fetch the C tile (two lines per row, rows ldc apart, usually not in L1 or L2) while the",
-		"loop runs, so that the update at the end does not wait for it.")
-	{
+	if t.prefC {
+		Comment("Fetch the C tile (two lines per row, rows ldc apart, usually not in L1 or L2) while the",
+			"loop runs, so that the update at the end does not wait for it.")
 		cp := GP64()
 		Load(Param("c"), cp)
 		ld := Load(Param("ldc"), GP64())
 		SHLQ(U8(2), ld)
 		for i := 0; i < rows; i++ {
 			for v := 0; v < vecs; v++ {
-				PREFETCHT0(Mem{Base: cp, Disp: 64 * v})
+				PREFETCHT0(Mem{Base: cp, Disp: vb * v})
 			}
 			if i < rows-1 {
 				ADDQ(ld, cp)
 			}
 		}
 	}
-	acc := zeroedZMM(rows, vecs)
-	nrBytes := 16 * vecs * 4
+	acc := zeroedVecs(t.w, rows, vecs)
+	nrBytes := cols * 4
 	const mrBytes = tileM * 4
 	// One set of B and broadcast registers for every step, so that clean
 	// can name every zmm the kernel writes.
 	bv := make([]VecVirtual, vecs)
 	for j := range bv {
-		bv[j] = ZMM()
+		bv[j] = t.w.vec()
 	}
-	ai := ZMM()
+	ai := t.w.vec()
 	step := func(p int) {
 		for j := range bv {
-			VMOVUPS(bRow(p, 64*j), bv[j])
+			VMOVUPS(bRow(p, vb*j), bv[j])
 		}
-		if strided && panels == 2 {
-			// The next 32 columns of this row of B into L2: the rows are
-			// ldb apart, each in its own page, which the hardware
-			// prefetchers do not follow.
+		if t.strided && panels == 2 {
 			for j := range bv {
-				PREFETCHT1(bRow(p, 64*(len(bv)+j)))
+				PREFETCHT1(bRow(p, vb*(len(bv)+j)))
 			}
 		}
 		for i := 0; i < rows; i++ {
@@ -145,7 +193,7 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 			ADDQ(U32(steps*mrBytes), a2.Base)
 		}
 		switch {
-		case !strided:
+		case !t.strided:
 			ADDQ(U32(steps*nrBytes), b.Base)
 		case steps == 4:
 			LEAQ(Mem{Base: b.Base, Index: ldb, Scale: 4}, b.Base)
@@ -156,17 +204,19 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	Label("loop4")
 	CMPQ(kc, U32(4))
 	JL(LabelRef("loop1"))
-	if !strided {
-		PREFETCHT0(b.Offset(4 * 4 * nrBytes))
+	if !t.strided {
+		PREFETCHT0(b.Offset(t.prefB[0]))
 	}
-	PREFETCHT0(a.Offset(384))
-	if panels == 2 {
-		PREFETCHT0(a2.Offset(384))
+	if t.prefA != 0 {
+		PREFETCHT0(a.Offset(t.prefA))
+		if panels == 2 {
+			PREFETCHT0(a2.Offset(t.prefA))
+		}
 	}
 	step(0)
 	step(1)
-	if !strided {
-		PREFETCHT0(b.Offset(4*4*nrBytes + 256))
+	if !t.strided {
+		PREFETCHT0(b.Offset(t.prefB[1]))
 	}
 	step(2)
 	step(3)
@@ -183,7 +233,7 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	JMP(LabelRef("loop1"))
 
 	Label("update")
-	beta := ZMM()
+	beta := t.w.vec()
 	c := Mem{Base: Load(Param("c"), GP64())}
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -194,7 +244,7 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	Comment("beta == ±0: store without reading C.")
 	for i := range acc {
 		for j := range acc[i] {
-			VMOVUPS(acc[i][j], c.Offset(64*j))
+			VMOVUPS(acc[i][j], c.Offset(vb*j))
 		}
 		if i < rows-1 {
 			ADDQ(ldc, c.Base)
@@ -207,8 +257,8 @@ func sgemmTileRows(panels, rows, vecs int, strided bool) {
 	VBROADCASTSS(NewParamAddr("beta", 40), beta)
 	for i := range acc {
 		for j := range acc[i] {
-			VFMADD231PS(c.Offset(64*j), beta, acc[i][j])
-			VMOVUPS(acc[i][j], c.Offset(64*j))
+			VFMADD231PS(c.Offset(vb*j), beta, acc[i][j])
+			VMOVUPS(acc[i][j], c.Offset(vb*j))
 		}
 		if i < rows-1 {
 			ADDQ(ldc, c.Base)
@@ -236,13 +286,13 @@ func clean(acc [][]VecVirtual, bv []VecVirtual, more ...VecVirtual) {
 	VZEROUPPER()
 }
 
-// zeroedZMM returns rows×cols new zmm accumulators, each cleared.
-func zeroedZMM(rows, cols int) [][]VecVirtual {
+// zeroedVecs returns rows×cols new accumulators of width w, each cleared.
+func zeroedVecs(w width, rows, cols int) [][]VecVirtual {
 	acc := make([][]VecVirtual, rows)
 	for i := range acc {
 		acc[i] = make([]VecVirtual, cols)
 		for j := range acc[i] {
-			acc[i][j] = ZMM()
+			acc[i][j] = w.vec()
 			VXORPS(acc[i][j], acc[i][j], acc[i][j])
 		}
 	}

@@ -65,7 +65,9 @@ type expFlags struct {
 	tuneSeeds                          int
 	variants                           string
 	tuned                              string
+	commonGrid                         bool
 	lrPoints                           int
+	extend                             int
 	widths                             string
 	loss                               string
 	oneHot                             int
@@ -116,6 +118,8 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.variants, "variants", "grid", "lsh-ablation: grid (the K×L×query sweep), cheap (fewer tables, the sparse family, the ntk-drift sampler, beside the engine default) or grid+cheap")
 	fs.IntVar(&f.tuneSeeds, "tune-seeds", 0, "time-to-target: seeds per grid point of the tuning (0: the scale's default)")
 	fs.IntVar(&f.lrPoints, "lr-points", 0, "time-to-target: learning rates in the tuning grid, log-spaced over the scale's range (0: the scale's default; large: 5 over two decades)")
+	fs.IntVar(&f.extend, "extend", -1, "time-to-target: learning rates that may be added beyond each edge of the grid while a method's best sits there (-1: the scale's default, scaled with --lr-points); with --tuned, a whole reused grid goes on extending up to this")
+	fs.BoolVar(&f.commonGrid, "common-grid", false, "time-to-target: after each method's own tuning (and edge extensions), tune every method at every grid point any method tried (in units of its learning-rate multiplier), so that no method misses a rate another method's extension found")
 	fs.StringVar(&f.tuned, "tuned", "", "time-to-target: directory of an earlier run of the same settings: methods found in its ttt_SETTING_grid.csv skip tuning and rerun only their final seeds at its choices")
 	fs.StringVar(&f.widths, "widths", "", "time-to-target --scale large: hidden widths, comma separated (default: 1024, and 64 on the first set)")
 	fs.StringVar(&f.klRows, "kl-rows", "all", "kl: all, base (kl.csv: one and several outputs, mse under the sum-of-logits linearization) or loss (kl_loss.csv: several outputs under mse-sum, mse-residual and xent, with ntk-static's columns)")
@@ -135,6 +139,9 @@ func runExperiment(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.tuneSeeds < 0 || f.tuneSeeds > 1000 {
 		return fmt.Errorf("--tune-seeds %d outside [0, 1000]", f.tuneSeeds)
+	}
+	if f.extend < -1 || f.extend > 20 {
+		return fmt.Errorf("--extend %d outside [-1, 20]", f.extend)
 	}
 	if f.lrPoints != 0 && (f.lrPoints < 2 || f.lrPoints > 100) {
 		return fmt.Errorf("--lr-points %d outside [2, 100]", f.lrPoints)

@@ -72,6 +72,7 @@ func TestExperimentBadUsage(t *testing.T) {
 		{[]string{"time-to-target", "--clip-norm", "0"}, "--clip-norm 0 outside"},
 		{[]string{"time-to-target", "--tune-seeds", "-1"}, "--tune-seeds -1 outside"},
 		{[]string{"time-to-target", "--lr-points", "1"}, "--lr-points 1 outside"},
+		{[]string{"time-to-target", "--extend", "-2"}, "--extend -2 outside"},
 		{[]string{"time-to-target", "--scale", "large", "--teachers", "3", "--widths", "0", "--out", "OUT"}, "--widths \"0\""},
 		{[]string{"time-to-target", "--scale", "smoke", "--tuned", "/nonexistent", "--out", "OUT"}, "--tuned: open /nonexistent/ttt_smoke_grid.csv"},
 		{[]string{"time-to-target", "--loss", "hinge"}, `--loss "hinge": want mse or xent`},

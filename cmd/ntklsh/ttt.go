@@ -267,12 +267,21 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 		if f.tuneSeeds > 0 {
 			s.tuneSeeds = f.tuneSeeds
 		}
-		if f.lrPoints > 0 || f.tuneSeeds > 0 {
+		if f.extend >= 0 {
+			s.extend = f.extend
+		}
+		if f.lrPoints > 0 || f.tuneSeeds > 0 || f.extend >= 0 {
 			s.note = strings.TrimSpace(s.note + fmt.Sprintf(" Grid as run: %d learning rates %.3g× apart (%.3g … %.3g, up to %d more at each edge), %d tuning seeds.",
 				len(s.lrs), s.lrs[1]/s.lrs[0], s.lrs[0], s.lrs[len(s.lrs)-1], s.extend, s.tuneSeeds))
 		}
+		if f.commonGrid {
+			s.note = strings.TrimSpace(s.note + " Common grid: every method was also tuned at every grid point any method tried (after the edge extensions).")
+		}
 		if f.tuned != "" {
 			s.note = strings.TrimSpace(s.note + " Final runs only: each method's choice comes from the tuning grid in " + f.tuned + ".")
+			if f.commonGrid {
+				s.note += " Common-grid points missing there were tuned in this run."
+			}
 		}
 		var tuned map[string][]experiment.GridPoint
 		if f.tuned != "" {
@@ -283,7 +292,7 @@ func expTimeToTarget(ctx context.Context, env experiment.Env, f expFlags, stdout
 		res, err := experiment.RunTimeToTarget(ctx, env, experiment.TTTConfig{Name: s.name, Train: s.train, Val: s.val, Test: s.test,
 			TuneTrain: s.tuneTrain, Hidden: s.hidden, Act: nn.ReLU, Batch: s.batch, Epochs: s.epochs, Evals: s.evals, LRs: s.lrs,
 			Schedules: []string{"constant", "cosine"}, Extend: s.extend, TuneSeeds: s.tuneSeeds, Seeds: s.seeds, SeedBase: 1, Methods: ms,
-			Note: strings.TrimSpace(s.note + " " + note), Loss: loss, Tuned: tuned})
+			Note: strings.TrimSpace(s.note + " " + note), Loss: loss, Tuned: tuned, CommonGrid: f.commonGrid})
 		if err != nil {
 			return err
 		}

@@ -488,3 +488,29 @@ func TestResumeBitIdentical(t *testing.T) {
 		return nil
 	})
 }
+
+// TestNewRunRefusesUnsupported: settings a distributed run cannot honour
+// are refused by the engine API itself (not only by the CLI), on every rank.
+func TestNewRunRefusesUnsupported(t *testing.T) {
+	ds := teacher(t, 64, 3)
+	for _, c := range []struct {
+		field string
+		set   func(*engine.Config)
+	}{
+		{"Background", func(c *engine.Config) { c.Background, c.RehashLag = true, 4 }},
+		{"RehashAuto", func(c *engine.Config) { c.RehashAuto = true }},
+	} {
+		cfg := testConfig(engine.SamplerNTKStatic)
+		c.set(&cfg)
+		var errs [2]error
+		onRanks(2, func(cm Comm) error {
+			_, errs[cm.Rank()] = NewRun(cm, be, model(t, 1), Rows(ds, 32*cm.Rank(), 32*cm.Rank()+32), nil, cfg, "", Options{})
+			return nil
+		})
+		for r, err := range errs {
+			if err == nil || !strings.Contains(err.Error(), c.field) {
+				t.Errorf("%s on rank %d: %v", c.field, r, err)
+			}
+		}
+	}
+}

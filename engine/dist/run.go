@@ -64,6 +64,21 @@ func LocalConfig(cfg engine.Config, l Layout, r int) engine.Config {
 	return c
 }
 
+// Unsupported returns an error naming the first setting of cfg that a
+// distributed run cannot honour: a background rehash or an automatic
+// refresh would switch the ranks' samplers at iterations decided by each
+// rank's own estimate. (Momentum, clipping, keep-stepping and the
+// Gauss–Newton step are supported; the stepper refuses the Newton step.)
+func Unsupported(cfg engine.Config) error {
+	switch {
+	case cfg.Background:
+		return errors.New("engine.Config.Background is not supported in a distributed run (the ranks would switch their samplers at different iterations)")
+	case cfg.RehashAuto:
+		return errors.New("engine.Config.RehashAuto is not supported in a distributed run (each rank's estimate would refresh at its own iterations): rehash periodically")
+	}
+	return nil
+}
+
 // NewRun prepares rank c.Rank()'s part of a run of cfg (cfg.Batch is the
 // global minibatch B) on model m (initialized identically on every rank),
 // over its training shard and test shard (nil for none). It is collective.
@@ -78,7 +93,8 @@ func NewRun(c Comm, be kernels.Backend, m *nn.MLP, shard, test *data.Dataset, cf
 	}
 	r := c.Rank()
 	lc := LocalConfig(cfg, l, r)
-	if lc.Batch > shard.N {
+	err = Unsupported(cfg)
+	if err == nil && lc.Batch > shard.N {
 		err = fmt.Errorf("draws %d points per step but holds %d training rows", lc.Batch, shard.N)
 	}
 	var tr *engine.Trainer

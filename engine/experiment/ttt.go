@@ -102,6 +102,9 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 		mk("ntk-static-bgb-auto-mom", engine.SamplerNTKStatic, func(c *engine.Config) {
 			c.Background, c.BlockingFirst, c.RehashAuto, c.Momentum = true, true, true, 0.9
 		}),
+		// ntk-drift (exact norms at the refresh plus a bound on the drift
+		// since) with the same recipe.
+		mk("ntk-drift-auto-mom", engine.SamplerNTKDrift, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
 
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
@@ -118,7 +121,7 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 	// Momentum with a linear learning-rate warm-up over the first 5 % of
 	// the iterations (-wu), for the baseline and importance sampling: the
 	// large runs' momentum divergences came in the first few hundred steps.
-	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "ntk-static-bg-auto-mom", "ntk-static-bgb-auto-mom", "lsh-q8-auto-mom"} {
+	for _, n := range []string{"uniform-mom", "ntk-static-auto-mom", "ntk-static-bg-auto-mom", "ntk-static-bgb-auto-mom", "ntk-drift-auto-mom", "lsh-q8-auto-mom"} {
 		for _, m := range ms {
 			if m.Name == n {
 				m.Name += "-wu"
@@ -231,7 +234,8 @@ type TTTConfig struct {
 	LRs       []float64
 	Schedules []string
 	// Extend is how many grid points may be added beyond each edge, one at
-	// a time, while the chosen learning rate sits at that edge.
+	// a time, while the chosen learning rate sits at that edge (also to a
+	// whole grid reused from Tuned, when Extend is larger than its run's).
 	Extend    int
 	TuneSeeds int
 	Seeds     int
@@ -261,6 +265,11 @@ type TTTConfig struct {
 	// only the final seeds at the point marked Chosen — to rerun the final
 	// runs on a quiet machine, their choices being deterministic.
 	Tuned map[string][]GridPoint
+	// CommonGrid tunes every method at every grid index that any method
+	// tried (its own grid scaled by its LRMult), after the edge
+	// extensions: a method whose best point lay inside its grid would
+	// otherwise never see the rates another method's extension found.
+	CommonGrid bool
 	// Loss is the training loss of every method: "" or "mse" (regression),
 	// or "xent" (classification: softmax cross-entropy over one-hot
 	// targets). Under xent the loss target is a test cross-entropy and a
@@ -561,90 +570,49 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		}
 		res.Runs = append(res.Runs, r)
 	}
-	for _, meth := range c.Methods {
-		s := TTTSummary{Method: meth.Name, Oracle: meth.Oracle}
+	tuners := make([]*tttTuner, len(c.Methods))
+	for i, meth := range c.Methods {
+		t := &tttTuner{c: c, meth: meth, s: TTTSummary{Method: meth.Name, Oracle: meth.Oracle}, tried: map[int]bool{},
+			run: func(lr float64, sched string, seed uint64) (TTTRun, error) {
+				r, err := c.runOne(ctx, env, meth, "tune", lr, sched, seed, tuneTrain, c.Val)
+				if err == nil {
+					record(meth, r)
+				}
+				return r, err
+			}}
+		tuners[i] = t
 		if tg, ok := c.Tuned[meth.Name]; ok {
-			if err := s.reuse(c.snapGrid(tg, meth.lrMult())); err != nil {
+			if err := t.reuse(tg); err != nil {
 				out.close()
 				return nil, fmt.Errorf("time-to-target %s: %w", c.Name, err)
 			}
-			res.Summary = append(res.Summary, s)
+			// A whole grid of this setting goes on extending where a
+			// larger Extend allows (nothing is tuned otherwise).
+			if t.hasBase() {
+				if err := t.extend(); err != nil {
+					out.close()
+					return nil, err
+				}
+			}
 			continue
 		}
-		// Tuning.
-		grid := append([]float64(nil), c.LRs...)
-		for i := range grid {
-			grid[i] *= meth.lrMult()
+		if err := t.tuneExtending(); err != nil {
+			out.close()
+			return nil, err
 		}
-		ratio := c.LRs[1] / c.LRs[0]
-		points := map[float64]bool{}
-		ext := map[float64]bool{}
-		tune := func(lr float64) error {
-			if points[lr] {
-				return nil
-			}
-			points[lr] = true
-			for _, sched := range c.Schedules {
-				gp := GridPoint{LR: lr, Schedule: sched, Seeds: c.TuneSeeds, Extension: ext[lr]}
-				var vl, va []float64
-				for k := 0; k < c.TuneSeeds; k++ {
-					r, err := c.runOne(ctx, env, meth, "tune", lr, sched, c.SeedBase+1000+uint64(k), tuneTrain, c.Val)
-					if err != nil {
-						return err
-					}
-					record(meth, r)
-					if r.Diverged {
-						gp.Diverged++
-					}
-					vl, va = append(vl, r.finalLoss()), append(va, 1-min(1, r.final(metricError)))
-				}
-				gp.ValLoss, gp.ValAcc = median(vl), median(va)
-				s.Grid = append(s.Grid, gp)
-			}
-			return nil
+	}
+	if c.CommonGrid {
+		if err := tuneCommon(tuners); err != nil {
+			out.close()
+			return nil, err
 		}
-		for _, lr := range grid {
-			if err := tune(lr); err != nil {
-				out.close()
-				return nil, err
-			}
+	}
+	for _, t := range tuners {
+		t.finish()
+		if math.IsInf(t.s.ValLoss, 1) {
+			env.Progress.Note("%s %s: every grid point diverged; no final runs", c.Name, t.meth.Name)
 		}
-		lo, hi := grid[0], grid[len(grid)-1]
-		for extLo, extHi := 0, 0; ; {
-			best := choose(s.Grid)
-			var next float64
-			switch {
-			case best.LR == lo && extLo < c.Extend && best.ValLoss < math.Inf(1):
-				lo /= ratio
-				extLo++
-				next = lo
-			case best.LR == hi && extHi < c.Extend && best.ValLoss < math.Inf(1):
-				hi *= ratio
-				extHi++
-				next = hi
-			}
-			if next == 0 {
-				s.LR, s.Schedule, s.ValLoss = best.LR, best.Schedule, best.ValLoss
-				s.EdgeLow, s.EdgeHigh = best.LR == lo, best.LR == hi
-				break
-			}
-			ext[next] = true
-			if err := tune(next); err != nil {
-				out.close()
-				return nil, err
-			}
-		}
-		sort.SliceStable(s.Grid, func(i, j int) bool {
-			if s.Grid[i].Schedule != s.Grid[j].Schedule {
-				return s.Grid[i].Schedule < s.Grid[j].Schedule
-			}
-			return s.Grid[i].LR < s.Grid[j].LR
-		})
-		s.Stable = stableRanges(s.Grid)
-		if math.IsInf(s.ValLoss, 1) {
-			env.Progress.Note("%s %s: every grid point diverged; no final runs", c.Name, meth.Name)
-		}
-		res.Summary = append(res.Summary, s)
+		res.Summary = append(res.Summary, t.s)
 	}
 	// Final runs, interleaved: seed by seed, every method in turn, so that a
 	// change in the machine's speed during the experiment falls on every
@@ -679,37 +647,6 @@ func RunTimeToTarget(ctx context.Context, env Env, c TTTConfig) (*TTTResult, err
 		return nil, err
 	}
 	return res, nil
-}
-
-// snapGrid returns grid with each learning rate replaced by the nearest
-// point of this setting's grid (scaled by mult, extensions included) when
-// they agree to 1e-5 relative: the CSV keeps 6 digits, the runs want the
-// exact values.
-func (c TTTConfig) snapGrid(grid []GridPoint, mult float64) []GridPoint {
-	// The candidates, computed as the tuning computes them: the scaled
-	// grid, then edge extensions by repeated division and multiplication.
-	ratio := c.LRs[1] / c.LRs[0]
-	var exact []float64
-	for _, lr := range c.LRs {
-		exact = append(exact, lr*mult)
-	}
-	lo, hi := exact[0], exact[len(exact)-1]
-	for k := 0; k < c.Extend; k++ {
-		lo /= ratio
-		hi *= ratio
-		exact = append(exact, lo, hi)
-	}
-	out := append([]GridPoint(nil), grid...)
-	for i := range out {
-		best, bestErr := out[i].LR, math.Inf(1)
-		for _, e := range exact {
-			if d := math.Abs(out[i].LR - e); d <= 1e-5*e && d < bestErr {
-				best, bestErr = e, d
-			}
-		}
-		out[i].LR = best
-	}
-	return out
 }
 
 // ReadTTTGrid reads the tuning grid that an earlier time-to-target run

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -467,39 +468,232 @@ func TestTTTWarmupMethods(t *testing.T) {
 	}
 }
 
-// TestSnapGrid: learning rates read back with 6 digits snap to exactly the
-// values the tuning computed (grid × multiplier, edge extensions by repeated
-// division and multiplication); others are left alone.
-func TestSnapGrid(t *testing.T) {
+// TestGridIndex: learning rates read back with 6 digits map to the grid
+// index whose rate is exactly what the tuning computed (grid × multiplier,
+// edge extensions by repeated division and multiplication); others map to
+// no index.
+func TestGridIndex(t *testing.T) {
 	for _, lrs := range [][]float64{LogGrid(0.16, math.Sqrt(10), 5), LogGrid(0.05, math.Cbrt(10), 7)} {
 		c := TTTConfig{LRs: lrs, Extend: 2}
 		for _, mult := range []float64{1, 0.1} {
-			want := []float64{}
-			for _, lr := range lrs {
-				want = append(want, lr*mult)
+			want := map[int]float64{}
+			for i, lr := range lrs {
+				want[i] = lr * mult
 			}
-			lo, hi := want[0], want[len(want)-1]
+			lo, hi := lrs[0]*mult, lrs[len(lrs)-1]*mult
 			ratio := lrs[1] / lrs[0]
-			for k := 0; k < 2; k++ {
+			for k := 1; k <= 2; k++ {
 				lo /= ratio
 				hi *= ratio
-				want = append(want, lo, hi)
+				want[-k], want[len(lrs)-1+k] = lo, hi
 			}
-			var g []GridPoint
-			for _, w := range want {
-				v, _ := strconv.ParseFloat(fnum(w), 64)
-				g = append(g, GridPoint{LR: v})
-			}
-			g = append(g, GridPoint{LR: 0.123456})
-			got := c.snapGrid(g, mult)
 			for i, w := range want {
-				if got[i].LR != w {
-					t.Errorf("grid %v ×%g: %v snapped to %v, want %v", lrs, mult, g[i].LR, got[i].LR, w)
+				if got := c.lrAt(i, mult); got != w {
+					t.Errorf("grid %v ×%g: index %d has rate %v, want %v", lrs, mult, i, got, w)
+				}
+				v, _ := strconv.ParseFloat(fnum(w), 64)
+				if got, ok := c.indexOf(v, mult); !ok || got != i {
+					t.Errorf("grid %v ×%g: %v read back maps to index %d (%v), want %d", lrs, mult, v, got, ok, i)
 				}
 			}
-			if got[len(got)-1].LR != 0.123456 {
-				t.Errorf("an off-grid rate moved to %v", got[len(got)-1].LR)
+			if i, ok := c.indexOf(0.123456, mult); ok {
+				t.Errorf("an off-grid rate maps to index %d", i)
 			}
 		}
+	}
+}
+
+// TestTTTCommonGrid: with CommonGrid every method is tuned at every grid
+// index any method tried — here the extension that only a planted
+// method with a large learning-rate multiplier needs (the lower one) — and a rerun from the
+// tuned grid adds the missing indices to a grid tuned without it, and no
+// others.
+func TestTTTCommonGrid(t *testing.T) {
+	env := testEnv(t)
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := ms[0]
+	slow.Name, slow.LRMult = "planted-slow", 20
+	ms = append(ms, slow)
+	c := TTTConfig{Name: "common", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 1, Evals: 3,
+		LRs: LogGrid(0.03, 3, 3), Schedules: []string{"constant"}, Extend: 2, TuneSeeds: 1, Seeds: 1, SeedBase: 1, Methods: ms, Bootstrap: 20}
+	indices := func(res *TTTResult, c TTTConfig) map[string][]int {
+		out := map[string][]int{}
+		for i, s := range res.Summary {
+			for _, p := range s.Grid {
+				k, ok := c.indexOf(p.LR, c.Methods[i].lrMult())
+				if !ok {
+					t.Fatalf("%s: rate %g off the grid", s.Method, p.LR)
+				}
+				if p.Extension != (k < 0 || k >= len(c.LRs)) {
+					t.Errorf("%s: index %d marked extension %v", s.Method, k, p.Extension)
+				}
+				out[s.Method] = append(out[s.Method], k)
+			}
+		}
+		return out
+	}
+	own, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := indices(own, c)
+	if !slices.Equal(got["planted-slow"], []int{-1, 0, 1, 2}) {
+		t.Fatalf("the planted method's own grid %v: want the base grid and a lower extension", got["planted-slow"])
+	}
+	if slices.Contains(got["uniform"], -1) {
+		t.Fatalf("uniform's own grid %v already holds index -1; the test plants nothing", got["uniform"])
+	}
+	ownUniform := own.Summary[0]
+	ownGrid, err := ReadTTTGrid(env.path("ttt_common_grid.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c.CommonGrid = true
+	common, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc := indices(common, c)
+	union := slices.Compact(slices.Sorted(slices.Values(append(append([]int{}, got["uniform"]...), got["planted-slow"]...))))
+	for _, m := range []string{"uniform", "planted-slow"} {
+		if k := slices.Sorted(slices.Values(gc[m])); !slices.Equal(k, union) {
+			t.Errorf("%s common grid %v, want %v", m, k, union)
+		}
+	}
+	if u := common.Summary[0]; u.ValLoss > ownUniform.ValLoss {
+		t.Errorf("uniform's choice got worse with more points: %g > %g", u.ValLoss, ownUniform.ValLoss)
+	}
+
+	// Reruns from a tuned grid: the common one needs no tuning; the one
+	// tuned without it gets exactly the missing indices, and the choice
+	// is then the best of the whole grid, as in the common run.
+	for _, tc := range []struct {
+		name string
+		grid map[string][]GridPoint
+		want int
+	}{{"common", nil, 0}, {"own", ownGrid, len(union)*2 - len(got["uniform"]) - len(got["planted-slow"])}} {
+		c.Tuned = tc.grid
+		if tc.grid == nil {
+			if c.Tuned, err = ReadTTTGrid(env.path("ttt_common_grid.csv")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again, err := RunTimeToTarget(context.Background(), env, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tuned := 0
+		for _, r := range again.Runs {
+			if r.Phase == "tune" {
+				tuned++
+			}
+		}
+		if tuned != tc.want {
+			t.Errorf("from the %s grid: %d tuning runs, want %d", tc.name, tuned, tc.want)
+		}
+		for i, s := range again.Summary {
+			if f := common.Summary[i]; s.LR != f.LR || s.Schedule != f.Schedule || len(s.Grid) != len(f.Grid) {
+				t.Errorf("from the %s grid, %s chose %g %s over %d points, the common run %g %s over %d", tc.name, s.Method, s.LR, s.Schedule,
+					len(s.Grid), f.LR, f.Schedule, len(f.Grid))
+			}
+		}
+	}
+}
+
+// TestTTTExtendTuned: a whole grid reused from an earlier run goes on
+// extending at its best edge when Extend has grown, tuning only the new
+// points, and ends where a fresh run with that Extend ends.
+func TestTTTExtendTuned(t *testing.T) {
+	env := testEnv(t)
+	train, val, test := tttData(t)(data.Teacher(data.TeacherConfig{N: 200, D: 6, Hidden: 8, O: 1, TailDOF: 3, Noise: 0.1, Seed: 1}))
+	ms, err := SelectTTTMethods(TTTMethods(0, 1, 1, false), "uniform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := TTTConfig{Name: "ext", Train: train, Val: val, Test: test, Hidden: []int{8}, Act: nn.ReLU, Batch: 8, Epochs: 1, Evals: 3,
+		LRs: LogGrid(0.03, 3, 3), Schedules: []string{"constant"}, Extend: 0, TuneSeeds: 1, Seeds: 1, SeedBase: 1, Methods: ms, Bootstrap: 20}
+	if _, err := RunTimeToTarget(context.Background(), env, c); err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned, err = ReadTTTGrid(env.path("ttt_ext_grid.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Extend = 2
+	resumed, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Tuned = nil
+	fresh, err := RunTimeToTarget(context.Background(), env, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, f := resumed.Summary[0], fresh.Summary[0]
+	if len(f.Grid) != 5 {
+		t.Fatalf("fresh grid of %d points: the test needs uniform's best at the upper edge (want 3 + 2 extensions)", len(f.Grid))
+	}
+	tuned := 0
+	for _, run := range resumed.Runs {
+		if run.Phase == "tune" {
+			tuned++
+		}
+	}
+	if tuned != 2 || r.LR != f.LR || r.Schedule != f.Schedule || len(r.Grid) != len(f.Grid) || r.EdgeHigh != f.EdgeHigh {
+		t.Errorf("resumed: %d tuning runs, chose %g %s over %d points (edge %v); fresh %g %s over %d (edge %v)",
+			tuned, r.LR, r.Schedule, len(r.Grid), r.EdgeHigh, f.LR, f.Schedule, len(f.Grid), f.EdgeHigh)
+	}
+}
+
+// TestTuneCommonFixedPoint: with a planted validation loss per learning
+// rate, a method whose best moves to the edge of its grid once the common
+// points arrive extends again, and the others follow, until no method adds
+// a point. Method a's loss falls with the rate up to 8; b's best lies
+// inside its grid at 2 on its own.
+func TestTuneCommonFixedPoint(t *testing.T) {
+	c := TTTConfig{LRs: []float64{1, 2, 4}, Schedules: []string{"constant"}, Extend: 3, TuneSeeds: 1}
+	loss := map[string]func(lr float64) float64{
+		"a": func(lr float64) float64 { return math.Abs(math.Log2(lr) - 3) },
+		"b": func(lr float64) float64 {
+			if lr == 2 {
+				return 1
+			}
+			return 0.3*math.Abs(math.Log2(lr)-5) + 0.2 // best at 32; 4 is worse than 2, 16 better
+		},
+	}
+	var tuners []*tttTuner
+	for _, name := range []string{"a", "b"} {
+		f := loss[name]
+		tu := &tttTuner{c: c, meth: TTTMethod{Name: name}, s: TTTSummary{Method: name}, tried: map[int]bool{},
+			run: func(lr float64, _ string, _ uint64) (TTTRun, error) {
+				return TTTRun{Evals: []engine.Eval{{TestLoss: f(lr)}}}, nil
+			}}
+		if err := tu.tuneExtending(); err != nil {
+			t.Fatal(err)
+		}
+		tuners = append(tuners, tu)
+	}
+	own := func(tu *tttTuner) []int { return slices.Sorted(maps.Keys(tu.tried)) }
+	if a, b := own(tuners[0]), own(tuners[1]); !slices.Equal(a, []int{0, 1, 2, 3, 4}) || !slices.Equal(b, []int{0, 1, 2}) {
+		t.Fatalf("own grids %v and %v", a, b)
+	}
+	if err := tuneCommon(tuners); err != nil {
+		t.Fatal(err)
+	}
+	// b gets 3 and 4 (8, 16) from a; its best (16) is then at its edge, so it
+	// extends to 5 (32, the limit), which a then gets as well.
+	for _, tu := range tuners {
+		if got := own(tu); !slices.Equal(got, []int{0, 1, 2, 3, 4, 5}) {
+			t.Errorf("%s: common grid %v, want indices 0…5", tu.meth.Name, got)
+		}
+		tu.finish()
+	}
+	if a, b := tuners[0].s.LR, tuners[1].s.LR; a != 8 || b != 32 {
+		t.Errorf("choices %g and %g, want 8 and 32", a, b)
 	}
 }

@@ -199,7 +199,7 @@ func TestDriftFitLambda(t *testing.T) {
 
 func TestDistSq(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for _, n := range []int{0, 1, 7, 8, 255, 256, 257, 1000} {
+	for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 31, 33, 255, 256, 257, 1000, 18433} {
 		a, b := make([]float32, n), make([]float32, n)
 		var want float64
 		for i := range a {
@@ -207,7 +207,7 @@ func TestDistSq(t *testing.T) {
 			d := float64(a[i]) - float64(b[i])
 			want += d * d
 		}
-		if got := distSq(a, b); math.Abs(got-want) > 1e-5*(1+want) {
+		if got, _ := distSq(a, b, nil); math.Abs(got-want) > 1e-5*(1+want) {
 			t.Errorf("n=%d: %g, want %g", n, got, want)
 		}
 	}
