@@ -103,8 +103,9 @@ func TTTMethods(keep int, growth, clip float64, oracles bool) []TTTMethod {
 			c.Background, c.BlockingFirst, c.RehashAuto, c.Momentum = true, true, true, 0.9
 		}),
 		// ntk-drift (exact norms at the refresh plus a bound on the drift
-		// since) with the same recipe.
+		// since) with the same recipes.
 		mk("ntk-drift-auto-mom", engine.SamplerNTKDrift, func(c *engine.Config) { c.RehashAuto, c.Momentum = true, 0.9 }),
+		mk("ntk-drift-auto-clip", engine.SamplerNTKDrift, func(c *engine.Config) { c.RehashAuto, c.ClipNorm = true, clip }),
 
 		mk("lsh", engine.SamplerLSH, nil),
 		mk("lsh-paper", engine.SamplerLSH, func(c *engine.Config) { c.Hash = PaperHash() }),
