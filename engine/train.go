@@ -205,6 +205,13 @@ func NewTrainer(be kernels.Backend, m *nn.MLP, train, test *data.Dataset, cfg Co
 		}
 		m.Loss = lf
 	}
+	if m.Loss == nn.Xent {
+		for _, d := range []*data.Dataset{train, test} {
+			if err := classTargets(d); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -557,6 +564,31 @@ func (t *Trainer) Model() *nn.MLP { return t.m }
 
 // Linearization returns the last rehash's linearization (nil before one).
 func (t *Trainer) Linearization() *ntk.Linearization { return t.lin }
+
+// classTargets checks that every row of d's targets is a class
+// distribution, as the cross-entropy needs (one-hot rows, or non-negative
+// rows summing to 1); regression targets would give a meaningless, even
+// negative, loss without any error. d may be nil.
+func classTargets(d *data.Dataset) error {
+	if d == nil {
+		return nil
+	}
+	for i := 0; i < d.N; i++ {
+		row := d.Y[i*d.O : (i+1)*d.O]
+		sum := 0.0
+		for _, v := range row {
+			if !(v >= 0 && v <= 1) {
+				sum = math.NaN()
+				break
+			}
+			sum += float64(v)
+		}
+		if !(math.Abs(sum-1) <= 1e-4) {
+			return fmt.Errorf("%s: row %d's targets %v are not class probabilities (one-hot, or non-negative summing to 1), which the xent loss needs: give integer or text class labels (--onehot, --loss xent with a label column)", d.Name, i, row)
+		}
+	}
+	return nil
+}
 
 // oneHotRows says whether every row of y (rows of out values) is one-hot:
 // a classification set's targets (--onehot), whose evaluations then carry

@@ -295,3 +295,21 @@ func median(v []float64) float64 {
 	sort.Float64s(s)
 	return s[len(s)/2]
 }
+
+// TestXentRefusesRegressionTargets: the cross-entropy on targets that are
+// not class distributions is an error naming the set and the row, not a
+// run with a meaningless (negative) loss.
+func TestXentRefusesRegressionTargets(t *testing.T) {
+	reg := smallTeacher(50, 3, 3, 1)
+	reg.Name = "teacher"
+	m, _ := nn.New(nn.Config{In: 3, Out: 3, Hidden: []int{4}, Activation: nn.Tanh, Loss: nn.Xent, Seed: 1})
+	cfg := testConfig(SamplerUniform)
+	cfg.Loss = "xent"
+	if _, err := NewTrainer(testBackend, m, reg, nil, cfg); err == nil || !strings.Contains(err.Error(), "teacher: row 0") {
+		t.Errorf("regression targets under xent: %v", err)
+	}
+	soft := &data.Dataset{Name: "soft", N: 2, D: 3, O: 3, X: make([]float32, 6), Y: []float32{0.2, 0.3, 0.5, 0, 1, 0}}
+	if _, err := NewTrainer(testBackend, m, soft, nil, cfg); err != nil {
+		t.Errorf("soft and one-hot targets refused: %v", err)
+	}
+}

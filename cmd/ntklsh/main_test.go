@@ -160,3 +160,27 @@ func TestInfo(t *testing.T) {
 		t.Error("unknown backend accepted")
 	}
 }
+
+// TestTrainXentBuiltIn: --loss xent on the built-in set trains on the
+// class teacher (--syn-out classes), so the cross-entropy is a real one:
+// positive, with accuracies; it used to train on the regression teacher's
+// real-valued targets and print negative losses.
+func TestTrainXentBuiltIn(t *testing.T) {
+	out, _, err := run(t, "--syn-n", "600", "--syn-out", "3", "--loss", "xent", "--sampler", "uniform", "--iters", "60", "--quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	if len(last) < 3 || last[0] != "uniform" {
+		t.Fatalf("summary:\n%s", out)
+	}
+	for _, f := range last[1:3] {
+		if v, err := strconv.ParseFloat(f, 64); err != nil || !(v > 0) {
+			t.Errorf("loss %q is not a positive cross-entropy:\n%s", f, out)
+		}
+	}
+	if !strings.Contains(out, "test acc") {
+		t.Errorf("no accuracy column:\n%s", out)
+	}
+}

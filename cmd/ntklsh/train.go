@@ -114,7 +114,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.StringVar(&f.categorical, "categorical", "refuse", categoricalHelp)
 	fs.IntVar(&f.targets, "targets", 1, "CSV: number of consecutive target columns")
 	fs.IntVar(&f.oneHot, "onehot", 0, "classification: expand integer labels into this many one-hot outputs (multi-output MSE, or the classes of --loss xent)")
-	fs.Func("loss", "training loss: mse (½|f−y|², default) or xent (softmax cross-entropy over the classes of the target column: any integer or text labels, one output each, or the --onehot classes)", func(v string) error {
+	fs.Func("loss", "training loss: mse (½|f−y|², default) or xent (softmax cross-entropy over the classes of the target column: any integer or text labels, one output each, or the --onehot classes; without --data, the built-in class teacher with --syn-out classes, 5 when 1)", func(v string) error {
 		l, err := nn.ParseLoss(v)
 		if err != nil {
 			return err

@@ -89,9 +89,19 @@ func loadData(f trainFlags, rep *reporter) (train, test *data.Dataset, norm *dat
 	}
 	svmOpt := data.LIBSVMOptions{OneHot: f.oneHot, MaxRows: f.maxRows, AutoClasses: csvOpt.AutoClasses}
 	var all *data.Dataset
-	if f.dataPath == "" {
+	switch {
+	case f.dataPath == "" && f.xent:
+		// Cross-entropy needs class labels: the built-in class teacher,
+		// --syn-out classes (the class teacher's default when 1).
+		ct := data.DefaultClassTeacher()
+		ct.N, ct.D, ct.Hidden, ct.TailDOF, ct.Seed = f.synN, f.synD, f.synHidden, f.synTail, f.seed
+		if f.synOut >= 2 {
+			ct.Classes = f.synOut
+		}
+		all, err = data.ClassTeacher(ct)
+	case f.dataPath == "":
 		all, err = data.Teacher(data.TeacherConfig{N: f.synN, D: f.synD, Hidden: f.synHidden, O: f.synOut, TailDOF: f.synTail, Noise: f.synNoise, Seed: f.seed})
-	} else {
+	default:
 		all, err = data.LoadProgress(f.dataPath, f.format, csvOpt, svmOpt, rep.loading(f.dataPath))
 		rep.endLoading()
 	}
