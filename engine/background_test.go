@@ -254,23 +254,8 @@ func TestBackgroundDrawsUnbiased(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte-Carlo test")
 	}
-	ds := smallTeacher(120, 3, 1, 5)
 	for _, s := range []string{SamplerNTKStatic, SamplerLSH} {
-		m, _ := nn.New(nn.Config{In: 3, Out: 1, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
-		cfg := testConfig(s)
-		cfg.Batch = 4
-		cfg.Hash.K, cfg.Hash.L = 3, 4
-		cfg.Background, cfg.RehashLag, cfg.RehashAuto = true, 5, true
-		tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewPCG(4, 4))
-		move := func() {
-			for i := range m.Params {
-				m.Params[i] += float32(0.05 * rng.NormFloat64())
-			}
-		}
+		tr, m, move := bgUnbiasedTrainer(t, s, false, 4)
 		if !tr.drawsUniform() {
 			t.Fatalf("%s: not uniform before the first linearization", s)
 		}
@@ -291,7 +276,7 @@ func TestBackgroundDrawsUnbiased(t *testing.T) {
 		}
 		checkUnbiased(t, s+" fallback", tr)
 		p := make([]float64, 3)
-		if !tr.SamplerProbs([]int{0, 1, 2}, p) || p[0] != 1/float64(ds.N) {
+		if !tr.SamplerProbs([]int{0, 1, 2}, p) || p[0] != 1/float64(tr.n) {
 			t.Errorf("%s: fallback probabilities %v, want 1/N", s, p)
 		}
 	}
@@ -666,23 +651,8 @@ func TestBackgroundBlockingFirstUnbiased(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Monte-Carlo test")
 	}
-	ds := smallTeacher(120, 3, 1, 5)
 	for _, s := range []string{SamplerNTKStatic, SamplerNTKDrift, SamplerLSH} {
-		m, _ := nn.New(nn.Config{In: 3, Out: 1, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
-		cfg := testConfig(s)
-		cfg.Batch = 4
-		cfg.Hash.K, cfg.Hash.L = 3, 4
-		cfg.Background, cfg.BlockingFirst, cfg.RehashLag, cfg.RehashAuto = true, true, 5, true
-		tr, err := NewTrainer(testBackend, m, ds, nil, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rng := rand.New(rand.NewPCG(5, 5))
-		move := func() {
-			for i := range m.Params {
-				m.Params[i] += float32(0.05 * rng.NormFloat64())
-			}
-		}
+		tr, m, move := bgUnbiasedTrainer(t, s, true, 5)
 		if err := tr.rehash(); err != nil { // the loop's blocking first rehash
 			t.Fatal(err)
 		}
@@ -698,5 +668,27 @@ func TestBackgroundBlockingFirstUnbiased(t *testing.T) {
 		}
 		move()
 		checkUnbiased(t, s+" after a background switch following a blocking first rehash", tr)
+	}
+}
+
+// bgUnbiasedTrainer is the small background-rehash trainer of the
+// unbiasedness tests (120 points, automatic refresh, lag 5), its model, and
+// a move of the parameters by N(0, 0.05²) steps from a stream seeded by seed.
+func bgUnbiasedTrainer(t *testing.T, sampler string, blockingFirst bool, seed uint64) (*Trainer, *nn.MLP, func()) {
+	t.Helper()
+	m, _ := nn.New(nn.Config{In: 3, Out: 1, Hidden: []int{4}, Activation: nn.Tanh, Seed: 2})
+	cfg := testConfig(sampler)
+	cfg.Batch = 4
+	cfg.Hash.K, cfg.Hash.L = 3, 4
+	cfg.Background, cfg.BlockingFirst, cfg.RehashLag, cfg.RehashAuto = true, blockingFirst, 5, true
+	tr, err := NewTrainer(testBackend, m, smallTeacher(120, 3, 1, 5), nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	return tr, m, func() {
+		for i := range m.Params {
+			m.Params[i] += float32(0.05 * rng.NormFloat64())
+		}
 	}
 }
