@@ -42,6 +42,8 @@ type driftSampler struct {
 	mix float64
 	// diff is distSq's scratch (P floats).
 	diff []float32
+	// q[i] = (q1_i, q2_i), the two tables' probabilities.
+	q [][2]float64
 
 	// The previous period's q1, q2, masses and w0, for the auto mode.
 	prevQ1, prevQ2 []float64
@@ -109,6 +111,15 @@ func (s *driftSampler) Refit(lin *ntk.Linearization) error {
 		return fmt.Errorf("sampler ntk-drift: %w", err)
 	}
 	s.lin, s.m1, s.m2 = lin, m1, m2
+	// The two tables' probabilities of each point side by side: a weight
+	// reads one cache line.
+	if cap(s.q) < s.n {
+		s.q = make([][2]float64, s.n)
+	}
+	s.q = s.q[:s.n]
+	for i := range s.q {
+		s.q[i] = [2]float64{s.t1.Prob(i), s.t2.Prob(i)}
+	}
 	if s.auto {
 		// Keep this period's distributions: lin is reused in place by the
 		// next rehash.
@@ -183,7 +194,8 @@ func (s *driftSampler) prob(i int) float64 {
 	if s.mix < 0 {
 		return 1 / n
 	}
-	return (1-s.eps)*((1-s.mix)*s.t1.Prob(i)+s.mix*s.t2.Prob(i)) + s.eps/n
+	q := s.q[i]
+	return (1-s.eps)*((1-s.mix)*q[0]+s.mix*q[1]) + s.eps/n
 }
 
 func (s *driftSampler) Draw(rng *rand.Rand, params []float32, idx []int, w []float64) error {
@@ -197,9 +209,9 @@ func (s *driftSampler) Draw(rng *rand.Rand, params []float32, idx []int, w []flo
 		case s.mix < 0 || u < s.eps:
 			i = rng.IntN(s.n)
 		case u < s.eps+(1-s.eps)*s.mix:
-			i, _ = s.t2.Draw(rng)
+			i = s.t2.DrawIndex(rng)
 		default:
-			i, _ = s.t1.Draw(rng)
+			i = s.t1.DrawIndex(rng)
 		}
 		idx[k], w[k] = i, 1/(n*s.prob(i))
 	}

@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -8,10 +9,16 @@ import (
 )
 
 // BenchmarkDriftDraw measures ntk-drift's Draw of a minibatch of 32 at
-// N = 115 200 points and P = 18 433 parameters (the width-1024 teacher of
-// the time-to-target benchmark): the O(P) |w − w0| and the mixture draws.
+// N = 115 200 points and P = 18 433 or 1 153 parameters (the width-1024 and
+// width-64 teachers of the time-to-target benchmark): the O(P) |w − w0| and
+// the mixture draws.
 func BenchmarkDriftDraw(b *testing.B) {
-	const n, p = 115_200, 18_433
+	for _, p := range []int{18_433, 1_153} {
+		b.Run(fmt.Sprintf("P=%d", p), func(b *testing.B) { benchDriftDraw(b, 115_200, p) })
+	}
+}
+
+func benchDriftDraw(b *testing.B, n, p int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	lin := &ntk.Linearization{N: n, ANorm: make([]float64, n), GradNorm0: make([]float64, n), W0: make([]float32, p)}
 	for i := range lin.ANorm {
