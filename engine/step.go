@@ -189,10 +189,7 @@ func (t *hostStepper) direction() (loss, scale float64, dir []float32, err error
 	}
 	dir = t.grad
 	if t.vel != nil {
-		mu := float32(t.cfg.Momentum)
-		for i, g := range t.grad {
-			t.vel[i] = mu*t.vel[i] + g
-		}
+		heavyBall(t.vel, float32(t.cfg.Momentum), t.grad)
 		dir = t.vel
 	}
 	return loss, scale, dir, nil
@@ -209,10 +206,42 @@ func (t *hostStepper) clip(c float64) float64 {
 		return 1
 	}
 	s := float32(c / norm)
-	for i := range t.grad {
-		t.grad[i] *= s
-	}
+	scale(t.grad, s)
 	return float64(s)
+}
+
+// heavyBall sets vel[i] = mu·vel[i] + g[i] (float32, a product then a sum,
+// as the plain loop): four elements per trip, slices in locals, bounds
+// checked once per trip — the plain loop through the stepper's fields took
+// 15–45 µs per step at P = 18 433, a fifth of a width-1024 step.
+func heavyBall(vel []float32, mu float32, g []float32) {
+	vel = vel[:len(g)]
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		v, x := vel[i:i+4:i+4], g[i:i+4:i+4]
+		v[0] = mu*v[0] + x[0]
+		v[1] = mu*v[1] + x[1]
+		v[2] = mu*v[2] + x[2]
+		v[3] = mu*v[3] + x[3]
+	}
+	for ; i < len(g); i++ {
+		vel[i] = mu*vel[i] + g[i]
+	}
+}
+
+// scale sets x[i] *= s, four elements per trip (see heavyBall).
+func scale(x []float32, s float32) {
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		v[0] *= s
+		v[1] *= s
+		v[2] *= s
+		v[3] *= s
+	}
+	for ; i < len(x); i++ {
+		x[i] *= s
+	}
 }
 
 // keepSteppingFrom takes up to KeepStepping further steps along dir while

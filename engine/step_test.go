@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -258,5 +259,48 @@ func TestLRWarmup(t *testing.T) {
 	c.Warmup = 5
 	if !strings.Contains(c.String(), "warmup=5") {
 		t.Errorf("String() lacks the warm-up: %s", c)
+	}
+}
+
+// TestHeavyBallScale: the unrolled momentum update and gradient scaling
+// equal the plain loops bit for bit at every length (tails included).
+func TestHeavyBallScale(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for n := 0; n <= 19; n++ {
+		g, v := make([]float32, n), make([]float32, n+2)
+		for i := range g {
+			g[i] = float32(r.NormFloat64())
+		}
+		for i := range v {
+			v[i] = float32(r.NormFloat64())
+		}
+		want := append([]float32(nil), v...)
+		for i := range g {
+			want[i] = 0.9*want[i] + g[i]
+		}
+		heavyBall(v, 0.9, g)
+		for i := range v {
+			if math.Float32bits(v[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n=%d: heavyBall element %d = %v, want %v (guard beyond n untouched)", n, i, v[i], want[i])
+			}
+		}
+		x := append([]float32(nil), g...)
+		scale(x, 0.37)
+		for i := range x {
+			if w := g[i] * 0.37; math.Float32bits(x[i]) != math.Float32bits(w) {
+				t.Fatalf("n=%d: scale element %d = %v, want %v", n, i, x[i], w)
+			}
+		}
+	}
+}
+
+// BenchmarkHeavyBall: the momentum update at P = 18 433 (16-1024-1).
+func BenchmarkHeavyBall(b *testing.B) {
+	g, v := make([]float32, 18433), make([]float32, 18433)
+	for i := range g {
+		g[i] = float32(i%13) * 0.01
+	}
+	for b.Loop() {
+		heavyBall(v, 0.9, g)
 	}
 }
