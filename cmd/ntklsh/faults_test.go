@@ -24,6 +24,7 @@ func TestTrainChecksEveryFlag(t *testing.T) {
 		{[]string{"--target-loss", "-2"}, "--target-loss -2"},
 		{[]string{"--targets", "0"}, "--targets 0"},
 		{[]string{"--onehot", "1"}, "--onehot 1"},
+		{[]string{"--onehot", "3", "--iters", "10"}, "--onehot 3 needs --data"},
 		{[]string{"--hidden", ""}, "--hidden is empty"},
 		{[]string{"--hidden", " "}, "--hidden is empty"},
 		{[]string{"--batch", "5000"}, "--batch 5000 is larger than the 480 training points"},

@@ -37,7 +37,9 @@ func checkTrainFlags(f *trainFlags, rehashBatch, workers int) error {
 	if f.oneHot < 0 || f.oneHot == 1 || f.oneHot > nn.MaxWidth {
 		bad("--onehot %d: want 0 (regression) or a number of classes in [2, %d]", f.oneHot, nn.MaxWidth)
 	}
-	if f.oneHot > 0 && f.targets != 1 {
+	if f.oneHot > 0 && f.dataPath == "" {
+		bad("--onehot %d needs --data (a column of integer class labels): the built-in set is a regression teacher, and with --loss xent the built-in class teacher (--syn-out classes)", f.oneHot)
+	} else if f.oneHot > 0 && f.targets != 1 {
 		bad("--onehot needs a single label column (--targets 1, got %d)", f.targets)
 	} else if f.xent && f.targets != 1 {
 		bad("--loss xent needs a single label column (--targets 1, got %d)", f.targets)
