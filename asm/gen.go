@@ -5,6 +5,7 @@ package asm
 // committed, and .ci/run fails when re-running it changes them.
 //
 //go:generate go run -C _gen . -kernel dot -out ../dot_amd64.s
+//go:generate go run -C _gen . -kernel sqdist -out ../sqdist_amd64.s
 //go:generate go run -C _gen . -kernel rowdots -out ../rowdots_amd64.s
 //go:generate go run -C _gen . -kernel rowsumsquares -out ../rowsumsquares_amd64.s
 //go:generate go run -C _gen . -kernel axpy -out ../axpy_amd64.s

@@ -13,6 +13,20 @@ func (l ISA) Dot(x, y []float32) float64 {
 	return dot(l, x, y[:len(x)])
 }
 
+// SqDist returns Σ (x[i] − y[i])² over len(x) elements, the differences in
+// float32 and their squares summed in float64 — Dot(d, d) for d = x − y, bit
+// for bit, in one pass and without d. len(y) must be at least len(x).
+func SqDist(x, y []float32) float64 { return Current().SqDist(x, y) }
+
+// SqDist is the package-level SqDist on the kernels of l.
+func (l ISA) SqDist(x, y []float32) float64 {
+	l.check()
+	if len(y) < len(x) {
+		panic("asm: SqDist needs len(y) ≥ len(x)")
+	}
+	return sqDist(l, x, y[:len(x)])
+}
+
 // Axpy computes y[i] += alpha·x[i] for i < len(x) in float32. len(y) must be
 // at least len(x).
 func Axpy(alpha float32, x, y []float32) { Current().Axpy(alpha, x, y) }

@@ -300,3 +300,39 @@ func TestISAMethodsPanicUnsupported(t *testing.T) {
 		mustPanic(t, "SetISA("+l.String()+")", func() { SetISA(l) })
 	}
 }
+
+// TestSqDist: on every path SqDist(x, y) equals Dot(d, d) for d = x − y
+// (float32) bit for bit — one pass instead of a difference and a dot — for
+// lengths 0…70 at every start offset within a vector, reading nothing past
+// either slice (NaN guards around both would poison the sum), and agrees
+// with the pure-Go twin to rounding.
+func TestSqDist(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, asm := range paths(t) {
+		onPath(asm, func() {
+			for n := 0; n <= 70; n++ {
+				for off := 0; off < 8; off++ {
+					bx, x := guarded32(n, off)
+					by, y := guarded32(n, (off+3)%8)
+					d := make([]float32, n)
+					abs := 0.0
+					for i := range x {
+						x[i], y[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+						d[i] = x[i] - y[i]
+						abs += float64(d[i]) * float64(d[i])
+					}
+					got, want := SqDist(x, y), Dot(d, d)
+					if math.Float64bits(got) != math.Float64bits(want) {
+						t.Fatalf("%s SqDist n=%d off=%d: %v, Dot of the difference %v", pathName(asm), n, off, got, want)
+					}
+					if twin := SqDistGeneric(x, y); math.Abs(got-twin) > 2*float64(n+4)*u64*abs {
+						t.Fatalf("%s SqDist n=%d: %v differs from twin %v", pathName(asm), n, got, twin)
+					}
+					checkGuard32(t, bx, off, n)
+					checkGuard32(t, by, (off+3)%8, n)
+				}
+			}
+		})
+	}
+	mustPanic(t, "SqDist short y", func() { SqDist(make([]float32, 4), make([]float32, 3)) })
+}

@@ -25,6 +25,7 @@ import (
 
 var kernels = map[string]func(){
 	"dot":           func() { dotKernel(ymm); dotKernel(zmm) },
+	"sqdist":        func() { sqDistKernel(ymm); sqDistKernel(zmm) },
 	"rowdots":       func() { rowDotsKernel(ymm); rowDotsKernel(zmm) },
 	"rowsumsquares": func() { rowSumSquaresKernel(ymm); rowSumSquaresKernel(zmm) },
 	"axpy":          func() { axpyKernel(ymm) },

@@ -48,6 +48,14 @@ const accumulators = 4
 // n mod 8 under a k-register mask (masked-out lanes are neither read nor
 // faulted on) so it has no scalar loop.
 func sumKernel(w width, x, y *Mem, n GPVirtual) VecVirtual {
+	return sumKernelOf(w, x, y, n, false)
+}
+
+// sumKernelOf is sumKernel; with diff it adds Σ (x[i] − y[i])² instead, the
+// difference taken in float32 (as a float32 x − y, or Axpy(−1, y, x), would
+// give it) before the conversion: the same accumulators and order as dot of
+// that difference with itself, so bit-identical to it.
+func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 	L := w.lanes()
 	acc := make([]VecVirtual, accumulators)
 	for i := range acc {
@@ -62,6 +70,29 @@ func sumKernel(w width, x, y *Mem, n GPVirtual) VecVirtual {
 				return
 			}
 			VCVTPS2PD(m.Offset(off), r)
+		}
+		if diff {
+			// L floats of x − y in float32, then widened.
+			d := XMM()
+			if w == zmm {
+				d32 := YMM()
+				if mask != nil {
+					VMOVUPS_Z(x.Offset(off), mask, d32)
+					e := YMM()
+					VMOVUPS_Z(y.Offset(off), mask, e)
+					VSUBPS(e, d32, d32)
+				} else {
+					VMOVUPS(x.Offset(off), d32)
+					VSUBPS(y.Offset(off), d32, d32)
+				}
+				VCVTPS2PD(d32, t)
+			} else {
+				VMOVUPS(x.Offset(off), d)
+				VSUBPS(y.Offset(off), d, d)
+				VCVTPS2PD(d, t)
+			}
+			VFMADD231PD(t, t, dst)
+			return
 		}
 		cvt(*x, t)
 		if y == nil {
@@ -135,10 +166,17 @@ func sumKernel(w width, x, y *Mem, n GPVirtual) VecVirtual {
 		TESTQ(n, n)
 		JZ(LabelRef("done"))
 		t := XMM()
-		VCVTSS2SD(*x, t, t)
-		if y == nil {
+		if diff {
+			d := XMM()
+			VMOVSS(*x, d)
+			VSUBSS(*y, d, d)
+			VCVTSS2SD(d, t, t)
+			VFMADD231SD(t, t, r)
+		} else if y == nil {
+			VCVTSS2SD(*x, t, t)
 			VFMADD231SD(t, t, r)
 		} else {
+			VCVTSS2SD(*x, t, t)
 			u := XMM()
 			VCVTSS2SD(*y, u, u)
 			VFMADD231SD(t, u, r)
@@ -164,6 +202,18 @@ func dotKernel(w width) {
 	y := Mem{Base: Load(Param("y").Base(), GP64())}
 	n := Load(Param("x").Len(), GP64()).(GPVirtual)
 	r := sumKernel(w, &x, &y, n)
+	Store(r, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func sqDistKernel(w width) {
+	TEXT("sqDist"+w.suffix(), NOSPLIT, "func(x, y []float32) float64")
+	Doc("sqDist" + w.suffix() + " returns Σ (x[i] − y[i])² in float64, the difference in float32 (see sqdist_amd64.go).")
+	x := Mem{Base: Load(Param("x").Base(), GP64())}
+	y := Mem{Base: Load(Param("y").Base(), GP64())}
+	n := Load(Param("x").Len(), GP64()).(GPVirtual)
+	r := sumKernelOf(w, &x, &y, n, true)
 	Store(r, ReturnIndex(0))
 	VZEROUPPER()
 	RET()

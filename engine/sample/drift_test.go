@@ -207,7 +207,7 @@ func TestDistSq(t *testing.T) {
 			d := float64(a[i]) - float64(b[i])
 			want += d * d
 		}
-		if got, _ := distSq(a, b, nil); math.Abs(got-want) > 1e-5*(1+want) {
+		if got := distSq(a, b); math.Abs(got-want) > 1e-5*(1+want) {
 			t.Errorf("n=%d: %g, want %g", n, got, want)
 		}
 	}
