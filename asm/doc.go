@@ -16,7 +16,7 @@
 //     (4×6 zmm dot-product tiles over rows of A and B, one accumulator per
 //     element; not bit-identical to the packed path) and NN with m ≤ 64
 //     (12×32 tiles reading B in place; bit-identical);
-//   - Dot, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
+//   - Dot, SqDist, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
 //
@@ -74,7 +74,7 @@
 // k_noasm.go (the complement, !amd64 || noasm || purego || !gc, which calls
 // the twin). The twin is the kernel's one reference loop; the assembly's doc
 // comment names it rather than repeating it. The twins of the public kernels
-// (DotGeneric, AxpyGeneric, RowSumSquaresGeneric, RowDotsGeneric,
+// (DotGeneric, SqDistGeneric, AxpyGeneric, RowSumSquaresGeneric, RowDotsGeneric,
 // SignPackGeneric, ReLUGeneric, ReLUMaskGeneric) are exported, and
 // kernels.Generic runs them. buildtag*.go name the tag that left the
 // assembly out, for Supported.
