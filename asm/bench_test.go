@@ -241,6 +241,8 @@ func BenchmarkSRP(b *testing.B) {
 func BenchmarkVector(b *testing.B) {
 	const n = 4096
 	x, y := randFloats(n, 5), randFloats(n, 6)
+	const pn = 18433
+	pw, pw0, pd := randFloats(pn, 11), randFloats(pn, 12), make([]float32, pn)
 	const rows, cols = 64, 1024
 	ma, mb := randFloats(rows*cols, 7), randFloats(rows*cols, 8)
 	out := make([]float64, rows)
@@ -256,6 +258,14 @@ func BenchmarkVector(b *testing.B) {
 	}{
 		{fmt.Sprintf("Dot/n=%d", n), 8 * n, func() { sink += asm.Dot(x, y) }},
 		{fmt.Sprintf("Axpy/n=%d", n), 12 * n, func() { asm.Axpy(1e-3, x, y) }},
+		// ntk-drift's |w − w0|² at P = 18 433: one pass, against the
+		// copy, Axpy and Dot it replaced (the same result bit for bit).
+		{fmt.Sprintf("SqDist/n=%d", pn), 8 * pn, func() { sink += asm.SqDist(pw, pw0) }},
+		{fmt.Sprintf("CopyAxpyDot/n=%d", pn), 8 * pn, func() {
+			copy(pd, pw)
+			asm.Axpy(-1, pw0, pd)
+			sink += asm.Dot(pd, pd)
+		}},
 		{fmt.Sprintf("RowSumSquares/%dx%d", rows, cols), 4 * rows * cols, func() { asm.RowSumSquares(rows, cols, 0.5, ma, cols, out) }},
 		{fmt.Sprintf("RowDots/%dx%d", rows, cols), 8 * rows * cols, func() { asm.RowDots(rows, cols, ma, cols, mb, cols, out) }},
 		{fmt.Sprintf("SignPack/m=%d/k=%d/l=%d", sm, sk, sl), 4 * sm * sk * sl, func() { asm.SignPack(sm, sk, sl, proj, sk*sl, codes) }},

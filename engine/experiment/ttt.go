@@ -713,20 +713,30 @@ func ReadTTTGrid(path string) (map[string][]GridPoint, error) {
 func (s *TTTSummary) reuse(grid []GridPoint) error {
 	s.Grid = append([]GridPoint(nil), grid...)
 	n := 0
-	lo, hi := math.Inf(1), math.Inf(-1)
+	var chosen GridPoint
 	for _, p := range grid {
-		lo, hi = min(lo, p.LR), max(hi, p.LR)
 		if p.Chosen {
-			s.LR, s.Schedule, s.ValLoss = p.LR, p.Schedule, p.ValLoss
+			chosen = p
 			n++
 		}
 	}
 	if n != 1 {
 		return fmt.Errorf("method %s: the tuned grid marks %d chosen points, want 1", s.Method, n)
 	}
-	s.EdgeLow, s.EdgeHigh = s.LR == lo, s.LR == hi
-	s.Stable = stableRanges(s.Grid)
+	s.choose(chosen)
 	return nil
+}
+
+// choose makes p the method's choice: its rate, schedule and validation
+// loss, whether it sits at an edge of the grid, and the stable ranges.
+func (s *TTTSummary) choose(p GridPoint) {
+	s.LR, s.Schedule, s.ValLoss = p.LR, p.Schedule, p.ValLoss
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, q := range s.Grid {
+		lo, hi = min(lo, q.LR), max(hi, q.LR)
+	}
+	s.EdgeLow, s.EdgeHigh = p.LR == lo, p.LR == hi
+	s.Stable = stableRanges(s.Grid)
 }
 
 // choose returns the grid point with the lowest median validation loss

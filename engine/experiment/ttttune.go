@@ -185,19 +185,13 @@ func (t *tttTuner) finish() {
 	s := &t.s
 	// Chosen in tuning order (ties go to the earlier run), then sorted.
 	best := choose(s.Grid)
-	s.LR, s.Schedule, s.ValLoss = best.LR, best.Schedule, best.ValLoss
 	sort.SliceStable(s.Grid, func(i, j int) bool {
 		if s.Grid[i].Schedule != s.Grid[j].Schedule {
 			return s.Grid[i].Schedule < s.Grid[j].Schedule
 		}
 		return s.Grid[i].LR < s.Grid[j].LR
 	})
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range s.Grid {
-		lo, hi = min(lo, p.LR), max(hi, p.LR)
-	}
-	s.EdgeLow, s.EdgeHigh = best.LR == lo, best.LR == hi
-	s.Stable = stableRanges(s.Grid)
+	s.choose(best)
 }
 
 // tuneCommon gives every method every grid index that any method tried,
