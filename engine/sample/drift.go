@@ -43,11 +43,9 @@ type driftSampler struct {
 	// q[i] = (q1_i, q2_i), the two tables' probabilities.
 	q [][2]float64
 
-	// The previous period's q1, q2, masses and w0, for the auto mode.
-	prevQ1, prevQ2 []float64
-	prevM1, prevM2 float64
-	prevW0         []float32
-	havePrev       bool
+	// The previous period's w0, for the auto mode.
+	prevW0   []float32
+	havePrev bool
 }
 
 func newDrift(o Options) *driftSampler {
@@ -119,13 +117,9 @@ func (s *driftSampler) Refit(lin *ntk.Linearization) error {
 		s.q[i] = [2]float64{s.t1.Prob(i), s.t2.Prob(i)}
 	}
 	if s.auto {
-		// Keep this period's distributions: lin is reused in place by the
-		// next rehash.
-		s.prevQ1, s.prevQ2 = resize(s.prevQ1, s.n), resize(s.prevQ2, s.n)
-		for i := range s.prevQ1 {
-			s.prevQ1[i], s.prevQ2[i] = s.t1.Prob(i), s.t2.Prob(i)
-		}
-		s.prevM1, s.prevM2 = m1, m2
+		// Keep this period's w0 (lin is reused in place by the next
+		// rehash); its distributions and masses stay in q, m1 and m2 until
+		// the next Refit has fitted λ.
 		s.prevW0 = append(s.prevW0[:0], lin.W0...)
 		s.havePrev = true
 	}
@@ -133,23 +127,24 @@ func (s *driftSampler) Refit(lin *ntk.Linearization) error {
 }
 
 // fitLambda chooses λ on a grid to minimize the second moment Σ g_i²/p_i
-// that the last period's mixture would have had at the new rehash point w1,
-// with g_i the exact gradient norms there: the drift observed over a whole
-// period, at no cost beyond O(N) per grid point.
+// that the last period's mixture (q, m1, m2, not yet replaced) would have
+// had at the new rehash point w1, with g_i the exact gradient norms there:
+// the drift observed over a whole period, at no cost beyond O(N) per grid
+// point.
 func (s *driftSampler) fitLambda(lin *ntk.Linearization) float64 {
 	dw := math.Sqrt(distSq(lin.W0, s.prevW0))
 	best, bestV := s.lambda, math.Inf(1)
 	n := float64(s.n)
 	for _, lam := range driftGrid {
 		c := lam * dw
-		den := s.prevM1 + c*s.prevM2
+		den := s.m1 + c*s.m2
 		if !(den > 0) {
 			continue
 		}
-		a1, a2 := (1-s.eps)*s.prevM1/den, (1-s.eps)*c*s.prevM2/den
+		a1, a2 := (1-s.eps)*s.m1/den, (1-s.eps)*c*s.m2/den
 		var v float64
 		for i, g := range lin.GradNorm0 {
-			p := a1*s.prevQ1[i] + a2*s.prevQ2[i] + s.eps/n
+			p := a1*s.q[i][0] + a2*s.q[i][1] + s.eps/n
 			if p > 0 {
 				v += g * g / p
 			} else if g > 0 {
