@@ -516,32 +516,18 @@ func TestAutoRehashRefusesOtherSteps(t *testing.T) {
 func TestBackgroundResumeKeepsDerivedLag(t *testing.T) {
 	cfg := bgConfig(SamplerNTKStatic)
 	cfg.RehashLag, cfg.RehashWorkers = 0, 1
-	ref := newBgTrainer(t, cfg)
-	if _, err := ref.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	a := newBgTrainer(t, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	a.Recorder = Observers{OnIter: func(r IterRecord) {
-		if r.Iter == 29 {
-			cancel()
-		}
-	}}
-	if _, err := a.Train(ctx); err == nil {
-		t.Fatal("not interrupted")
-	}
-	st := a.State()
+	ref, st := bgReferenceAndInterrupted(t, cfg)
 	other := cfg
 	other.RehashWorkers = 4
 	b := newBgTrainer(t, other)
-	if b.Lag() == a.Lag() {
+	if b.Lag() == ref.Lag() {
 		t.Fatalf("the derived lags do not differ (%d): the test shows nothing", b.Lag())
 	}
 	if err := b.Restore(st); err != nil {
 		t.Fatal(err)
 	}
-	if b.Lag() != a.Lag() {
-		t.Fatalf("lag %d after restore, want the checkpoint's %d", b.Lag(), a.Lag())
+	if b.Lag() != ref.Lag() {
+		t.Fatalf("lag %d after restore, want the checkpoint's %d", b.Lag(), ref.Lag())
 	}
 	if _, err := b.Train(context.Background()); err != nil {
 		t.Fatal(err)
@@ -552,7 +538,7 @@ func TestBackgroundResumeKeepsDerivedLag(t *testing.T) {
 		}
 	}
 	explicit := cfg
-	explicit.RehashLag = a.Lag() + 1
+	explicit.RehashLag = ref.Lag() + 1
 	if err := newBgTrainer(t, explicit).Restore(st); err == nil || !strings.Contains(err.Error(), "lag") {
 		t.Errorf("an explicit other lag: %v, want a refusal", err)
 	}
@@ -563,21 +549,7 @@ func TestBackgroundResumeKeepsDerivedLag(t *testing.T) {
 // JSON (pending_w0); it still resumes bit for bit.
 func TestBackgroundLegacyPendingSnapshot(t *testing.T) {
 	cfg := bgConfig(SamplerNTKStatic)
-	ref := newBgTrainer(t, cfg)
-	if _, err := ref.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	a := newBgTrainer(t, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	a.Recorder = Observers{OnIter: func(r IterRecord) {
-		if r.Iter == 29 {
-			cancel()
-		}
-	}}
-	if _, err := a.Train(ctx); err == nil {
-		t.Fatal("not interrupted")
-	}
-	st := a.State()
+	ref, st := bgReferenceAndInterrupted(t, cfg)
 	if !st.Pending || st.PendingW0 == nil {
 		t.Fatal("no background rehash in flight")
 	}
@@ -691,4 +663,26 @@ func bgUnbiasedTrainer(t *testing.T, sampler string, blockingFirst bool, seed ui
 			m.Params[i] += float32(0.05 * rng.NormFloat64())
 		}
 	}
+}
+
+// bgReferenceAndInterrupted trains cfg to the end (the reference) and,
+// separately, to an interruption after iteration 29, whose state it
+// returns.
+func bgReferenceAndInterrupted(t *testing.T, cfg Config) (*Trainer, State) {
+	t.Helper()
+	ref := newBgTrainer(t, cfg)
+	if _, err := ref.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := newBgTrainer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Recorder = Observers{OnIter: func(r IterRecord) {
+		if r.Iter == 29 {
+			cancel()
+		}
+	}}
+	if _, err := a.Train(ctx); err == nil {
+		t.Fatal("not interrupted")
+	}
+	return ref, a.State()
 }
