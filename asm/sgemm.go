@@ -472,10 +472,7 @@ func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
 		cols := min(nr, nb-q)
 		if !g.transB {
 			if cols == nr {
-				for p := 0; p < kb; p++ {
-					off := (pc+p)*ldb + jc + q
-					copyRow(panel[p*nr:p*nr+nr], b[off:off+nr])
-				}
+				packBRows(g.isa, panel, b[pc*ldb+jc+q:], ldb, kb)
 				continue
 			}
 			for p := 0; p < kb; p++ {
@@ -503,14 +500,4 @@ func (g *gemm) packB(dst []float32, pc, kb, jc, nb int) {
 			}
 		}
 	}
-}
-
-// copyRow copies one nr-float row of B into a panel (16 or 32 floats, as
-// fixed-size array copies: copy would call runtime.memmove per row).
-func copyRow(dst, src []float32) {
-	if len(dst) == 32 {
-		*(*[32]float32)(dst) = *(*[32]float32)(src)
-		return
-	}
-	*(*[16]float32)(dst) = *(*[16]float32)(src)
 }

@@ -435,37 +435,64 @@ func TestPackAT6(t *testing.T) {
 	}
 }
 
-// TestPackBT checks the transposing packing of op(B) = Bᵀ for each ISA's
-// tile width (16 rows for the twin and AVX2, 32 for AVX-512) and the
-// twin at both widths.
-func TestPackBT(t *testing.T) {
-	rng := rand.New(rand.NewPCG(25, 26))
-	type packer struct {
-		name string
-		rows int
-		run  func(panel, b []float32, ldb, kb int)
-	}
-	var ps []packer
-	for _, l := range paths(t) {
-		ps = append(ps, packer{l.String(), tileNR(l), func(panel, b []float32, ldb, kb int) { packBT(l, panel, b, ldb, kb) }})
-	}
-	for _, rows := range []int{nr, nr512} {
-		ps = append(ps, packer{"twin" + strconv.Itoa(rows), rows, func(panel, b []float32, ldb, kb int) { packBTGeneric(rows, panel, b, ldb, kb) }})
-	}
+// panelPacker is one packer of op(B) panels under test: width columns of
+// op(B) per panel.
+type panelPacker struct {
+	name  string
+	width int
+	run   func(panel, b []float32, ldb, kb int)
+}
+
+// testPanelPackers runs each packer on random B blocks, kb = 1..40 with
+// leading dimensions past the row and misaligned starts, and compares every
+// panel element (p, j) with op(B)[p][j] = elem(b, ldb, p, j), guards around
+// the panel; stored is B's shape as stored (rows, columns) for kb.
+func testPanelPackers(t *testing.T, seed uint64, ps []panelPacker, stored func(kb, width int) (int, int), elem func(b []float32, ldb, p, j int) float32) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
 	for _, pk := range ps {
 		for kb := 1; kb <= 40; kb++ {
-			ldb := kb + kb%3
-			b := randMat(rng, pk.rows, kb, ldb, kb%8)
-			buf, panel := guarded32(kb*pk.rows, (kb+3)%8)
+			rows, cols := stored(kb, pk.width)
+			ldb := cols + kb%3
+			b := randMat(rng, rows, cols, ldb, kb%8)
+			buf, panel := guarded32(kb*pk.width, (kb+3)%8)
 			pk.run(panel, b, ldb, kb)
 			for p := 0; p < kb; p++ {
-				for j := 0; j < pk.rows; j++ {
-					if got, want := panel[p*pk.rows+j], b[j*ldb+p]; got != want {
+				for j := 0; j < pk.width; j++ {
+					if got, want := panel[p*pk.width+j], elem(b, ldb, p, j); got != want {
 						t.Fatalf("%s kb=%d: panel(%d,%d) = %v want %v", pk.name, kb, p, j, got, want)
 					}
 				}
 			}
-			checkGuard32(t, buf, (kb+3)%8, kb*pk.rows)
+			checkGuard32(t, buf, (kb+3)%8, kb*pk.width)
 		}
 	}
+}
+
+// TestPackBT checks the transposing packing of op(B) = Bᵀ for each ISA's
+// tile width (16 rows for the twin and AVX2, 32 for AVX-512) and the
+// twin at both widths.
+func TestPackBT(t *testing.T) {
+	var ps []panelPacker
+	for _, l := range paths(t) {
+		ps = append(ps, panelPacker{l.String(), tileNR(l), func(panel, b []float32, ldb, kb int) { packBT(l, panel, b, ldb, kb) }})
+	}
+	for _, rows := range []int{nr, nr512} {
+		ps = append(ps, panelPacker{"twin" + strconv.Itoa(rows), rows, func(panel, b []float32, ldb, kb int) { packBTGeneric(rows, panel, b, ldb, kb) }})
+	}
+	testPanelPackers(t, 25, ps, func(kb, width int) (int, int) { return width, kb },
+		func(b []float32, ldb, p, j int) float32 { return b[j*ldb+p] })
+}
+
+// TestPackB checks the packing of op(B) = B (rows copied, four per trip
+// and a tail) for each ISA's tile width and the twin at both widths.
+func TestPackB(t *testing.T) {
+	var ps []panelPacker
+	for _, l := range paths(t) {
+		ps = append(ps, panelPacker{l.String(), tileNR(l), func(panel, b []float32, ldb, kb int) { packBRows(l, panel, b, ldb, kb) }})
+	}
+	for _, cols := range []int{nr, nr512} {
+		ps = append(ps, panelPacker{"twin" + strconv.Itoa(cols), cols, func(panel, b []float32, ldb, kb int) { packBGeneric(cols, panel, b, ldb, kb) }})
+	}
+	testPanelPackers(t, 27, ps, func(kb, width int) (int, int) { return kb, width },
+		func(b []float32, ldb, p, j int) float32 { return b[p*ldb+j] })
 }

@@ -40,6 +40,7 @@ var kernels = map[string]func(){
 	"sgemm512":      func() { sgemm6x32(); sgemm12x32(); sgemm12x16(); sgemmLdb() },
 	"dotgemm":       func() { dotTile(4, 6); dotTile(6, 4) },
 	"packbt":        func() { packBT(16); packBT(32) },
+	"packb":         func() { packB(16); packB(32) },
 	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
 }
 
