@@ -29,3 +29,7 @@ func rowChainsGeneric(kb, rows int, alpha float32, a []float32, lda int, s []flo
 		out[r] = acc
 	}
 }
+
+// scalarChains makes rowChains use the scalar kernels on the AVX-512 level
+// too, so that tests can compare the sixteen-lane form with them.
+var scalarChains bool

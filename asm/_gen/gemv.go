@@ -203,3 +203,185 @@ func nrowsShift(n int) int {
 	}
 	return s
 }
+
+// rowChains16Kernel emits rowChainsAVX512 (scaled) or rowChains1AVX512
+// (alpha = 1): rowChainsKernel's chains with sixteen rows in the lanes of
+// one zmm register. Per sixteen p the sixteen rows' floats are loaded and
+// transposed in registers (vunpcklps/vunpckhps, vshufps, then two rounds
+// of vshuff32x4 on 128-bit blocks: 64 shuffles), and the sixteen columns
+// go through one vfmadd231ps each, in the order of p, so that every lane
+// runs the scalar kernel's chain: the same roundings, at a quarter of its
+// instructions per element. The last kb mod 16 floats of each row load
+// under a mask. rows is a multiple of 16 (the Go wrapper runs the scalar
+// kernel on the rest).
+//
+// The vector registers are assigned by hand (the transpose needs more than
+// sixteen live, and every register 16–31 written must be zeroed before
+// RET, which virtual registers would leave unknown): row r loads into Zr,
+// four rows at a time, unpacked into Z16–Z19 and shuffled back as the
+// 4-row columns; the block transposes use Z16–Z19 and leave column j in Zj;
+// Z20 holds the broadcast s, Z21 the chains, Z22 alpha.
+func rowChains16Kernel(scaled bool) {
+	name := "rowChains1AVX512"
+	if scaled {
+		name = "rowChainsAVX512"
+	}
+	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
+	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs], sixteen rows per zmm (one FMA chain per lane; see gemv_amd64.go).")
+	z := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+	sv, acc, alpha := z[20], z[21], z[22]
+	kb := Load(Param("kb"), GP64())
+	rows := Load(Param("rows"), GP64())
+	if scaled {
+		VBROADCASTSS(NewParamAddr("alpha", 16), alpha)
+	}
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	lda3 := GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	s := Load(Param("s"), GP64())
+	incs := Load(Param("incs"), GP64())
+	SHLQ(U8(2), incs)
+	out := Load(Param("out"), GP64())
+	Comment("k: the mask (1<<(kb mod 16))-1 of the last, partial trip.")
+	k := K()
+	{
+		rem, ones, bits := GP64(), GP64(), GP64()
+		MOVQ(kb, rem)
+		ANDQ(U32(15), rem)
+		MOVQ(I32(-1), ones)
+		BZHIQ(rem, ones, bits)
+		KMOVW(bits.As32(), k)
+	}
+
+	Label("block")
+	CMPQ(rows, U32(16))
+	JL(LabelRef("done"))
+	VXORPS(acc, acc, acc)
+	// Rows 4g..4g+3 at base[g] + {0, 1, 2, 3}·lda.
+	base := make([]GPVirtual, 4)
+	for g := range base {
+		base[g] = GP64()
+		if g == 0 {
+			MOVQ(a, base[g])
+			continue
+		}
+		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
+	}
+	sp, cnt := GP64(), GP64()
+	MOVQ(s, sp)
+	MOVQ(kb, cnt)
+	rowAt := func(r int) Mem {
+		m := Mem{Base: base[r/4]}
+		switch r % 4 {
+		case 1:
+			m.Index, m.Scale = lda, 1
+		case 2:
+			m.Index, m.Scale = lda, 2
+		case 3:
+			m.Index, m.Scale = lda3, 1
+		}
+		return m
+	}
+	// transpose loads sixteen floats of each row (under mask, if any) and
+	// leaves column j (lane r: row r's float p+j) in Zj.
+	transpose := func(mask Op) {
+		tmp := z[16:20]
+		for g := 0; g < 4; g++ {
+			for r := 4 * g; r < 4*g+4; r++ {
+				switch {
+				case mask != nil:
+					VMOVUPS_Z(rowAt(r), mask, z[r])
+					if scaled {
+						VMULPS(alpha, z[r], z[r])
+					}
+				case scaled:
+					VMULPS(rowAt(r), alpha, z[r])
+				default:
+					VMOVUPS(rowAt(r), z[r])
+				}
+			}
+			v := z[4*g : 4*g+4]
+			for i := 0; i < 2; i++ {
+				VUNPCKLPS(v[2*i+1], v[2*i], tmp[2*i])
+				VUNPCKHPS(v[2*i+1], v[2*i], tmp[2*i+1])
+			}
+			// u[4g+c] = Z(4g+c): in 128-bit block L, column 4L+c of rows
+			// 4g..4g+3.
+			for h := 0; h < 2; h++ {
+				VSHUFPS(U8(0x44), tmp[2+h], tmp[h], v[2*h])
+				VSHUFPS(U8(0xEE), tmp[2+h], tmp[h], v[2*h+1])
+			}
+		}
+		u := z[:16]
+		// For each c, the 4×4 matrix of 128-bit blocks (row group g, block
+		// L) of u[c], u[4+c], u[8+c], u[12+c], transposed through w:
+		// column 4L+c into the register of u[4L+c], consumed by then.
+		w := z[16:20]
+		for c := 0; c < 4; c++ {
+			VSHUFF32X4(U8(0x44), u[4+c], u[c], w[0])
+			VSHUFF32X4(U8(0xEE), u[4+c], u[c], w[1])
+			VSHUFF32X4(U8(0x44), u[12+c], u[8+c], w[2])
+			VSHUFF32X4(U8(0xEE), u[12+c], u[8+c], w[3])
+			for L := 0; L < 4; L++ {
+				imm := U8(0x88)
+				if L%2 == 1 {
+					imm = U8(0xDD)
+				}
+				VSHUFF32X4(imm, w[2+L/2], w[L/2], z[4*L+c])
+			}
+		}
+	}
+	fma := func(j int) {
+		VBROADCASTSS(Mem{Base: sp}, sv)
+		VFMADD231PS(sv, z[j], acc)
+		ADDQ(incs, sp)
+	}
+
+	Label("p16")
+	CMPQ(cnt, U32(16))
+	JL(LabelRef("ptail"))
+	transpose(nil)
+	for j := 0; j < 16; j++ {
+		fma(j)
+	}
+	for g := range base {
+		ADDQ(U32(64), base[g])
+	}
+	SUBQ(U32(16), cnt)
+	JMP(LabelRef("p16"))
+
+	Label("ptail")
+	Comment("The last kb mod 16 columns: cnt of them, one compare each.")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("store"))
+	transpose(k)
+	for j := 0; j < 15; j++ {
+		fma(j)
+		if j < 14 {
+			CMPQ(cnt, U32(j+2))
+			JL(LabelRef("store"))
+		}
+	}
+
+	Label("store")
+	VMOVUPS(acc, Mem{Base: out})
+	ADDQ(U32(64), out)
+	step := GP64()
+	MOVQ(lda, step)
+	SHLQ(U8(4), step)
+	ADDQ(step, a)
+	SUBQ(U32(16), rows)
+	JMP(LabelRef("block"))
+
+	Label("done")
+	Comment("Registers 16–22 written here: zeroed (VZEROUPPER leaves them).")
+	for _, r := range z[16:23] {
+		x := r.AsX()
+		VPXORD(x, x, x)
+	}
+	VZEROUPPER()
+	RET()
+}

@@ -41,7 +41,14 @@ var kernels = map[string]func(){
 	"dotgemm":       func() { dotTile(4, 6); dotTile(6, 4) },
 	"packbt":        func() { packBT(16); packBT(32) },
 	"packb":         func() { packB(16); packB(32) },
-	"gemv":          func() { sumRowsKernel(ymm); sumRowsKernel(zmm); rowChainsKernel(true); rowChainsKernel(false) },
+	"gemv": func() {
+		sumRowsKernel(ymm)
+		sumRowsKernel(zmm)
+		rowChainsKernel(true)
+		rowChainsKernel(false)
+		rowChains16Kernel(true)
+		rowChains16Kernel(false)
+	},
 }
 
 func main() {
