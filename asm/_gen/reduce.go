@@ -142,23 +142,7 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 	}
 
 	Label("reduce")
-	VADDPD(acc[1], acc[0], acc[0])
-	VADDPD(acc[3], acc[2], acc[2])
-	VADDPD(acc[2], acc[0], acc[0])
-	sum := acc[0]
-	if w == zmm {
-		hi := YMM()
-		VEXTRACTF64X4(U8(1), sum, hi)
-		VADDPD(hi, sum.AsY(), hi)
-		sum = hi
-	}
-	hi := XMM()
-	VEXTRACTF128(U8(1), sum.AsY(), hi)
-	r := XMM()
-	VADDPD(hi, sum.AsX(), r)
-	h := XMM()
-	VUNPCKHPD(r, r, h)
-	VADDSD(h, r, r)
+	r := reduceAcc(w, acc)
 
 	if w == ymm {
 		Comment("The last n < 4 floats one at a time.")
@@ -185,6 +169,30 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 		JMP(LabelRef("scalar"))
 		Label("done")
 	}
+	return r
+}
+
+// reduceAcc adds the four accumulators, (acc0 + acc1) + (acc2 + acc3), then
+// the halves of the sum down to one float64, which it returns in the low
+// lane of an xmm register.
+func reduceAcc(w width, acc []VecVirtual) VecVirtual {
+	VADDPD(acc[1], acc[0], acc[0])
+	VADDPD(acc[3], acc[2], acc[2])
+	VADDPD(acc[2], acc[0], acc[0])
+	sum := acc[0]
+	if w == zmm {
+		hi := YMM()
+		VEXTRACTF64X4(U8(1), sum, hi)
+		VADDPD(hi, sum.AsY(), hi)
+		sum = hi
+	}
+	hi := XMM()
+	VEXTRACTF128(U8(1), sum.AsY(), hi)
+	r := XMM()
+	VADDPD(hi, sum.AsX(), r)
+	h := XMM()
+	VUNPCKHPD(r, r, h)
+	VADDSD(h, r, r)
 	return r
 }
 
@@ -222,14 +230,30 @@ func sqDistKernel(w width) {
 // rowLoop runs body for each of m rows with the row pointers advanced by
 // their leading dimensions (in floats) and writes each row's result to out.
 func rowLoop(w width, ptrs []string, lds []string, body func(rows []Mem, n GPVirtual) VecVirtual, scale VecVirtual) {
+	rowLoopN(ptrs, lds, func(rows []Mem, n GPVirtual) []VecVirtual {
+		r := body(rows, n)
+		if scale != nil {
+			VMULSD(scale, r, r)
+		}
+		return []VecVirtual{r}
+	})
+}
+
+// rowLoopN runs body for each of m rows and writes its results, one float64
+// each, to out in turn (len(results) per row). The row pointers advance by
+// their leading dimensions (in floats); a pointer whose ld is "" stays put
+// (a vector shared by every row).
+func rowLoopN(ptrs []string, lds []string, body func(rows []Mem, n GPVirtual) []VecVirtual) {
 	m := Load(Param("m"), GP64())
 	out := Mem{Base: Load(Param("out").Base(), GP64())}
 	rows := make([]GPVirtual, len(ptrs))
 	strides := make([]GPVirtual, len(ptrs))
 	for i := range ptrs {
 		rows[i] = Load(Param(ptrs[i]).Base(), GP64()).(GPVirtual)
-		strides[i] = Load(Param(lds[i]), GP64()).(GPVirtual)
-		SHLQ(U8(2), strides[i])
+		if lds[i] != "" {
+			strides[i] = Load(Param(lds[i]), GP64()).(GPVirtual)
+			SHLQ(U8(2), strides[i])
+		}
 	}
 	Label("row")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -239,14 +263,15 @@ func rowLoop(w width, ptrs []string, lds []string, body func(rows []Mem, n GPVir
 		MOVQ(rows[i], p)
 		cur[i] = Mem{Base: p}
 	}
-	r := body(cur, n)
-	if scale != nil {
-		VMULSD(scale, r, r)
+	rs := body(cur, n)
+	for k, r := range rs {
+		VMOVSD(r, out.Offset(8*k))
 	}
-	VMOVSD(r, out)
-	ADDQ(U32(8), out.Base)
+	ADDQ(U32(8*len(rs)), out.Base)
 	for i := range ptrs {
-		ADDQ(strides[i], rows[i])
+		if strides[i] != nil {
+			ADDQ(strides[i], rows[i])
+		}
 	}
 	DECQ(m)
 	JNZ(LabelRef("row"))
