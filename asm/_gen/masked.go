@@ -20,7 +20,6 @@ const neqUQ = 4
 // tail), so each equals that kernel's result on the corresponding float32
 // rows bit for bit: RowSumSquares of h, Dot(d, d) and RowDots(d, h).
 func maskedSumKernel(w width, h, v *Mem, n GPVirtual) [3]VecVirtual {
-	L := w.lanes()
 	var acc [3][]VecVirtual
 	for s := range acc {
 		acc[s] = make([]VecVirtual, accumulators)
@@ -64,38 +63,7 @@ func maskedSumKernel(w width, h, v *Mem, n GPVirtual) [3]VecVirtual {
 		ADDQ(U32(4*floats), v.Base)
 		SUBQ(U32(floats), n)
 	}
-	Comment("Main loop: " + itoa(accumulators*L) + " floats per trip.")
-	Label("loop")
-	CMPQ(n, U32(accumulators*L))
-	JL(LabelRef("one"))
-	for u := 0; u < accumulators; u++ {
-		term(4*L*u, u, nil)
-	}
-	advance(accumulators * L)
-	JMP(LabelRef("loop"))
-
-	Comment(itoa(L) + " floats at a time.")
-	Label("one")
-	CMPQ(n, U32(L))
-	JL(LabelRef("tail"))
-	term(0, 0, nil)
-	advance(L)
-	JMP(LabelRef("one"))
-
-	Label("tail")
-	if w == zmm {
-		Comment("The last n < 8 floats under the mask (1<<n)-1.")
-		TESTQ(n, n)
-		JZ(LabelRef("reduce"))
-		ones, bits := GP64(), GP64()
-		MOVQ(I32(-1), ones)
-		BZHIQ(n, ones, bits)
-		k := K()
-		KMOVB(bits.As32(), k)
-		term(0, 1, k)
-	}
-
-	Label("reduce")
+	sumLoops(w, n, term, advance)
 	var r [3]VecVirtual
 	for s := range r {
 		r[s] = reduceAcc(w, acc[s])

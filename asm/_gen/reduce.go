@@ -56,7 +56,6 @@ func sumKernel(w width, x, y *Mem, n GPVirtual) VecVirtual {
 // give it) before the conversion: the same accumulators and order as dot of
 // that difference with itself, so bit-identical to it.
 func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
-	L := w.lanes()
 	acc := make([]VecVirtual, accumulators)
 	for i := range acc {
 		acc[i] = w.vec()
@@ -110,38 +109,7 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 		}
 		SUBQ(U32(floats), n)
 	}
-	Comment("Main loop: " + itoa(accumulators*L) + " floats per trip.")
-	Label("loop")
-	CMPQ(n, U32(accumulators*L))
-	JL(LabelRef("one"))
-	for u := range acc {
-		term(4*L*u, acc[u], nil)
-	}
-	advance(accumulators * L)
-	JMP(LabelRef("loop"))
-
-	Comment(itoa(L) + " floats at a time.")
-	Label("one")
-	CMPQ(n, U32(L))
-	JL(LabelRef("tail"))
-	term(0, acc[0], nil)
-	advance(L)
-	JMP(LabelRef("one"))
-
-	Label("tail")
-	if w == zmm {
-		Comment("The last n < 8 floats under the mask (1<<n)-1.")
-		TESTQ(n, n)
-		JZ(LabelRef("reduce"))
-		ones, bits := GP64(), GP64()
-		MOVQ(I32(-1), ones)
-		BZHIQ(n, ones, bits)
-		k := K()
-		KMOVB(bits.As32(), k)
-		term(0, acc[1], k)
-	}
-
-	Label("reduce")
+	sumLoops(w, n, func(off, u int, mask Op) { term(off, acc[u], mask) }, advance)
 	r := reduceAcc(w, acc)
 
 	if w == ymm {
@@ -170,6 +138,47 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 		Label("done")
 	}
 	return r
+}
+
+// sumLoops emits the loops of the float64 reductions, ending at the label
+// "reduce": accumulators·lanes floats per trip, the lanes at byte offset off
+// going to accumulator u through term(off, u, nil), then lanes at a time into
+// accumulator 0, then on zmm the last n mod lanes under the k-register mask
+// (1<<n)−1 into accumulator 1 (term(0, 1, k)); advance moves the pointers
+// and n on by a count of floats. The AVX2 scalar tail follows the reduction.
+func sumLoops(w width, n GPVirtual, term func(off, u int, mask Op), advance func(floats int)) {
+	L := w.lanes()
+	Comment("Main loop: " + itoa(accumulators*L) + " floats per trip.")
+	Label("loop")
+	CMPQ(n, U32(accumulators*L))
+	JL(LabelRef("one"))
+	for u := 0; u < accumulators; u++ {
+		term(4*L*u, u, nil)
+	}
+	advance(accumulators * L)
+	JMP(LabelRef("loop"))
+
+	Comment(itoa(L) + " floats at a time.")
+	Label("one")
+	CMPQ(n, U32(L))
+	JL(LabelRef("tail"))
+	term(0, 0, nil)
+	advance(L)
+	JMP(LabelRef("one"))
+
+	Label("tail")
+	if w == zmm {
+		Comment("The last n < 8 floats under the mask (1<<n)-1.")
+		TESTQ(n, n)
+		JZ(LabelRef("reduce"))
+		ones, bits := GP64(), GP64()
+		MOVQ(I32(-1), ones)
+		BZHIQ(n, ones, bits)
+		k := K()
+		KMOVB(bits.As32(), k)
+		term(0, 1, k)
+	}
+	Label("reduce")
 }
 
 // reduceAcc adds the four accumulators, (acc0 + acc1) + (acc2 + acc3), then
