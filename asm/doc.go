@@ -17,6 +17,9 @@
 //     element; not bit-identical to the packed path) and NN with m ≤ 64
 //     (12×32 tiles reading B in place; bit-identical);
 //   - Dot, SqDist, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
+//   - MaskedRowNorms: per row of h, Σ h², Σ d² and Σ d·h for d = w ⊙ [h ≠ 0]
+//     in one pass (a one-output ReLU layer's gradient norms), bit-identical
+//     to RowSumSquares, Dot and RowDots of the stored d on each ISA;
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
 //
@@ -32,7 +35,7 @@
 // measured no faster) and every AVX2 kernel. One generator per kernel
 // family is instantiated per register width, so a loop, its reduction and
 // its tail are written once: the float64 row reductions (dot, rowdots,
-// rowsumsquares), the element-wise loops (axpy, ReLU forward and backward:
+// rowsumsquares, and maskedrownorms with three sums per row), the element-wise loops (axpy, ReLU forward and backward:
 // four vectors per trip, one, then a masked tail on zmm or a scalar one on
 // ymm), the GEMM micro-kernels (6×16 ymm, 6×32, 12×32 and 12×16 zmm, one
 // tile generator with each kernel's prefetch schedule, and the same tiles
@@ -75,7 +78,7 @@
 // the twin). The twin is the kernel's one reference loop; the assembly's doc
 // comment names it rather than repeating it. The twins of the public kernels
 // (DotGeneric, SqDistGeneric, AxpyGeneric, RowSumSquaresGeneric, RowDotsGeneric,
-// SignPackGeneric, ReLUGeneric, ReLUMaskGeneric) are exported, and
+// MaskedRowNormsGeneric, SignPackGeneric, ReLUGeneric, ReLUMaskGeneric) are exported, and
 // kernels.Generic runs them. buildtag*.go name the tag that left the
 // assembly out, for Supported.
 // The public entry points with their argument checks are in kernels.go and

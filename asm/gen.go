@@ -22,3 +22,4 @@ package asm
 //go:generate go run -C _gen . -kernel sgemm512 -out ../sgemmkernel_avx512_amd64.s
 //go:generate go run -C _gen . -kernel gemv -out ../gemv_amd64.s
 //go:generate go run -C _gen . -kernel dotgemm -out ../dotgemm_amd64.s
+//go:generate go run -C _gen . -kernel maskedrownorms -out ../maskedrownorms_amd64.s

@@ -79,6 +79,32 @@ func (l ISA) RowDots(m, n int, a []float32, lda int, b []float32, ldb int, out [
 	rowDots(l, m, n, a, lda, b, ldb, out[:m])
 }
 
+// MaskedRowNorms sets, for each row i < m of h (n elements, leading
+// dimension ldh) and d = w ⊙ [h ≠ 0] (ReLUMask's mask: NaN h keeps w),
+// out[3i] = Σ h², out[3i+1] = Σ d² and out[3i+2] = Σ d·h, accumulated in
+// float64 in one pass and without storing d. Each equals, bit for bit on
+// the same kernels, RowSumSquares of h (scale 1), Dot(d, d) and
+// RowDots(d, h) of the materialized float32 row d. len(w) ≥ n, len(out) ≥ 3m.
+func MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
+	Current().MaskedRowNorms(m, n, h, ldh, w, out)
+}
+
+// MaskedRowNorms is the package-level MaskedRowNorms on the kernels of l.
+func (l ISA) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
+	l.check()
+	checkRows("MaskedRowNorms", m, n, h, ldh)
+	if len(w) < n {
+		panic("asm: MaskedRowNorms needs len(w) ≥ n")
+	}
+	if len(out) < 3*m {
+		panic("asm: MaskedRowNorms needs len(out) ≥ 3m")
+	}
+	if m == 0 {
+		return
+	}
+	maskedRowNorms(l, m, n, h, ldh, w[:n], out[:3*m])
+}
+
 // SignPack packs the signs of an m×(k·l) matrix p (leading dimension ldp)
 // into l codes of k bits per row: bit j of codes[i*l+t] is set when
 // p[i*ldp+t*k+j] > 0 (so NaN, +0 and -0 give a clear bit). 1 ≤ k ≤ 32.

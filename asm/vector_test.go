@@ -195,6 +195,9 @@ func TestVectorPanics(t *testing.T) {
 	mustPanic(t, "RowSumSquares short a", func() { RowSumSquares(3, 2, 1, x, 2, out) })
 	mustPanic(t, "RowSumSquares short out", func() { RowSumSquares(2, 2, 1, x, 2, out[:1]) })
 	mustPanic(t, "RowDots short b", func() { RowDots(2, 2, x, 2, x[:3], 2, out) })
+	mustPanic(t, "MaskedRowNorms short h", func() { MaskedRowNorms(3, 2, x, 2, x, make([]float64, 9)) })
+	mustPanic(t, "MaskedRowNorms short w", func() { MaskedRowNorms(1, 4, x, 4, x[:3], out) })
+	mustPanic(t, "MaskedRowNorms short out", func() { MaskedRowNorms(2, 2, x, 2, x, make([]float64, 5)) })
 	mustPanic(t, "SignPack k=0", func() { SignPack(1, 0, 1, x, 4, codes) })
 	mustPanic(t, "SignPack k=33", func() { SignPack(1, 33, 1, x, 40, codes) })
 	mustPanic(t, "SignPack short p", func() { SignPack(1, 5, 1, x, 5, codes) })
@@ -216,6 +219,7 @@ func TestVectorAllocs(t *testing.T) {
 				Axpy(0.5, x, y)
 				RowSumSquares(10, 10, 1, x, 10, out)
 				RowDots(10, 10, x, 10, y, 10, out)
+				MaskedRowNorms(3, 10, x, 10, y, out[:9])
 				SignPack(10, 3, 3, x, 10, codes)
 			})
 			if n != 0 {

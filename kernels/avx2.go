@@ -69,6 +69,10 @@ func (b isaBackend) ReLU(x, y []float32) { b.isa.ReLU(x, y) }
 
 func (b isaBackend) ReLUMask(h, g []float32) { b.isa.ReLUMask(h, g) }
 
+func (b isaBackend) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
+	b.isa.MaskedRowNorms(m, n, h, ldh, w, out)
+}
+
 // SgemmThreads implements ThreadLimiter.
 func (b isaBackend) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	b.isa.SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)

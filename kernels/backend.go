@@ -48,3 +48,16 @@ type ReLUKernels interface {
 	// and leaves g[i] elsewhere, NaN h included.
 	ReLUMask(h, g []float32)
 }
+
+// ReLUNorms is implemented by backends with a fused kernel for the per-point
+// norms of a ReLU layer's backward pass (Generic, avx2 and avx512 do);
+// package nn uses it for one-output networks and keeps the unfused path
+// (Backward, RowSumSquares, Dot, RowDots) for backends without it (cuda).
+type ReLUNorms interface {
+	// MaskedRowNorms sets, for each row i < m of h (n elements, leading
+	// dimension ldh) and d = w ⊙ [h ≠ 0] (ReLUMask's mask: NaN h keeps
+	// w), out[3i] = Σ h², out[3i+1] = Σ d², out[3i+2] = Σ d·h in float64,
+	// equal bit for bit to this backend's RowSumSquares of h (scale 1),
+	// Dot(d, d) and RowDots(d, h) of the stored float32 row d.
+	MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64)
+}

@@ -371,3 +371,54 @@ func TestSgemmShapePanics(t *testing.T) {
 		}
 	}
 }
+
+// TestReLUNorms checks every backend with the fused ReLU norms against its
+// own unfused kernels, bit for bit: Σ h² against RowSumSquares, Σ d² and
+// Σ d·h against Dot and RowDots of d = ReLUMask(h, w), for widths around
+// the vector lengths with dead units (h = ±0) and dead rows; and that avx2,
+// avx512 and a thread-capped avx2 have them.
+func TestReLUNorms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	tested := 0
+	for _, b := range usable(t) {
+		for _, be := range []kernels.Backend{b, kernels.WithMaxThreads(b, 1)} {
+			k, ok := be.(kernels.ReLUNorms)
+			if !ok {
+				if b.Name() == "avx2" || b.Name() == "avx512" || b.Name() == "generic" {
+					t.Errorf("%s backend (%T) lost its fused ReLU norms", b.Name(), be)
+				}
+				continue
+			}
+			tested++
+			rk := be.(kernels.ReLUKernels)
+			for _, n := range []int{0, 1, 3, 15, 16, 17, 31, 33, 64, 100, 1024, 1029} {
+				const m = 4
+				ld := n + 3
+				h := randMat(rng, m, n, ld)
+				for i := range h {
+					if h[i] < 0 || i/ld == 1 {
+						h[i] = 0
+					}
+				}
+				w := randMat(rng, 1, n, n)
+				out := make([]float64, 3*m)
+				k.MaskedRowNorms(m, n, h, ld, w, out)
+				ss, dots := make([]float64, m), make([]float64, 1)
+				be.RowSumSquares(m, n, 1, h, ld, ss)
+				for i := 0; i < m; i++ {
+					row := h[i*ld : i*ld+n]
+					d := slices.Clone(w)
+					rk.ReLUMask(row, d)
+					be.RowDots(1, n, d, n, row, n, dots)
+					want := [3]float64{ss[i], be.Dot(d, d), dots[0]}
+					for s := range want {
+						if math.Float64bits(out[3*i+s]) != math.Float64bits(want[s]) {
+							t.Fatalf("%s MaskedRowNorms n=%d row %d sum %d: %v, unfused %v", be.Name(), n, i, s, out[3*i+s], want[s])
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d backends with fused ReLU norms tested", tested)
+}

@@ -22,4 +22,11 @@
 // the NTKLSH_KERNELS environment variable (or --kernels) names one; the
 // assembly can also be switched off with NTKLSH_NOASM=1, -tags noasm or
 // -tags purego.
+//
+// Beyond Backend, optional interfaces carry kernels that not every backend
+// has: ThreadLimiter (Sgemm with a goroutine cap, for WithMaxThreads),
+// ReLUKernels (vector ReLU and its mask) and ReLUNorms (a one-output ReLU
+// layer's gradient norms in one pass, bit-identical to the backend's own
+// unfused kernels). Generic, avx2 and avx512 have the last two; cuda has
+// neither, and the engine takes the unfused path there.
 package kernels

@@ -8,12 +8,15 @@ import (
 )
 
 // Generic is the pure-Go backend: GEMM through gonum's native BLAS, the
-// vector primitives and the ReLU kernels (it implements ReLUKernels) through
-// the pure-Go twins of package asm. It is always available and is the
+// vector primitives, the ReLU kernels and the fused ReLU norms (it implements
+// ReLUKernels and ReLUNorms) through the pure-Go twins of package asm. It is always available and is the
 // reference every other backend is tested against.
 var Generic Backend = generic{}
 
-var _ ReLUKernels = generic{}
+var (
+	_ ReLUKernels = generic{}
+	_ ReLUNorms   = generic{}
+)
 
 type generic struct{}
 
@@ -84,3 +87,7 @@ func (generic) SignPack(m, k, l int, p []float32, ldp int, codes []uint32) {
 func (generic) ReLU(x, y []float32) { asm.ReLUGeneric(x, y) }
 
 func (generic) ReLUMask(h, g []float32) { asm.ReLUMaskGeneric(h, g) }
+
+func (generic) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
+	asm.Go.MaskedRowNorms(m, n, h, ldh, w, out) // shapes checked, then the twin
+}

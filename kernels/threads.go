@@ -16,10 +16,12 @@ func WithMaxThreads(be Backend, n int) Backend {
 	if n <= 0 || !ok {
 		return be
 	}
-	if c, ok := be.(capped); ok {
-		return capped{Backend: c.Backend, tl: c.tl, n: n}
+	// capped is no ThreadLimiter, so be is never one here.
+	c := capped{Backend: be, tl: tl, n: n}
+	if _, ok := be.(ReLUNorms); ok {
+		return cappedNorms{c}
 	}
-	return capped{Backend: be, tl: tl, n: n}
+	return c
 }
 
 type capped struct {
@@ -37,6 +39,15 @@ func (c capped) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 func (c capped) ReLU(x, y []float32) { reluOf(c.Backend).ReLU(x, y) }
 
 func (c capped) ReLUMask(h, g []float32) { reluOf(c.Backend).ReLUMask(h, g) }
+
+// cappedNorms is capped over a backend with the fused ReLU norms, which it
+// keeps (a capped backend without them takes the unfused path, as its inner
+// one would).
+type cappedNorms struct{ capped }
+
+func (c cappedNorms) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
+	c.Backend.(ReLUNorms).MaskedRowNorms(m, n, h, ldh, w, out)
+}
 
 func reluOf(be Backend) ReLUKernels {
 	if k, ok := be.(ReLUKernels); ok {

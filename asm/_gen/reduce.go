@@ -56,7 +56,6 @@ func sumKernel(w width, x, y *Mem, n GPVirtual) VecVirtual {
 // give it) before the conversion: the same accumulators and order as dot of
 // that difference with itself, so bit-identical to it.
 func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
-	L := w.lanes()
 	acc := make([]VecVirtual, accumulators)
 	for i := range acc {
 		acc[i] = w.vec()
@@ -110,55 +109,8 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 		}
 		SUBQ(U32(floats), n)
 	}
-	Comment("Main loop: " + itoa(accumulators*L) + " floats per trip.")
-	Label("loop")
-	CMPQ(n, U32(accumulators*L))
-	JL(LabelRef("one"))
-	for u := range acc {
-		term(4*L*u, acc[u], nil)
-	}
-	advance(accumulators * L)
-	JMP(LabelRef("loop"))
-
-	Comment(itoa(L) + " floats at a time.")
-	Label("one")
-	CMPQ(n, U32(L))
-	JL(LabelRef("tail"))
-	term(0, acc[0], nil)
-	advance(L)
-	JMP(LabelRef("one"))
-
-	Label("tail")
-	if w == zmm {
-		Comment("The last n < 8 floats under the mask (1<<n)-1.")
-		TESTQ(n, n)
-		JZ(LabelRef("reduce"))
-		ones, bits := GP64(), GP64()
-		MOVQ(I32(-1), ones)
-		BZHIQ(n, ones, bits)
-		k := K()
-		KMOVB(bits.As32(), k)
-		term(0, acc[1], k)
-	}
-
-	Label("reduce")
-	VADDPD(acc[1], acc[0], acc[0])
-	VADDPD(acc[3], acc[2], acc[2])
-	VADDPD(acc[2], acc[0], acc[0])
-	sum := acc[0]
-	if w == zmm {
-		hi := YMM()
-		VEXTRACTF64X4(U8(1), sum, hi)
-		VADDPD(hi, sum.AsY(), hi)
-		sum = hi
-	}
-	hi := XMM()
-	VEXTRACTF128(U8(1), sum.AsY(), hi)
-	r := XMM()
-	VADDPD(hi, sum.AsX(), r)
-	h := XMM()
-	VUNPCKHPD(r, r, h)
-	VADDSD(h, r, r)
+	sumLoops(w, n, func(off, u int, mask Op) { term(off, acc[u], mask) }, advance)
+	r := reduceAcc(w, acc)
 
 	if w == ymm {
 		Comment("The last n < 4 floats one at a time.")
@@ -185,6 +137,71 @@ func sumKernelOf(w width, x, y *Mem, n GPVirtual, diff bool) VecVirtual {
 		JMP(LabelRef("scalar"))
 		Label("done")
 	}
+	return r
+}
+
+// sumLoops emits the loops of the float64 reductions, ending at the label
+// "reduce": accumulators·lanes floats per trip, the lanes at byte offset off
+// going to accumulator u through term(off, u, nil), then lanes at a time into
+// accumulator 0, then on zmm the last n mod lanes under the k-register mask
+// (1<<n)−1 into accumulator 1 (term(0, 1, k)); advance moves the pointers
+// and n on by a count of floats. The AVX2 scalar tail follows the reduction.
+func sumLoops(w width, n GPVirtual, term func(off, u int, mask Op), advance func(floats int)) {
+	L := w.lanes()
+	Comment("Main loop: " + itoa(accumulators*L) + " floats per trip.")
+	Label("loop")
+	CMPQ(n, U32(accumulators*L))
+	JL(LabelRef("one"))
+	for u := 0; u < accumulators; u++ {
+		term(4*L*u, u, nil)
+	}
+	advance(accumulators * L)
+	JMP(LabelRef("loop"))
+
+	Comment(itoa(L) + " floats at a time.")
+	Label("one")
+	CMPQ(n, U32(L))
+	JL(LabelRef("tail"))
+	term(0, 0, nil)
+	advance(L)
+	JMP(LabelRef("one"))
+
+	Label("tail")
+	if w == zmm {
+		Comment("The last n < 8 floats under the mask (1<<n)-1.")
+		TESTQ(n, n)
+		JZ(LabelRef("reduce"))
+		ones, bits := GP64(), GP64()
+		MOVQ(I32(-1), ones)
+		BZHIQ(n, ones, bits)
+		k := K()
+		KMOVB(bits.As32(), k)
+		term(0, 1, k)
+	}
+	Label("reduce")
+}
+
+// reduceAcc adds the four accumulators, (acc0 + acc1) + (acc2 + acc3), then
+// the halves of the sum down to one float64, which it returns in the low
+// lane of an xmm register.
+func reduceAcc(w width, acc []VecVirtual) VecVirtual {
+	VADDPD(acc[1], acc[0], acc[0])
+	VADDPD(acc[3], acc[2], acc[2])
+	VADDPD(acc[2], acc[0], acc[0])
+	sum := acc[0]
+	if w == zmm {
+		hi := YMM()
+		VEXTRACTF64X4(U8(1), sum, hi)
+		VADDPD(hi, sum.AsY(), hi)
+		sum = hi
+	}
+	hi := XMM()
+	VEXTRACTF128(U8(1), sum.AsY(), hi)
+	r := XMM()
+	VADDPD(hi, sum.AsX(), r)
+	h := XMM()
+	VUNPCKHPD(r, r, h)
+	VADDSD(h, r, r)
 	return r
 }
 
@@ -222,14 +239,30 @@ func sqDistKernel(w width) {
 // rowLoop runs body for each of m rows with the row pointers advanced by
 // their leading dimensions (in floats) and writes each row's result to out.
 func rowLoop(w width, ptrs []string, lds []string, body func(rows []Mem, n GPVirtual) VecVirtual, scale VecVirtual) {
+	rowLoopN(ptrs, lds, func(rows []Mem, n GPVirtual) []VecVirtual {
+		r := body(rows, n)
+		if scale != nil {
+			VMULSD(scale, r, r)
+		}
+		return []VecVirtual{r}
+	})
+}
+
+// rowLoopN runs body for each of m rows and writes its results, one float64
+// each, to out in turn (len(results) per row). The row pointers advance by
+// their leading dimensions (in floats); a pointer whose ld is "" stays put
+// (a vector shared by every row).
+func rowLoopN(ptrs []string, lds []string, body func(rows []Mem, n GPVirtual) []VecVirtual) {
 	m := Load(Param("m"), GP64())
 	out := Mem{Base: Load(Param("out").Base(), GP64())}
 	rows := make([]GPVirtual, len(ptrs))
 	strides := make([]GPVirtual, len(ptrs))
 	for i := range ptrs {
 		rows[i] = Load(Param(ptrs[i]).Base(), GP64()).(GPVirtual)
-		strides[i] = Load(Param(lds[i]), GP64()).(GPVirtual)
-		SHLQ(U8(2), strides[i])
+		if lds[i] != "" {
+			strides[i] = Load(Param(lds[i]), GP64()).(GPVirtual)
+			SHLQ(U8(2), strides[i])
+		}
 	}
 	Label("row")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -239,14 +272,15 @@ func rowLoop(w width, ptrs []string, lds []string, body func(rows []Mem, n GPVir
 		MOVQ(rows[i], p)
 		cur[i] = Mem{Base: p}
 	}
-	r := body(cur, n)
-	if scale != nil {
-		VMULSD(scale, r, r)
+	rs := body(cur, n)
+	for k, r := range rs {
+		VMOVSD(r, out.Offset(8*k))
 	}
-	VMOVSD(r, out)
-	ADDQ(U32(8), out.Base)
+	ADDQ(U32(8*len(rs)), out.Base)
 	for i := range ptrs {
-		ADDQ(strides[i], rows[i])
+		if strides[i] != nil {
+			ADDQ(strides[i], rows[i])
+		}
 	}
 	DECQ(m)
 	JNZ(LabelRef("row"))

@@ -28,6 +28,7 @@ type Batch struct {
 	ones       []float32
 	tan, tanH  [][]float32 // forward-mode tangents ż_l and ḣ_l
 	rowScratch []float64
+	norms      []float64 // OnesNorms: three sums per example
 }
 
 // NewBatch allocates the buffers for batches of up to capacity examples.
@@ -254,6 +255,44 @@ func (b *Batch) DeltaDotZ(be kernels.Backend, out []float64) {
 			out[i] += tmp[i]
 		}
 	}
+}
+
+// OnesNorms sets, for a one-output network with one ReLU hidden layer on a
+// backend with the fused ReLU norms (kernels.ReLUNorms), sq[i] = |a_i|² and
+// dots[i] = a_i·w, a_i = ∂f_i/∂w, and reports true: what BackwardOnes,
+// GradSqNorms and DeltaDotZ give, bit for bit, in one pass over the hidden
+// activations and without the backward product (δ_2 = 1, δ_1 = w_2 ⊙
+// [h_1 ≠ 0]). D is not written. For any other model or backend it does
+// nothing and reports false. The one difference from the unfused path: a
+// pre-activation of −∞ on a dead unit adds 0·(−∞) = NaN to DeltaDotZ's
+// δ_1·z_1 there and 0 here.
+func (b *Batch) OnesNorms(be kernels.Backend, params []float32, sq, dots []float64) bool {
+	m := b.m
+	k, ok := be.(kernels.ReLUNorms)
+	if !ok || m.Out != 1 || m.Layers() != 2 || m.Activation != ReLU {
+		return false
+	}
+	n := b.N
+	if n == 0 {
+		return true
+	}
+	in, width := m.Sizes[0], m.Sizes[1]
+	if b.norms == nil {
+		b.norms = make([]float64, 3*b.Cap)
+	}
+	hw := b.norms[:3*n]
+	k.MaskedRowNorms(n, width, b.H[1], width, m.WOf(params, 2), hw)
+	xs := b.rowScratch[:n]
+	be.RowSumSquares(n, in, 1, b.X, in, xs)
+	f := b.Output()
+	for i := 0; i < n; i++ {
+		// GradSqNorms: |δ_1|²(|x|² + 1) + |δ_2|²(|h|² + 1), |δ_2|² = 1;
+		// the conversion rounds the product as there (no fused
+		// multiply-add). DeltaDotZ: δ_1·z_1 + δ_2·z_2 = Σ d·h + f.
+		sq[i] = float64(hw[3*i+1]*(xs[i]+1)) + (hw[3*i] + 1)
+		dots[i] = hw[3*i+2] + float64(f[i])
+	}
+	return true
 }
 
 // JVP computes the directional derivative of the outputs along tangent t

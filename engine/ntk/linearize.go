@@ -239,9 +239,13 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 					lin.GradNorm0[lo+i] = math.Sqrt(w.sq[i])
 				}
 			}
-			b.BackwardOnes(be, params)
-			b.GradSqNorms(be, w.sq)
-			b.DeltaDotZ(be, w.dots)
+			// Norms only (no hasher, so D is not needed afterwards): one
+			// fused pass where the model and backend allow it.
+			if h != nil || !b.OnesNorms(be, params, w.sq, w.dots) {
+				b.BackwardOnes(be, params)
+				b.GradSqNorms(be, w.sq)
+				b.DeltaDotZ(be, w.dots)
+			}
 			for i := 0; i < cnt; i++ {
 				an := math.Sqrt(w.sq[i])
 				lin.ANorm[lo+i] = an
