@@ -18,7 +18,7 @@
 // the core OpenBLAS picked (OPENBLAS_CORETYPE, when set, chooses it: on
 // cpuid family 6 model 0xCF OpenBLAS 0.3.21 falls back to its SSE3 core
 // unless told SkylakeX). The Go side runs at the level asm picked, or the
-// one NTKLSH_KERNELS forces. Cases: the 1024³ products NN, NT and TN, the
+// one -isa (default: NTKLSH_KERNELS) names. Cases: the 1024³ products NN, NT and TN, the
 // engine's own shapes (asm's BenchmarkSgemmEngine: a training step at batch
 // 32 and the rehash at batch 256, width 1024), and dense SRP hashing
 // (N = 4096, P = 16384, 128 bits: the product and the sign packing; the

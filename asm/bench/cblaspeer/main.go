@@ -96,7 +96,25 @@ func main() {
 	pairs := flag.Int("pairs", 20, "pairs of calls per case (the engine's small shapes run 2–4× as many)")
 	which := flag.String("cases", "1024,engine,srp", "comma-separated groups of cases: 1024, engine, srp")
 	raw := flag.String("raw", "", "also write every pair's two times (seconds) to this file")
+	level := flag.String("isa", os.Getenv("NTKLSH_KERNELS"), "the Go side's kernel level: avx512, avx2 or twin (generic); empty: the one asm picked")
 	flag.Parse()
+	isa := asm.Current()
+	if *level != "" {
+		found := false
+		for _, l := range []asm.ISA{asm.Go, asm.AVX2, asm.AVX512} {
+			if l.String() == *level || (*level == "generic" && l == asm.Go) {
+				if ok, why := asm.SupportedISA(l); !ok {
+					fmt.Fprintf(os.Stderr, "cblaspeer: -isa %s cannot run here: %s\n", *level, why)
+					os.Exit(2)
+				}
+				isa, found = l, true
+			}
+		}
+		if !found {
+			fmt.Fprintf(os.Stderr, "cblaspeer: -isa: unknown level %q (want avx512, avx2 or twin)\n", *level)
+			os.Exit(2)
+		}
+	}
 	if *pairs < 3 {
 		fmt.Fprintln(os.Stderr, "cblaspeer: -pairs must be at least 3")
 		os.Exit(2)
@@ -131,7 +149,6 @@ func main() {
 	// One OS thread for both sides, so that neither pays a migration the
 	// other does not.
 	runtime.LockOSThread()
-	isa := asm.Current()
 	fmt.Printf("Go %s, asm level %s (NTKLSH_KERNELS=%q); OpenBLAS %s, core %s (OPENBLAS_CORETYPE=%q, OPENBLAS_NUM_THREADS=%q)\n",
 		runtime.Version(), isa, os.Getenv("NTKLSH_KERNELS"), C.GoString(C.peer_config()), C.GoString(C.peer_core()),
 		os.Getenv("OPENBLAS_CORETYPE"), os.Getenv("OPENBLAS_NUM_THREADS"))
