@@ -16,6 +16,7 @@ package asm
 //go:generate go run -C _gen . -kernel packat -out ../packat_amd64.s
 //go:generate go run -C _gen . -kernel packbt -out ../packbt_amd64.s
 //go:generate go run -C _gen . -kernel packb -out ../packb_amd64.s
+//go:generate go run -C _gen . -kernel biasrelu -out ../biasrelu_amd64.s
 //go:generate go run -C _gen . -kernel axpy512 -out ../axpy_avx512_amd64.s
 //go:generate go run -C _gen . -kernel relu512 -out ../relu_avx512_amd64.s
 //go:generate go run -C _gen . -kernel signpack512 -out ../signpack_avx512_amd64.s

@@ -104,14 +104,20 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		return
 	}
 	g.path = chosen(nopackFor(l, transA, transB, m, n, k), l, transA, transB)
+	g.execute(maxThreads, m, n)
+}
+
+// execute runs g (its path chosen) over m×n on up to maxThreads goroutines
+// (0: the package's limit).
+func (g gemm) execute(maxThreads, m, n int) {
 	g.dotAOuter = m > n
-	if g.path == packed && n <= nr && g.nr > nr && (beta == 0 || beta == 1) && !generalOnly {
+	if g.path == packed && n <= nr && g.nr > nr && (g.beta == 0 || g.beta == 1) && !generalOnly {
 		// A 32-wide tile would be all edge: use the 16-wide one (the
 		// AVX2 packing), with the 12×16 zmm tile where rows allow.
-		g.isa, g.nr, g.narrow12 = narrowISA(l), nr, tile12x16
+		g.isa, g.nr, g.narrow12 = narrowISA(g.isa), nr, tile12x16
 	}
 
-	t, work := threads(), m*n*k
+	t, work := threads(), m*n*g.k
 	if maxThreads > 0 {
 		t = min(t, maxThreads)
 	}
@@ -120,6 +126,44 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		return
 	}
 	g.runParallel(m, n, min(t, work/parallelMinWork))
+}
+
+// SgemmBiasReLU computes a dense ReLU layer of a batch on the kernels of l:
+// z = a·bᵀ + 1·biasᵀ (a: m×k, lda; b: n×k, ldb; bias: n; z: m×n, ldz) and
+// h = ReLU(z) (m×n, ldh; Go's max semantics), bit for bit what copying
+// bias into every row of z, l.SgemmThreads(maxThreads, false, true, m, n,
+// k, 1, a, lda, b, ldb, 1, z, ldz) and l.ReLU over z's rows give. When the
+// product is one packed k-block (k < kcBlock, m, n > 1), which is also when
+// that Sgemm forms each element as one accumulation then fl(acc + c), it
+// runs the product with beta = 0 and adds the bias and applies the ReLU to
+// each 16- or 32-column panel of rows right after its tiles are written,
+// while they are in L1 (biasReLU): no pass that writes the bias rows, none
+// that reads z again for the ReLU. Otherwise it does exactly those three
+// steps. The engine's first layer (k = the input features) takes the fused
+// path at every batch size.
+func (l ISA) SgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, z []float32, ldz int, h []float32, ldh int) {
+	l.check()
+	CheckSgemm("asm", false, true, m, n, k, len(a), lda, len(b), ldb, len(z), ldz)
+	checkRows("SgemmBiasReLU", m, n, h, ldh)
+	if len(bias) < n {
+		panic("asm: SgemmBiasReLU bias shorter than n")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || k >= kcBlock || m == 1 || n == 1 || generalOnly || chosen(nopackFor(l, false, true, m, n, k), l, false, true) != packed {
+		for i := 0; i < m; i++ {
+			copy(z[i*ldz:i*ldz+n], bias[:n])
+		}
+		l.SgemmThreads(maxThreads, false, true, m, n, k, 1, a, lda, b, ldb, 1, z, ldz)
+		for i := 0; i < m; i++ {
+			l.ReLU(z[i*ldz:i*ldz+n], h[i*ldh:i*ldh+n])
+		}
+		return
+	}
+	g := gemm{isa: l, nr: tileNR(l), transB: true, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: z, ldc: ldz,
+		path: packed, bias: bias, h: h, ldh: ldh}
+	g.execute(maxThreads, m, n)
 }
 
 // CheckSgemm panics, with a message that starts with who ("asm",
@@ -268,6 +312,9 @@ type gemm struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	// bias, h, ldh: SgemmBiasReLU's epilogue (h nil: none); see macro.
+	bias, h []float32
+	ldh     int
 }
 
 // run computes rows [i0, i1) × columns [j0, j1) of C with the Goto loop
@@ -299,7 +346,7 @@ func (g *gemm) run(s *gemmScratch, i0, i1, j0, j1 int) {
 // columns) into C at (ic, jc), one register tile at a time.
 func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 	ldc, nr := g.ldc, g.nr
-	twelve := g.isa == AVX512 && tile12 || g.narrow12
+	twelve := (g.isa == AVX512 && tile12 || g.narrow12) && g.h == nil
 	for jr := 0; jr < nb; jr += nr {
 		bp := s.b[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
@@ -313,6 +360,10 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 			}
 			ap := s.a[ir*kb : ir*kb+kb*mr]
 			mt := min(mr, mb-ir)
+			if g.h != nil {
+				g.biasReLUTile(s, kb, ap, bp, ic+ir, jc+jr, mt, nt)
+				continue
+			}
 			if mt == mr && nt == nr {
 				sgemmKernel(g.isa, kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, beta)
 				continue
@@ -324,6 +375,24 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 			}
 		}
 	}
+}
+
+// biasReLUTile computes the mt × nt tile of C at (i, j) (one k-block: the
+// product is final) with SgemmBiasReLU's epilogue: a full tile in the
+// micro-kernel's registers, an edge tile through the scratch tile, merged
+// and then passed through biasReLU.
+func (g *gemm) biasReLUTile(s *gemmScratch, kb int, ap, bp []float32, i, j, mt, nt int) {
+	ldc, ldh, nr := g.ldc, g.ldh, g.nr
+	off, hoff := i*ldc+j, i*ldh+j
+	if mt == mr && nt == nr {
+		sgemmKernelBiasReLU(g.isa, kb, ap, bp, g.c[off:off+(mr-1)*ldc+nr], ldc, g.bias[j:j+nr], g.h[hoff:hoff+(mr-1)*ldh+nr], ldh)
+		return
+	}
+	sgemmKernel(g.isa, kb, ap, bp, s.tile[:mr*nr], nr, 0)
+	for r := 0; r < mt; r++ {
+		mergeInto(g.c[off+r*ldc:], 1, s.tile[r*nr:r*nr+nt], 0)
+	}
+	biasReLU(g.isa, mt, nt, g.c[off:], ldc, g.bias[j:], g.h[hoff:], ldh)
 }
 
 // mergeInto sets c[i·inc] = t[i] + beta·c[i·inc] for i < len(t), or t[i]

@@ -19,3 +19,8 @@ func narrowISA(l ISA) ISA { return l }
 func sgemmKernel(_ ISA, kc int, a, b, c []float32, ldc int, beta float32) {
 	sgemmKernelGeneric(kc, a, b, c, ldc, beta)
 }
+
+func sgemmKernelBiasReLU(_ ISA, kc int, a, b, c []float32, ldc int, bias, h []float32, ldh int) {
+	sgemmKernelGeneric(kc, a, b, c, ldc, 0)
+	biasReLUGeneric(mr, nr, c, ldc, bias, h, ldh)
+}

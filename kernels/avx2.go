@@ -73,6 +73,14 @@ func (b isaBackend) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, 
 	b.isa.MaskedRowNorms(m, n, h, ldh, w, out)
 }
 
+func (b isaBackend) LinearReLU(m, n, k int, x []float32, ldx int, w []float32, ldw int, bias, z []float32, ldz int, h []float32, ldh int) {
+	b.isa.SgemmBiasReLU(0, m, n, k, x, ldx, w, ldw, bias, z, ldz, h, ldh)
+}
+
+func (b isaBackend) linearReLUThreads(maxThreads, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias, z []float32, ldz int, h []float32, ldh int) {
+	b.isa.SgemmBiasReLU(maxThreads, m, n, k, x, ldx, w, ldw, bias, z, ldz, h, ldh)
+}
+
 // SgemmThreads implements ThreadLimiter.
 func (b isaBackend) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	b.isa.SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)

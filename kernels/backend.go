@@ -61,3 +61,17 @@ type ReLUNorms interface {
 	// Dot(d, d) and RowDots(d, h) of the stored float32 row d.
 	MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64)
 }
+
+// DenseReLU is implemented by backends that compute a dense ReLU layer in
+// one call (avx2 and avx512 do, by SgemmBiasReLU of package asm); package nn
+// uses it for the hidden layers of ReLU networks and keeps the three steps it
+// stands for on other backends (Generic, whose gonum GEMM blocks k its own
+// way, and cuda).
+type DenseReLU interface {
+	// LinearReLU sets z = x·wᵀ + 1·biasᵀ (x: m×k, leading dimension ldx;
+	// w: n×k, ldw; bias: n; z: m×n, ldz) and h = ReLU(z) (m×n, ldh;
+	// ReLUKernels' semantics), equal bit for bit to copying bias into every
+	// row of z, this backend's Sgemm(false, true, m, n, k, 1, x, ldx, w,
+	// ldw, 1, z, ldz) and ReLU over z's rows into h.
+	LinearReLU(m, n, k int, x []float32, ldx int, w []float32, ldw int, bias, z []float32, ldz int, h []float32, ldh int)
+}

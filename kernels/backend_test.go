@@ -422,3 +422,46 @@ func TestReLUNorms(t *testing.T) {
 	}
 	t.Logf("%d backends with fused ReLU norms tested", tested)
 }
+
+// TestDenseReLU checks every backend with the dense ReLU layer (avx2,
+// avx512, and both capped to one thread) against the three steps it stands
+// for on the same backend, bit for bit: the engine's first-layer shapes
+// (k = 16 input features: the fused epilogue) and deeper ones (k = 300: the
+// fallback inside asm), batches of 1, 7, 32 and 256.
+func TestDenseReLU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 12))
+	tested := 0
+	for _, b := range usable(t) {
+		for _, be := range []kernels.Backend{b, kernels.WithMaxThreads(b, 1)} {
+			d, ok := be.(kernels.DenseReLU)
+			if !ok {
+				if b.Name() == "avx2" || b.Name() == "avx512" {
+					t.Errorf("%s backend (%T) lost its dense ReLU layer", b.Name(), be)
+				}
+				continue
+			}
+			tested++
+			rk := be.(kernels.ReLUKernels)
+			for _, m := range []int{1, 7, 32, 256} {
+				for _, sh := range [][2]int{{1024, 16}, {33, 16}, {64, 300}} {
+					n, k := sh[0], sh[1]
+					x, w, bias := randMat(rng, m, k, k), randMat(rng, n, k, k), randMat(rng, 1, n, n)
+					z, h := make([]float32, m*n), make([]float32, m*n)
+					d.LinearReLU(m, n, k, x, k, w, k, bias, z, n, h, n)
+					wz, wh := make([]float32, m*n), make([]float32, m*n)
+					for i := 0; i < m; i++ {
+						copy(wz[i*n:(i+1)*n], bias)
+					}
+					be.Sgemm(false, true, m, n, k, 1, x, k, w, k, 1, wz, n)
+					rk.ReLU(wz, wh)
+					for i := range z {
+						if math.Float32bits(z[i]) != math.Float32bits(wz[i]) || math.Float32bits(h[i]) != math.Float32bits(wh[i]) {
+							t.Fatalf("%s m=%d n=%d k=%d: element %d: z %v h %v, unfused %v %v", be.Name(), m, n, k, i, z[i], h[i], wz[i], wh[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d backends with the dense ReLU layer", tested)
+}

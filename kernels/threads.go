@@ -18,7 +18,12 @@ func WithMaxThreads(be Backend, n int) Backend {
 	}
 	// capped is no ThreadLimiter, so be is never one here.
 	c := capped{Backend: be, tl: tl, n: n}
-	if _, ok := be.(ReLUNorms); ok {
+	_, norms := be.(ReLUNorms)
+	_, dense := be.(threadDenseReLU)
+	switch {
+	case norms && dense:
+		return cappedFused{cappedNorms{c}}
+	case norms:
 		return cappedNorms{c}
 	}
 	return c
@@ -47,6 +52,21 @@ type cappedNorms struct{ capped }
 
 func (c cappedNorms) MaskedRowNorms(m, n int, h []float32, ldh int, w []float32, out []float64) {
 	c.Backend.(ReLUNorms).MaskedRowNorms(m, n, h, ldh, w, out)
+}
+
+// threadDenseReLU is a DenseReLU whose product can be limited to
+// maxThreads goroutines (avx2 and avx512).
+type threadDenseReLU interface {
+	DenseReLU
+	linearReLUThreads(maxThreads, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias, z []float32, ldz int, h []float32, ldh int)
+}
+
+// cappedFused is cappedNorms over a backend with the dense ReLU layer too
+// (avx2, avx512), whose products it limits to the cap.
+type cappedFused struct{ cappedNorms }
+
+func (c cappedFused) LinearReLU(m, n, k int, x []float32, ldx int, w []float32, ldw int, bias, z []float32, ldz int, h []float32, ldh int) {
+	c.Backend.(threadDenseReLU).linearReLUThreads(c.n, m, n, k, x, ldx, w, ldw, bias, z, ldz, h, ldh)
 }
 
 func reluOf(be Backend) ReLUKernels {

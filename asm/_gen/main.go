@@ -42,6 +42,7 @@ var kernels = map[string]func(){
 	"packbt":         func() { packBT(16); packBT(32) },
 	"packb":          func() { packB(16); packB(32) },
 	"maskedrownorms": func() { maskedRowNormsKernel(ymm); maskedRowNormsKernel(zmm) },
+	"biasrelu":       func() { biasReLUKernel(ymm); biasReLUKernel(zmm) },
 	"gemv": func() {
 		sumRowsKernel(ymm)
 		sumRowsKernel(zmm)

@@ -27,6 +27,7 @@ type tile struct {
 	prefC        bool
 	rows         int  // rows of C, the first of the panels' (0: all, tileM·panels)
 	strided      bool // B's rows ldb floats apart (a last argument), read in place
+	biasReLU     bool // epilogue c = acc + bias, h = max(c, 0) + 0 instead of beta
 }
 
 // tile512 is an AVX-512 tile: B fetched four unrolled trips ahead (and
@@ -70,12 +71,18 @@ func sgemmLdb() {
 // else).
 func sgemm6x16() {
 	tileKernel(tile{name: "sgemmKernelAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}})
+	tileKernel(tile{name: "sgemmKernelBiasReLUAVX2", w: ymm, panels: 1, vecs: tileV, prefB: [2]int{512, 576}, biasReLU: true})
 }
 
 // sgemm6x32 is the 6×32 micro-kernel: twelve zmm accumulators; per p two
 // zmm loads of the packed B row and six broadcasts of the packed A column,
 // each used by two vfmadd231ps; unrolled four times.
-func sgemm6x32() { sgemmTile(1, tileV) }
+func sgemm6x32() {
+	sgemmTile(1, tileV)
+	t := tile512(1, tileV)
+	t.name, t.biasReLU, t.prefC = "sgemmKernel6x32BiasReLUAVX512", true, false
+	tileKernel(t)
+}
 
 // sgemm12x32 is the 12×32 micro-kernel: two six-row A panels (adjacent in
 // the packed block, kc·6 floats apart) against one B panel, so that each
@@ -103,11 +110,16 @@ func tileKernel(t tile) {
 	cols := vecs * t.w.floats()
 	name := t.name
 	sig := "func(kc int, a, b, c *float32, ldc int, beta float32)"
-	if t.strided {
+	doc := name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go)."
+	switch {
+	case t.strided:
 		sig = "func(kc int, a, b, c *float32, ldc int, beta float32, ldb int)"
+	case t.biasReLU:
+		sig = "func(kc int, a, b, c *float32, ldc int, bias, h *float32, ldh int)"
+		doc = name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + bias and h to max(c, 0) + 0 (see sgemmkernel_amd64.go)."
 	}
 	TEXT(name, NOSPLIT, sig)
-	Doc(name + " sets the " + itoa(rows) + "×" + itoa(cols) + " tile c to Σ_p a(·,p)·b(p,·) + beta·c (see sgemmkernel_amd64.go).")
+	Doc(doc)
 	kc := Load(Param("kc"), GP64())
 	a := Mem{Base: Load(Param("a"), GP64())}
 	b := Mem{Base: Load(Param("b"), GP64())}
@@ -233,6 +245,12 @@ func tileKernel(t tile) {
 	JMP(LabelRef("loop1"))
 
 	Label("update")
+	if t.biasReLU {
+		biasReLUEpilogue(t.w, acc)
+		clean(acc, bv, ai)
+		RET()
+		return
+	}
 	beta := t.w.vec()
 	c := Mem{Base: Load(Param("c"), GP64())}
 	ldc := Load(Param("ldc"), GP64())
@@ -266,6 +284,36 @@ func tileKernel(t tile) {
 	}
 	clean(acc, bv, ai, beta)
 	RET()
+}
+
+// biasReLUEpilogue ends a tile of SgemmBiasReLU's products: each row's
+// accumulators get the bias added (vaddps: fl(acc + bias), the rounding of
+// the beta = 1 update with C holding the bias) and are stored to c, then
+// max(·, 0) + 0 (reluKernel's Go max) is stored to h.
+func biasReLUEpilogue(w width, acc [][]VecVirtual) {
+	c := Mem{Base: Load(Param("c"), GP64())}
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	bias := Mem{Base: Load(Param("bias"), GP64())}
+	h := Mem{Base: Load(Param("h"), GP64())}
+	ldh := Load(Param("ldh"), GP64())
+	SHLQ(U8(2), ldh)
+	zero := w.vec()
+	VXORPS(zero, zero, zero)
+	vb := int(w)
+	for i := range acc {
+		for j := range acc[i] {
+			VADDPS(bias.Offset(vb*j), acc[i][j], acc[i][j])
+			VMOVUPS(acc[i][j], c.Offset(vb*j))
+			VMAXPS(acc[i][j], zero, acc[i][j])
+			VADDPS(zero, acc[i][j], acc[i][j])
+			VMOVUPS(acc[i][j], h.Offset(vb*j))
+		}
+		if i < len(acc)-1 {
+			ADDQ(ldc, c.Base)
+			ADDQ(ldh, h.Base)
+		}
+	}
 }
 
 // clean ends a tile: with the 12-row tile avo needs registers 16–31 for

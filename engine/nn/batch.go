@@ -62,6 +62,25 @@ func (b *Batch) Model() *MLP { return b.m }
 // Forward computes the activations of the n examples in x (n × In) for the
 // parameter vector params (any vector of the model's layout).
 func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int) {
+	if b.load(params, x, n) {
+		b.forwardFrom(be, params, 1, true)
+	}
+}
+
+// ForwardOutputs is Forward for callers that read only the activations H
+// and the outputs (a loss, the norms of OnesNorms): with a backend's dense
+// ReLU layer (kernels.DenseReLU) each hidden layer is one call that writes
+// its activations only, not its pre-activations (Z[l] for l < Layers is
+// left stale; H and Output are Forward's, bit for bit): half the bytes.
+func (b *Batch) ForwardOutputs(be kernels.Backend, params []float32, x []float32, n int) {
+	if b.load(params, x, n) {
+		b.forwardFrom(be, params, 1, false)
+	}
+}
+
+// load makes x's first n examples the batch, checking the sizes; it
+// reports whether there is anything to compute.
+func (b *Batch) load(params []float32, x []float32, n int) bool {
 	m := b.m
 	if n > b.Cap || n < 0 {
 		panic("nn: batch larger than its capacity")
@@ -72,21 +91,30 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 	b.N = n
 	b.X = x[:n*m.In]
 	b.H[0] = b.X
-	if n == 0 {
-		return
-	}
-	b.forwardFrom(be, params, 1)
+	return n > 0
 }
 
 // forwardFrom computes the layers l0..Layers of the last Forward's batch
-// from H[l0−1].
-func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int) {
+// from H[l0−1]; keepZ false lets a backend's dense ReLU layer write each
+// hidden layer's activations alone (ForwardOutputs). With Z kept, the
+// three steps measured no slower than the dense layer writing both (the
+// bytes written, not the passes, set the time).
+func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ bool) {
 	m, n := b.m, b.N
 	L := m.Layers()
+	dense, _ := be.(kernels.DenseReLU)
 	for l := l0; l <= L; l++ {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		z := b.Z[l][:n*out]
 		bias := m.BOf(params, l)
+		if dense != nil && !keepZ && l < L && m.Activation == ReLU {
+			// One call for the product, the bias and the ReLU, written
+			// once, into H: bit for bit the activations of the three
+			// steps below.
+			h := b.H[l][:n*out]
+			dense.LinearReLU(n, out, in, b.H[l-1], in, m.WOf(params, l), in, bias, h, out, h, out)
+			continue
+		}
 		for i := 0; i < n; i++ {
 			copy(z[i*out:(i+1)*out], bias)
 		}
@@ -126,7 +154,7 @@ func (b *Batch) ForwardStep(be kernels.Backend, params []float32, step float32, 
 	be.Axpy(-step, zd[:n*w], z)
 	if m.Layers() > 1 {
 		activate(be, m.Activation, z, b.H[1][:n*w])
-		b.forwardFrom(be, params, 2)
+		b.forwardFrom(be, params, 2, true)
 	}
 }
 
@@ -268,10 +296,10 @@ func (b *Batch) DeltaDotZ(be kernels.Backend, out []float64) {
 // δ_1·z_1 there and 0 here.
 func (b *Batch) OnesNorms(be kernels.Backend, params []float32, sq, dots []float64) bool {
 	m := b.m
-	k, ok := be.(kernels.ReLUNorms)
-	if !ok || m.Out != 1 || m.Layers() != 2 || m.Activation != ReLU {
+	if !b.HasOnesNorms(be) {
 		return false
 	}
+	k := be.(kernels.ReLUNorms)
 	n := b.N
 	if n == 0 {
 		return true
@@ -293,6 +321,16 @@ func (b *Batch) OnesNorms(be kernels.Backend, params []float32, sq, dots []float
 		dots[i] = hw[3*i+2] + float64(f[i])
 	}
 	return true
+}
+
+// HasOnesNorms says whether OnesNorms runs (rather than report false) for
+// this batch's model on be: one output, one ReLU hidden layer, a backend
+// with the fused ReLU norms. It reads H and the outputs only, so a caller
+// may then run ForwardOutputs instead of Forward.
+func (b *Batch) HasOnesNorms(be kernels.Backend) bool {
+	_, ok := be.(kernels.ReLUNorms)
+	m := b.m
+	return ok && m.Out == 1 && m.Layers() == 2 && m.Activation == ReLU
 }
 
 // JVP computes the directional derivative of the outputs along tangent t

@@ -218,7 +218,13 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		w := workers[wi]
 		cnt := hi - lo
 		b := w.b
-		b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
+		if h == nil && !rd && b.HasOnesNorms(be) {
+			// The norms need H and f only: the hidden layer's
+			// pre-activations need not be written.
+			b.ForwardOutputs(be, params, x[lo*m.In:hi*m.In], cnt)
+		} else {
+			b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
+		}
 		if rd {
 			w.residualBatch(be, m, params, y, lin, lo, cnt)
 		} else {

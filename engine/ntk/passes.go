@@ -231,7 +231,7 @@ func (p *Passes) Metrics(params, x, y []float32, n int, class bool) Metrics {
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
 		w := p.workers[wi]
 		b := w.b
-		b.Forward(p.be, params, x[lo*m.In:hi*m.In], hi-lo)
+		b.ForwardOutputs(p.be, params, x[lo*m.In:hi*m.In], hi-lo) // the losses read f only
 		f := b.Output()
 		part := parts[3*(lo/p.batch):]
 		o := m.Out
