@@ -129,7 +129,9 @@ func (p *Passes) passBatch(kind passKind, ids []int, out []float64, params []flo
 		}
 		return ids[lo+k]
 	}
-	w.b.Forward(p.be, params, x, cnt)
+	// Every kind reads H, the outputs and (Backward, JVP) the ReLU masks
+	// from H, never a hidden layer's Z.
+	w.b.ForwardOutputs(p.be, params, x, cnt)
 	f := w.b.Output()
 	switch kind {
 	case passLinearized:
