@@ -320,7 +320,13 @@ func (t *hostStepper) minibatchGrad() (loss float64) {
 		copy(t.xb[b*in:(b+1)*in], t.x[i*in:(i+1)*in])
 		copy(t.yb[b*out:(b+1)*out], t.y[i*out:(i+1)*out])
 	}
-	t.mb.Forward(t.be, m.Params, t.xb, B)
+	if t.cfg.StepSize == StepGN {
+		t.mb.Forward(t.be, m.Params, t.xb, B) // ForwardStep will start from z_1
+	} else {
+		// The gradient, the per-example norms of --rehash auto and the
+		// keep-stepping losses read H and the outputs only.
+		t.mb.ForwardOutputs(t.be, m.Params, t.xb, B)
+	}
 	f := t.mb.Output()
 	for b := 0; b < B; b++ {
 		s := t.w[b] / float64(B)
