@@ -15,7 +15,12 @@
 //     rows skip packing the large operand (nopack.go): NT with m ≤ 64
 //     (4×6 zmm dot-product tiles over rows of A and B, one accumulator per
 //     element; not bit-identical to the packed path) and NN with m ≤ 64
-//     (12×32 tiles reading B in place; bit-identical);
+//     (12×32 tiles reading B in place; bit-identical); on AVX-512 the
+//     m-row products with n = 1 run sixteen rows per zmm after an in-register
+//     transpose (rowChainsAVX512, each lane the scalar chain);
+//   - SgemmBiasReLU: a dense ReLU layer z = a·bᵀ + bias, h = ReLU(z), the bias
+//     and the ReLU applied by the micro-kernel from its registers when the
+//     product is one k-block (bit-identical to copy, Sgemm, ReLU);
 //   - Dot, SqDist, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - MaskedRowNorms: per row of h, Σ h², Σ d² and Σ d·h for d = w ⊙ [h ≠ 0]
 //     in one pass (a one-output ReLU layer's gradient norms), bit-identical
@@ -24,8 +29,8 @@
 //   - SignPack: signs of projections packed into k-bit codes.
 //
 // The GEMM driver's hot packers (six rows of A, and sixteen or thirty-two
-// rows of B for op(B) = Bᵀ) are assembly too, transposing 8×8 blocks in
-// registers. asm/PERF.md has the measured speeds.
+// rows of B, copied for op(B) = B, transposed in 8×8 register blocks for
+// op(B) = Bᵀ) are assembly too. asm/PERF.md has the measured speeds.
 //
 // # Generated assembly
 //

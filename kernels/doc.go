@@ -25,8 +25,10 @@
 //
 // Beyond Backend, optional interfaces carry kernels that not every backend
 // has: ThreadLimiter (Sgemm with a goroutine cap, for WithMaxThreads),
-// ReLUKernels (vector ReLU and its mask) and ReLUNorms (a one-output ReLU
+// ReLUKernels (vector ReLU and its mask), ReLUNorms (a one-output ReLU
 // layer's gradient norms in one pass, bit-identical to the backend's own
-// unfused kernels). Generic, avx2 and avx512 have the last two; cuda has
-// neither, and the engine takes the unfused path there.
+// unfused kernels) and DenseReLU (a dense ReLU layer in one call, bit-identical
+// to its bias copy, Sgemm and ReLU). Generic, avx2 and avx512 have the first
+// two, avx2 and avx512 DenseReLU too; cuda has none, and the engine takes the
+// unfused paths there.
 package kernels
