@@ -9,7 +9,7 @@
 TEXT ·sgemmDot4x6AVX512(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), AX
 
-	// k: the mask (1<<(kc mod 16))-1 of the last, partial trip.
+	// k: the mask (1<<(n mod 16))-1 of the last, partial trip.
 	MOVQ   AX, CX
 	ANDQ   $0x0000000f, CX
 	MOVQ   $-1, DX
@@ -393,7 +393,7 @@ done:
 TEXT ·sgemmDot6x4AVX512(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), AX
 
-	// k: the mask (1<<(kc mod 16))-1 of the last, partial trip.
+	// k: the mask (1<<(n mod 16))-1 of the last, partial trip.
 	MOVQ   AX, CX
 	ANDQ   $0x0000000f, CX
 	MOVQ   $-1, DX

@@ -399,7 +399,7 @@ TEXT ·rowChainsAVX512(SB), NOSPLIT, $0-64
 	SHLQ         $0x02, R8
 	MOVQ         out+56(FP), R9
 
-	// k: the mask (1<<(kb mod 16))-1 of the last, partial trip.
+	// k: the mask (1<<(n mod 16))-1 of the last, partial trip.
 	MOVQ  AX, R10
 	ANDQ  $0x0000000f, R10
 	MOVQ  $-1, R11
@@ -764,7 +764,7 @@ TEXT ·rowChains1AVX512(SB), NOSPLIT, $0-64
 	SHLQ $0x02, R8
 	MOVQ out+56(FP), R9
 
-	// k: the mask (1<<(kb mod 16))-1 of the last, partial trip.
+	// k: the mask (1<<(n mod 16))-1 of the last, partial trip.
 	MOVQ  AX, R10
 	ANDQ  $0x0000000f, R10
 	MOVQ  $-1, R11

@@ -26,16 +26,7 @@ func dotTile(mi, nj int) {
 	TEXT(name, NOSPLIT, "func(kc int, a *["+itoa(mi)+"]*float32, b *["+itoa(nj)+"]*float32, c *float32, ldc int, alpha, beta float32, pf *float32)")
 	Doc(name + " sets the " + itoa(mi) + "×" + itoa(nj) + " tile c to alpha·Σ_p a[i][p]·b[j][p] + beta·c (see dotgemm_amd64.go).")
 	n := Load(Param("kc"), GP64())
-	Comment("k: the mask (1<<(kc mod 16))-1 of the last, partial trip.")
-	k := K()
-	{
-		rem, ones, bits := GP64(), GP64(), GP64()
-		MOVQ(n, rem)
-		ANDQ(U32(15), rem)
-		MOVQ(I32(-1), ones)
-		BZHIQ(rem, ones, bits)
-		KMOVW(bits.As32(), k)
-	}
+	k := mod16Mask(n)
 	ap := Load(Param("a"), GP64())
 	bp := Load(Param("b"), GP64())
 	ar := make([]GPVirtual, mi)

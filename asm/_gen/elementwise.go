@@ -16,6 +16,20 @@ func tailMask(n Register) Register {
 	return k
 }
 
+// mod16Mask sets a fresh k register to (1<<(n mod 16))-1: the lanes of the
+// last, partial trip of a loop over n floats sixteen at a time.
+func mod16Mask(n Register) Register {
+	Comment("k: the mask (1<<(n mod 16))-1 of the last, partial trip.")
+	k := K()
+	rem, ones, bits := GP64(), GP64(), GP64()
+	MOVQ(n, rem)
+	ANDQ(U32(15), rem)
+	MOVQ(I32(-1), ones)
+	BZHIQ(rem, ones, bits)
+	KMOVW(bits.As32(), k)
+	return k
+}
+
 // chunk is what one call of a stream body handles: a full vector of w
 // (mask nil, scalar false), the last n mod 16 floats of a zmm stream under
 // the k register mask, or one float of the scalar tail of a ymm stream.

@@ -118,15 +118,7 @@ func rowChainsKernel(scaled bool) {
 	if scaled {
 		VMOVSS(NewParamAddr("alpha", 16), alpha)
 	}
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(U8(2), lda)
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	s := Load(Param("s"), GP64())
-	incs := Load(Param("incs"), GP64())
-	SHLQ(U8(2), incs)
-	out := Load(Param("out"), GP64())
+	a, lda, lda3, s, incs, out := rowChainsArgs()
 
 	chains := func(nrows int, label string) {
 		next := label + "done"
@@ -153,17 +145,7 @@ func rowChainsKernel(scaled bool) {
 			if r >= 4 {
 				base = r4
 			}
-			var m Mem
-			switch r % 4 {
-			case 0:
-				m = Mem{Base: base}
-			case 1:
-				m = Mem{Base: base, Index: lda, Scale: 1}
-			case 2:
-				m = Mem{Base: base, Index: lda, Scale: 2}
-			case 3:
-				m = Mem{Base: base, Index: lda3, Scale: 1}
-			}
+			m := rowOfFour(base, lda, lda3, r%4)
 			if scaled {
 				t := XMM()
 				VMULSS(m, alpha, t)
@@ -236,25 +218,8 @@ func rowChains16Kernel(scaled bool) {
 	if scaled {
 		VBROADCASTSS(NewParamAddr("alpha", 16), alpha)
 	}
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(U8(2), lda)
-	lda3 := GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	s := Load(Param("s"), GP64())
-	incs := Load(Param("incs"), GP64())
-	SHLQ(U8(2), incs)
-	out := Load(Param("out"), GP64())
-	Comment("k: the mask (1<<(kb mod 16))-1 of the last, partial trip.")
-	k := K()
-	{
-		rem, ones, bits := GP64(), GP64(), GP64()
-		MOVQ(kb, rem)
-		ANDQ(U32(15), rem)
-		MOVQ(I32(-1), ones)
-		BZHIQ(rem, ones, bits)
-		KMOVW(bits.As32(), k)
-	}
+	a, lda, lda3, s, incs, out := rowChainsArgs()
+	k := mod16Mask(kb)
 
 	Label("block")
 	CMPQ(rows, U32(16))
@@ -273,18 +238,7 @@ func rowChains16Kernel(scaled bool) {
 	sp, cnt := GP64(), GP64()
 	MOVQ(s, sp)
 	MOVQ(kb, cnt)
-	rowAt := func(r int) Mem {
-		m := Mem{Base: base[r/4]}
-		switch r % 4 {
-		case 1:
-			m.Index, m.Scale = lda, 1
-		case 2:
-			m.Index, m.Scale = lda, 2
-		case 3:
-			m.Index, m.Scale = lda3, 1
-		}
-		return m
-	}
+	rowAt := func(r int) Mem { return rowOfFour(base[r/4], lda, lda3, r%4) }
 	// transpose loads sixteen floats of each row (under mask, if any) and
 	// leaves column j (lane r: row r's float p+j) in Zj.
 	transpose := func(mask Op) {
@@ -384,4 +338,33 @@ func rowChains16Kernel(scaled bool) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// rowChainsArgs loads the row-chain kernels' pointer and stride arguments:
+// a, lda and 3·lda in bytes, s, incs in bytes, out.
+func rowChainsArgs() (a, lda, lda3, s, incs, out GPVirtual) {
+	a = Load(Param("a"), GP64()).(GPVirtual)
+	lda = Load(Param("lda"), GP64()).(GPVirtual)
+	SHLQ(U8(2), lda)
+	lda3 = GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	s = Load(Param("s"), GP64()).(GPVirtual)
+	incs = Load(Param("incs"), GP64()).(GPVirtual)
+	SHLQ(U8(2), incs)
+	out = Load(Param("out"), GP64()).(GPVirtual)
+	return
+}
+
+// rowOfFour is the address of row i (0..3) of a group of four rows at base,
+// lda bytes apart (lda3 = 3·lda).
+func rowOfFour(base, lda, lda3 Register, i int) Mem {
+	switch i {
+	case 1:
+		return Mem{Base: base, Index: lda, Scale: 1}
+	case 2:
+		return Mem{Base: base, Index: lda, Scale: 2}
+	case 3:
+		return Mem{Base: base, Index: lda3, Scale: 1}
+	}
+	return Mem{Base: base}
 }
