@@ -4,42 +4,41 @@
 
 #include "textflag.h"
 
-// func packAT6AVX2(kb int, a *float32, lda int, alpha float32, panel *float32)
+// func packATAVX2(kb int, a *float32, lda int, alpha float32, panels int, dst *float32)
 // Requires: AVX
-TEXT ·packAT6AVX2(SB), NOSPLIT, $0-40
+TEXT ·packATAVX2(SB), NOSPLIT, $0-48
 	MOVQ         kb+0(FP), AX
 	MOVQ         a+8(FP), CX
 	MOVQ         lda+16(FP), DX
 	SHLQ         $0x02, DX
 	VBROADCASTSS alpha+24(FP), X0
-	MOVQ         panel+32(FP), BX
+	MOVQ         panels+32(FP), BX
+	MOVQ         dst+40(FP), SI
 
-pair:
-	CMPQ    AX, $0x00000002
-	JL      single
-	VMULPS  (CX), X0, X1
-	VMOVSD  16(CX), X2
-	VMULPS  X2, X0, X2
-	VMULPS  (CX)(DX*1), X0, X3
-	VMOVSD  16(CX)(DX*1), X4
-	VMULPS  X4, X0, X4
-	VMOVUPS X1, (BX)
-	VMOVSD  X2, 16(BX)
-	VMOVUPS X3, 24(BX)
-	VMOVSD  X4, 40(BX)
-	LEAQ    (CX)(DX*2), CX
-	ADDQ    $0x00000030, BX
-	SUBQ    $0x00000002, AX
-	JMP     pair
+	// pstride: the bytes of one panel, kb·6 floats.
+	IMUL3Q $0x00000018, AX, DI
 
-single:
-	TESTQ   AX, AX
-	JZ      done
-	VMULPS  (CX), X0, X1
-	VMOVSD  16(CX), X2
+row:
+	TESTQ AX, AX
+	JZ    done
+	MOVQ  CX, R8
+	MOVQ  SI, R9
+	MOVQ  BX, R10
+
+panel:
+	VMULPS  (R8), X0, X1
+	VMOVSD  16(R8), X2
 	VMULPS  X2, X0, X2
-	VMOVUPS X1, (BX)
-	VMOVSD  X2, 16(BX)
+	VMOVUPS X1, (R9)
+	VMOVSD  X2, 16(R9)
+	ADDQ    $0x00000018, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     panel
+	ADDQ    DX, CX
+	ADDQ    $0x00000018, SI
+	DECQ    AX
+	JMP     row
 
 done:
 	RET

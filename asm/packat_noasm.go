@@ -2,9 +2,9 @@
 
 package asm
 
-func packAT6(_ ISA, panel, a []float32, lda, kb int, alpha float32) {
-	if kb <= 0 {
+func packAT(_ ISA, dst, a []float32, lda, kb, panels int, alpha float32) {
+	if kb <= 0 || panels <= 0 {
 		return
 	}
-	packAT6Generic(panel, a, lda, kb, alpha)
+	packATGeneric(dst, a, lda, kb, panels, alpha)
 }

@@ -493,7 +493,14 @@ func (g *gemm) gemv(m, n int) {
 func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 	alpha := g.alpha
 	a, lda := g.a, g.lda
-	for q := 0; q < mb; q += mr {
+	q0 := 0
+	if g.transA {
+		// op(A)[i][p] = a[p*lda+i]: the full panels row by row in one call.
+		full := mb / mr
+		packAT(g.isa, dst, a[pc*lda+ic:], lda, kb, full, alpha)
+		q0 = full * mr
+	}
+	for q := q0; q < mb; q += mr {
 		panel := dst[q*kb : q*kb+kb*mr]
 		rows := min(mr, mb-q)
 		if !g.transA {
@@ -515,11 +522,7 @@ func (g *gemm) packA(dst []float32, ic, mb, pc, kb int) {
 			}
 			continue
 		}
-		// op(A)[i][p] = a[p*lda+i]: each column p holds mr contiguous floats.
-		if rows == mr {
-			packAT6(g.isa, panel, a[pc*lda+ic+q:], lda, kb, alpha)
-			continue
-		}
+		// The last, partial panel of op(A) = Aᵀ.
 		for p := 0; p < kb; p++ {
 			src := a[(pc+p)*lda+ic+q : (pc+p)*lda+ic+q+rows]
 			d := panel[p*mr : p*mr+mr]

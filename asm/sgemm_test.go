@@ -407,28 +407,31 @@ func TestPackA6(t *testing.T) {
 	}
 }
 
-// TestPackAT6 checks the packing of six columns of A for op(A) = Aᵀ
-// against its definition for every kb up to 40 (odd and even: the assembly
-// copies two rows per step), with alpha, a row stride and a misaligned
-// start; randMat's NaN gaps between rows must not be read.
-func TestPackAT6(t *testing.T) {
+// TestPackAT checks the packing of whole six-column panels of A for op(A)
+// = Aᵀ, row by row, against its definition: kb up to 40 and one to five
+// panels, with alpha, row strides past the panels and misaligned starts;
+// randMat's NaN gaps between rows must not be read.
+func TestPackAT(t *testing.T) {
 	rng := rand.New(rand.NewPCG(27, 28))
 	for _, asm := range paths(t) {
 		onPath(asm, func() {
 			for kb := 0; kb <= 40; kb++ {
-				for _, alpha := range []float32{1, -0.5} {
-					lda := mr + kb%5
-					a := randMat(rng, kb, mr, lda, kb%8)
-					buf, panel := guarded32(kb*mr, (kb+3)%8)
-					packAT6(asm, panel, a, lda, kb, alpha)
-					for p := 0; p < kb; p++ {
-						for r := 0; r < mr; r++ {
-							if got, want := panel[p*mr+r], alpha*a[p*lda+r]; got != want {
-								t.Fatalf("%s kb=%d: panel(%d,%d) = %v want %v", pathName(asm), kb, r, p, got, want)
+				for panels := 1; panels <= 5; panels++ {
+					alpha := []float32{1, -0.5}[(kb+panels)%2]
+					lda := panels*mr + kb%5
+					a := randMat(rng, kb, panels*mr, lda, kb%8)
+					buf, dst := guarded32(panels*kb*mr, (kb+3)%8)
+					packAT(asm, dst, a, lda, kb, panels, alpha)
+					for q := 0; q < panels; q++ {
+						for p := 0; p < kb; p++ {
+							for r := 0; r < mr; r++ {
+								if got, want := dst[q*kb*mr+p*mr+r], alpha*a[p*lda+q*mr+r]; got != want {
+									t.Fatalf("%s kb=%d panels=%d: panel %d (%d,%d) = %v want %v", pathName(asm), kb, panels, q, r, p, got, want)
+								}
 							}
 						}
 					}
-					checkGuard32(t, buf, (kb+3)%8, kb*mr)
+					checkGuard32(t, buf, (kb+3)%8, panels*kb*mr)
 				}
 			}
 		})

@@ -33,7 +33,7 @@ var kernels = map[string]func(){
 	"signpack":       func() { signPackKernel(ymm) },
 	"sgemm":          sgemm6x16,
 	"packa":          packA6,
-	"packat":         packAT6,
+	"packat":         packAT,
 	"axpy512":        axpy512,
 	"relu512":        func() { relu512(); reluMask512() },
 	"signpack512":    signPack512,

@@ -56,44 +56,54 @@ func packA6() {
 	})
 }
 
-// packAT6 emits packAT6AVX2: six contiguous floats of each of kb rows at a
-// (row stride lda floats), scaled by alpha, row p to panel[p*6 : p*6+6],
-// two rows per trip, each one 16-byte and one 8-byte load and store. It
-// uses xmm registers only (VEX.128 zeroes the upper halves), so it needs
-// no VZEROUPPER.
-func packAT6() {
+// packAT emits packATAVX2: panels adjacent six-column panels of op(A) =
+// Aᵀ from kb rows of a (row stride lda floats), scaled by alpha: row p's six
+// floats of panel q to dst[q·kb·6 + p·6 :], one 16-byte and one 8-byte load
+// and store each. Row by row, every panel of a row before the next row: the
+// reads run along a's rows (the hardware prefetchers follow them; rows 4 KiB
+// apart read six floats at a time would each miss L1, all in the same set),
+// and the writes go to panels·kb·6 floats that stay in L1. It uses xmm
+// registers only (VEX.128 zeroes the upper halves), so it needs no
+// VZEROUPPER.
+func packAT() {
+	name := "packATAVX2"
+	TEXT(name, NOSPLIT, "func(kb int, a *float32, lda int, alpha float32, panels int, dst *float32)")
+	Doc(name + " packs panels six-column panels of Aᵀ from kb rows of a, scaled by alpha, panel q's row p at dst[q·kb·6 + p·6] (see packat_amd64.go).")
+	kb := Load(Param("kb"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
 	alpha := XMM()
-	kb, a, lda, dst := packAText("packAT6AVX2", "six floats of each of kb rows of a, scaled by alpha, into panel[p*6 : p*6+6] (see packat_amd64.go)", alpha)
-	// load scales the six floats at m into lo (four) and hi (two).
-	load := func(m Mem) (lo, hi VecVirtual) {
-		lo, hi = XMM(), XMM()
-		VMULPS(m, alpha, lo)
-		VMOVSD(m.Offset(16), hi)
-		VMULPS(hi, alpha, hi)
-		return lo, hi
-	}
-	store := func(lo, hi VecVirtual, row int) {
-		VMOVUPS(lo, dst.Offset(4*tileM*row))
-		VMOVSD(hi, dst.Offset(4*tileM*row+16))
-	}
+	VBROADCASTSS(NewParamAddr("alpha", 24), alpha)
+	panels := Load(Param("panels"), GP64())
+	dst := Load(Param("dst"), GP64())
+	Comment("pstride: the bytes of one panel, kb·6 floats.")
+	pstride := GP64()
+	IMUL3Q(U32(4*tileM), kb, pstride)
+	src, d, n := GP64(), GP64(), GP64()
 
-	Label("pair")
-	CMPQ(kb, U32(2))
-	JL(LabelRef("single"))
-	lo0, hi0 := load(Mem{Base: a})
-	lo1, hi1 := load(Mem{Base: a, Index: lda, Scale: 1})
-	store(lo0, hi0, 0)
-	store(lo1, hi1, 1)
-	LEAQ(Mem{Base: a, Index: lda, Scale: 2}, a)
-	ADDQ(U32(8*tileM), dst.Base)
-	SUBQ(U32(2), kb)
-	JMP(LabelRef("pair"))
-
-	Label("single")
+	Label("row")
 	TESTQ(kb, kb)
 	JZ(LabelRef("done"))
-	lo, hi := load(Mem{Base: a})
-	store(lo, hi, 0)
+	MOVQ(a, src)
+	MOVQ(dst, d)
+	MOVQ(panels, n)
+	Label("panel")
+	lo, hi := XMM(), XMM()
+	VMULPS(Mem{Base: src}, alpha, lo)
+	VMOVSD(Mem{Base: src, Disp: 16}, hi)
+	VMULPS(hi, alpha, hi)
+	VMOVUPS(lo, Mem{Base: d})
+	VMOVSD(hi, Mem{Base: d, Disp: 16})
+	ADDQ(U32(4*tileM), src)
+	ADDQ(pstride, d)
+	DECQ(n)
+	JNZ(LabelRef("panel"))
+	ADDQ(lda, a)
+	ADDQ(U32(4*tileM), dst)
+	DECQ(kb)
+	JMP(LabelRef("row"))
+
 	Label("done")
 	RET()
 }
