@@ -28,9 +28,10 @@
 //   - Axpy: y += alpha·x in float32;
 //   - SignPack: signs of projections packed into k-bit codes.
 //
-// The GEMM driver's hot packers (six rows of A, and sixteen or thirty-two
-// rows of B, copied for op(B) = B, transposed in 8×8 register blocks for
-// op(B) = Bᵀ) are assembly too. asm/PERF.md has the measured speeds.
+// The GEMM driver's hot packers are assembly too: six rows of A (an 8×8
+// register transpose) or, for op(A) = Aᵀ, a block's six-column panels row
+// by row; sixteen or thirty-two columns of B, copied for op(B) = B and
+// transposed in 8×8 register blocks for op(B) = Bᵀ. asm/PERF.md has the measured speeds.
 //
 // # Generated assembly
 //
