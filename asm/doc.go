@@ -15,9 +15,9 @@
 //     rows skip packing the large operand (nopack.go): NT with m ≤ 64
 //     (4×6 zmm dot-product tiles over rows of A and B, one accumulator per
 //     element; not bit-identical to the packed path) and NN with m ≤ 64
-//     (12×32 tiles reading B in place; bit-identical); on AVX-512 the
-//     m-row products with n = 1 run sixteen rows per zmm after an in-register
-//     transpose (rowChainsAVX512, each lane the scalar chain);
+//     (12×32 tiles reading B in place; bit-identical); the m-row
+//     products with n = 1 run sixteen rows per zmm (AVX-512) or eight per
+//     ymm (AVX2) after an in-register transpose, each lane the scalar chain;
 //   - SgemmBiasReLU: a dense ReLU layer z = a·bᵀ + bias, h = ReLU(z), the bias
 //     and the ReLU applied by the micro-kernel from its registers when the
 //     product is one k-block (bit-identical to copy, Sgemm, ReLU);

@@ -1098,3 +1098,386 @@ done:
 	VPXORD X22, X22, X22
 	VZEROUPPER
 	RET
+
+// func rowChainsAVX2(kb int, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·rowChainsAVX2(SB), NOSPLIT, $0-64
+	MOVQ         kb+0(FP), AX
+	MOVQ         rows+8(FP), CX
+	VBROADCASTSS alpha+16(FP), Y0
+	MOVQ         a+24(FP), DX
+	MOVQ         lda+32(FP), BX
+	SHLQ         $0x02, BX
+	LEAQ         (BX)(BX*2), SI
+	MOVQ         s+40(FP), DI
+	MOVQ         incs+48(FP), R8
+	SHLQ         $0x02, R8
+	MOVQ         out+56(FP), R9
+
+	// msk: the first kb mod 8 lanes, from the table chainLanes.
+	MOVQ    AX, R11
+	ANDQ    $0x00000007, R11
+	SHLQ    $0x02, R11
+	LEAQ    chainLanes<>+32(SB), R10
+	SUBQ    R11, R10
+	VMOVUPS (R10), Y1
+
+block:
+	CMPQ   CX, $0x00000008
+	JL     done
+	VXORPS Y2, Y2, Y2
+	MOVQ   DX, R10
+	LEAQ   (DX)(BX*4), R11
+	MOVQ   DI, R12
+	MOVQ   AX, R13
+
+p8:
+	CMPQ         R13, $0x00000008
+	JL           ptail
+	VMULPS       (R10), Y0, Y3
+	VMULPS       (R10)(BX*1), Y0, Y4
+	VMULPS       (R10)(BX*2), Y0, Y5
+	VMULPS       (R10)(SI*1), Y0, Y6
+	VUNPCKLPS    Y4, Y3, Y7
+	VUNPCKHPS    Y4, Y3, Y3
+	VUNPCKLPS    Y6, Y5, Y4
+	VUNPCKHPS    Y6, Y5, Y5
+	VSHUFPS      $0x44, Y4, Y7, Y6
+	VSHUFPS      $0xee, Y4, Y7, Y4
+	VSHUFPS      $0x44, Y5, Y3, Y7
+	VSHUFPS      $0xee, Y5, Y3, Y3
+	VMULPS       (R11), Y0, Y5
+	VMULPS       (R11)(BX*1), Y0, Y8
+	VMULPS       (R11)(BX*2), Y0, Y9
+	VMULPS       (R11)(SI*1), Y0, Y10
+	VUNPCKLPS    Y8, Y5, Y11
+	VUNPCKHPS    Y8, Y5, Y5
+	VUNPCKLPS    Y10, Y9, Y8
+	VUNPCKHPS    Y10, Y9, Y9
+	VSHUFPS      $0x44, Y8, Y11, Y10
+	VSHUFPS      $0xee, Y8, Y11, Y8
+	VSHUFPS      $0x44, Y9, Y5, Y11
+	VSHUFPS      $0xee, Y9, Y5, Y5
+	VPERM2F128   $0x20, Y10, Y6, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y8, Y4, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y11, Y7, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y5, Y3, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y10, Y6, Y6
+	VBROADCASTSS (R12), Y9
+	VFMADD231PS  Y9, Y6, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y8, Y4, Y4
+	VBROADCASTSS (R12), Y6
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y11, Y7, Y4
+	VBROADCASTSS (R12), Y6
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         R8, R12
+	ADDQ         $0x00000020, R10
+	ADDQ         $0x00000020, R11
+	SUBQ         $0x00000008, R13
+	JMP          p8
+
+ptail:
+	// The last kb mod 8 columns: cnt of them, one compare each.
+	TESTQ        R13, R13
+	JZ           store
+	VMASKMOVPS   (R10), Y1, Y3
+	VMULPS       Y0, Y3, Y3
+	VMASKMOVPS   (R10)(BX*1), Y1, Y4
+	VMULPS       Y0, Y4, Y4
+	VMASKMOVPS   (R10)(BX*2), Y1, Y5
+	VMULPS       Y0, Y5, Y5
+	VMASKMOVPS   (R10)(SI*1), Y1, Y6
+	VMULPS       Y0, Y6, Y6
+	VUNPCKLPS    Y4, Y3, Y7
+	VUNPCKHPS    Y4, Y3, Y3
+	VUNPCKLPS    Y6, Y5, Y4
+	VUNPCKHPS    Y6, Y5, Y5
+	VSHUFPS      $0x44, Y4, Y7, Y6
+	VSHUFPS      $0xee, Y4, Y7, Y4
+	VSHUFPS      $0x44, Y5, Y3, Y7
+	VSHUFPS      $0xee, Y5, Y3, Y3
+	VMASKMOVPS   (R11), Y1, Y5
+	VMULPS       Y0, Y5, Y5
+	VMASKMOVPS   (R11)(BX*1), Y1, Y8
+	VMULPS       Y0, Y8, Y8
+	VMASKMOVPS   (R11)(BX*2), Y1, Y9
+	VMULPS       Y0, Y9, Y9
+	VMASKMOVPS   (R11)(SI*1), Y1, Y10
+	VMULPS       Y0, Y10, Y10
+	VUNPCKLPS    Y8, Y5, Y11
+	VUNPCKHPS    Y8, Y5, Y5
+	VUNPCKLPS    Y10, Y9, Y8
+	VUNPCKHPS    Y10, Y9, Y9
+	VSHUFPS      $0x44, Y8, Y11, Y10
+	VSHUFPS      $0xee, Y8, Y11, Y8
+	VSHUFPS      $0x44, Y9, Y5, Y11
+	VSHUFPS      $0xee, Y9, Y5, Y5
+	VPERM2F128   $0x20, Y10, Y6, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000002
+	JL           store
+	VPERM2F128   $0x20, Y8, Y4, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000003
+	JL           store
+	VPERM2F128   $0x20, Y11, Y7, Y9
+	VBROADCASTSS (R12), Y12
+	VFMADD231PS  Y12, Y9, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000004
+	JL           store
+	VPERM2F128   $0x20, Y5, Y3, Y3
+	VBROADCASTSS (R12), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000005
+	JL           store
+	VPERM2F128   $0x31, Y10, Y6, Y3
+	VBROADCASTSS (R12), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000006
+	JL           store
+	VPERM2F128   $0x31, Y8, Y4, Y3
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000007
+	JL           store
+	VPERM2F128   $0x31, Y11, Y7, Y3
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         R8, R12
+	JMP          store
+	VPERM2F128   $0x31, Y5, Y3, Y3
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y3, Y2
+	ADDQ         R8, R12
+
+store:
+	VMOVUPS Y2, (R9)
+	ADDQ    $0x00000020, R9
+	MOVQ    BX, R10
+	SHLQ    $0x03, R10
+	ADDQ    R10, DX
+	SUBQ    $0x00000008, CX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET
+
+DATA chainLanes<>+0(SB)/8, $0xffffffffffffffff
+DATA chainLanes<>+8(SB)/8, $0xffffffffffffffff
+DATA chainLanes<>+16(SB)/8, $0xffffffffffffffff
+DATA chainLanes<>+24(SB)/8, $0xffffffffffffffff
+DATA chainLanes<>+32(SB)/8, $0x0000000000000000
+DATA chainLanes<>+40(SB)/8, $0x0000000000000000
+DATA chainLanes<>+48(SB)/8, $0x0000000000000000
+DATA chainLanes<>+56(SB)/8, $0x0000000000000000
+GLOBL chainLanes<>(SB), RODATA|NOPTR, $64
+
+// func rowChains1AVX2(kb int, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)
+// Requires: AVX, FMA3
+TEXT ·rowChains1AVX2(SB), NOSPLIT, $0-64
+	MOVQ kb+0(FP), AX
+	MOVQ rows+8(FP), CX
+	MOVQ a+24(FP), DX
+	MOVQ lda+32(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (BX)(BX*2), SI
+	MOVQ s+40(FP), DI
+	MOVQ incs+48(FP), R8
+	SHLQ $0x02, R8
+	MOVQ out+56(FP), R9
+
+	// msk: the first kb mod 8 lanes, from the table chainLanes.
+	MOVQ    AX, R11
+	ANDQ    $0x00000007, R11
+	SHLQ    $0x02, R11
+	LEAQ    chainLanes<>+32(SB), R10
+	SUBQ    R11, R10
+	VMOVUPS (R10), Y0
+
+block:
+	CMPQ   CX, $0x00000008
+	JL     done
+	VXORPS Y1, Y1, Y1
+	MOVQ   DX, R10
+	LEAQ   (DX)(BX*4), R11
+	MOVQ   DI, R12
+	MOVQ   AX, R13
+
+p8:
+	CMPQ         R13, $0x00000008
+	JL           ptail
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(BX*1), Y3
+	VMOVUPS      (R10)(BX*2), Y4
+	VMOVUPS      (R10)(SI*1), Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y2
+	VUNPCKLPS    Y5, Y4, Y3
+	VUNPCKHPS    Y5, Y4, Y4
+	VSHUFPS      $0x44, Y3, Y6, Y5
+	VSHUFPS      $0xee, Y3, Y6, Y3
+	VSHUFPS      $0x44, Y4, Y2, Y6
+	VSHUFPS      $0xee, Y4, Y2, Y2
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(BX*1), Y7
+	VMOVUPS      (R11)(BX*2), Y8
+	VMOVUPS      (R11)(SI*1), Y9
+	VUNPCKLPS    Y7, Y4, Y10
+	VUNPCKHPS    Y7, Y4, Y4
+	VUNPCKLPS    Y9, Y8, Y7
+	VUNPCKHPS    Y9, Y8, Y8
+	VSHUFPS      $0x44, Y7, Y10, Y9
+	VSHUFPS      $0xee, Y7, Y10, Y7
+	VSHUFPS      $0x44, Y8, Y4, Y10
+	VSHUFPS      $0xee, Y8, Y4, Y4
+	VPERM2F128   $0x20, Y9, Y5, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y7, Y3, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y10, Y6, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x20, Y4, Y2, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y9, Y5, Y5
+	VBROADCASTSS (R12), Y8
+	VFMADD231PS  Y8, Y5, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y7, Y3, Y3
+	VBROADCASTSS (R12), Y5
+	VFMADD231PS  Y5, Y3, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y10, Y6, Y3
+	VBROADCASTSS (R12), Y5
+	VFMADD231PS  Y5, Y3, Y1
+	ADDQ         R8, R12
+	VPERM2F128   $0x31, Y4, Y2, Y2
+	VBROADCASTSS (R12), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         R8, R12
+	ADDQ         $0x00000020, R10
+	ADDQ         $0x00000020, R11
+	SUBQ         $0x00000008, R13
+	JMP          p8
+
+ptail:
+	// The last kb mod 8 columns: cnt of them, one compare each.
+	TESTQ        R13, R13
+	JZ           store
+	VMASKMOVPS   (R10), Y0, Y2
+	VMASKMOVPS   (R10)(BX*1), Y0, Y3
+	VMASKMOVPS   (R10)(BX*2), Y0, Y4
+	VMASKMOVPS   (R10)(SI*1), Y0, Y5
+	VUNPCKLPS    Y3, Y2, Y6
+	VUNPCKHPS    Y3, Y2, Y2
+	VUNPCKLPS    Y5, Y4, Y3
+	VUNPCKHPS    Y5, Y4, Y4
+	VSHUFPS      $0x44, Y3, Y6, Y5
+	VSHUFPS      $0xee, Y3, Y6, Y3
+	VSHUFPS      $0x44, Y4, Y2, Y6
+	VSHUFPS      $0xee, Y4, Y2, Y2
+	VMASKMOVPS   (R11), Y0, Y4
+	VMASKMOVPS   (R11)(BX*1), Y0, Y7
+	VMASKMOVPS   (R11)(BX*2), Y0, Y8
+	VMASKMOVPS   (R11)(SI*1), Y0, Y9
+	VUNPCKLPS    Y7, Y4, Y10
+	VUNPCKHPS    Y7, Y4, Y4
+	VUNPCKLPS    Y9, Y8, Y7
+	VUNPCKHPS    Y9, Y8, Y8
+	VSHUFPS      $0x44, Y7, Y10, Y9
+	VSHUFPS      $0xee, Y7, Y10, Y7
+	VSHUFPS      $0x44, Y8, Y4, Y10
+	VSHUFPS      $0xee, Y8, Y4, Y4
+	VPERM2F128   $0x20, Y9, Y5, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000002
+	JL           store
+	VPERM2F128   $0x20, Y7, Y3, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000003
+	JL           store
+	VPERM2F128   $0x20, Y10, Y6, Y8
+	VBROADCASTSS (R12), Y11
+	VFMADD231PS  Y11, Y8, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000004
+	JL           store
+	VPERM2F128   $0x20, Y4, Y2, Y2
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y2, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000005
+	JL           store
+	VPERM2F128   $0x31, Y9, Y5, Y2
+	VBROADCASTSS (R12), Y4
+	VFMADD231PS  Y4, Y2, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000006
+	JL           store
+	VPERM2F128   $0x31, Y7, Y3, Y2
+	VBROADCASTSS (R12), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         R8, R12
+	CMPQ         R13, $0x00000007
+	JL           store
+	VPERM2F128   $0x31, Y10, Y6, Y2
+	VBROADCASTSS (R12), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         R8, R12
+	JMP          store
+	VPERM2F128   $0x31, Y4, Y2, Y2
+	VBROADCASTSS (R12), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         R8, R12
+
+store:
+	VMOVUPS Y1, (R9)
+	ADDQ    $0x00000020, R9
+	MOVQ    BX, R10
+	SHLQ    $0x03, R10
+	ADDQ    R10, DX
+	SUBQ    $0x00000008, CX
+	JMP     block
+
+done:
+	VZEROUPPER
+	RET

@@ -304,35 +304,41 @@ func TestSgemmTile12BitIdentical(t *testing.T) {
 	})
 }
 
-// TestRowChainsAVX512 checks that the sixteen-rows-per-zmm form of
-// rowChains (an in-register transpose per sixteen p, masked loads for the
-// last kb mod 16) gives bit for bit the scalar kernels' chains: kb through
+// TestRowChainsVector checks that the vector forms of rowChains (sixteen
+// rows per zmm on AVX-512, eight per ymm on AVX2: an in-register transpose
+// per sixteen or eight p, masked loads for the tail of kb) give bit for bit
+// the scalar kernels' chains: kb through
 // full blocks and every tail, row counts past multiples of 16 (the scalar
 // kernel takes the rest), alpha 1 and not, strides of s, leading dimensions
 // past the row, misaligned starts, NaN guards around out.
-func TestRowChainsAVX512(t *testing.T) {
-	if ok, _ := SupportedISA(AVX512); !ok {
-		t.Skip("no AVX-512")
-	}
+func TestRowChainsVector(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
+	for _, l := range paths(t) {
+		if l != Go {
+			testRowChainsVector(t, rng, l)
+		}
+	}
+}
+
+func testRowChainsVector(t *testing.T, rng *rand.Rand, l ISA) {
 	kbs := []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 255, 256}
 	for _, kb := range kbs {
-		for _, rows := range []int{16, 17, 31, 32, 33, 48, 70} {
+		for _, rows := range []int{8, 9, 15, 16, 17, 31, 32, 33, 48, 70} {
 			for _, alpha := range []float32{1, -0.75} {
 				off := (kb + rows) % 8
 				inc, lda := 1+rows%3, kb+rows%5
 				s := randMat(rng, kb, 1, inc, off)
 				a := randMat(rng, rows, kb, lda, (off+3)%8)
 				buf, out := guarded32(rows, (off+5)%8)
-				rowChains(AVX512, kb, rows, alpha, a, lda, s, inc, out)
+				rowChains(l, kb, rows, alpha, a, lda, s, inc, out)
 				checkGuard32(t, buf, (off+5)%8, rows)
 				want := make([]float32, rows)
 				scalarChains = true
-				rowChains(AVX512, kb, rows, alpha, a, lda, s, inc, want)
+				rowChains(l, kb, rows, alpha, a, lda, s, inc, want)
 				scalarChains = false
 				for i := range want {
 					if math.Float32bits(out[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("kb=%d rows=%d alpha=%v: out[%d] = %v, scalar chain %v", kb, rows, alpha, i, out[i], want[i])
+						t.Fatalf("%s kb=%d rows=%d alpha=%v: out[%d] = %v, scalar chain %v", l, kb, rows, alpha, i, out[i], want[i])
 					}
 				}
 			}

@@ -30,6 +30,28 @@ func mod16Mask(n Register) Register {
 	return k
 }
 
+var laneTables = map[string]Mem{}
+
+// laneMasks emits the read-only table name: eight all-ones lanes then eight
+// zero lanes; the eight lanes from lane 8-r (byte 32-4r) select the first r
+// floats of a ymm tail (vmaskmovps).
+// A file's kernels share one table of a name (emitted once per run).
+func laneMasks(name string) Mem {
+	if m, ok := laneTables[name]; ok {
+		return m
+	}
+	lanes := GLOBL(name, RODATA|NOPTR)
+	defer func() { laneTables[name] = lanes }()
+	for i := 0; i < 8; i++ {
+		v := uint64(0)
+		if i < 4 {
+			v = ^v
+		}
+		DATA(8*i, U64(v))
+	}
+	return lanes
+}
+
 // chunk is what one call of a stream body handles: a full vector of w
 // (mask nil, scalar false), the last n mod 16 floats of a zmm stream under
 // the k register mask, or one float of the scalar tail of a ymm stream.
@@ -341,16 +363,7 @@ func signPackQueue(k, row, codes, zero Register) func() {
 	MOVQ(k, RCX)
 	SHLQ(CL, low)
 	DECQ(low)
-	// lanes: eight all-ones lanes then eight zero lanes; the eight lanes
-	// from lane 8-r select the first r floats of the row's tail.
-	lanes := GLOBL("lanes", RODATA|NOPTR)
-	for i := 0; i < 8; i++ {
-		v := uint64(0)
-		if i < 4 {
-			v = ^v
-		}
-		DATA(8*i, U64(v))
-	}
+	lanes := laneMasks("lanes")
 	return func() {
 		p, left, queue, queued := GP64(), GP64(), GP64(), GP64()
 		MOVQ(row, p)

@@ -368,3 +368,139 @@ func rowOfFour(base, lda, lda3 Register, i int) Mem {
 	}
 	return Mem{Base: base}
 }
+
+// rowChains8Kernel emits rowChainsAVX2 (scaled) or rowChains1AVX2 (alpha =
+// 1): the AVX2 form of rowChains16Kernel, eight rows in the lanes of one ymm
+// register. Per eight p the rows' floats go through an 8×8 transpose in
+// registers (packBT's steps: vunpcklps/vunpckhps, vshufps on rows 0–3 and
+// 4–7, then vperm2f128: 24 shuffles), and the eight columns through one
+// vfmadd231ps each in the order of p, each lane the scalar kernel's chain.
+// The last kb mod 8 floats of each row load under a vmaskmovps mask from a
+// table. rows is a multiple of 8 (the Go wrapper runs the scalar kernel on
+// the rest).
+func rowChains8Kernel(scaled bool) {
+	name := "rowChains1AVX2"
+	if scaled {
+		name = "rowChainsAVX2"
+	}
+	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
+	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs], eight rows per ymm (one FMA chain per lane; see gemv_amd64.go).")
+	kb := Load(Param("kb"), GP64())
+	rows := Load(Param("rows"), GP64())
+	var alpha VecVirtual
+	if scaled {
+		alpha = YMM()
+		VBROADCASTSS(NewParamAddr("alpha", 16), alpha)
+	}
+	a, lda, lda3, s, incs, out := rowChainsArgs()
+	Comment("msk: the first kb mod 8 lanes, from the table chainLanes.")
+	msk := YMM()
+	{
+		sel, rem := GP64(), GP64()
+		MOVQ(kb, rem)
+		ANDQ(U32(7), rem)
+		SHLQ(U8(2), rem)
+		LEAQ(laneMasks("chainLanes").Offset(32), sel)
+		SUBQ(rem, sel)
+		VMOVUPS(Mem{Base: sel}, msk)
+	}
+
+	Label("block")
+	CMPQ(rows, U32(8))
+	JL(LabelRef("done"))
+	acc := YMM()
+	VXORPS(acc, acc, acc)
+	base := []GPVirtual{GP64(), GP64()}
+	MOVQ(a, base[0])
+	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, base[1])
+	sp, cnt := GP64(), GP64()
+	MOVQ(s, sp)
+	MOVQ(kb, cnt)
+	// load reads eight floats of row r (under the tail mask, if any).
+	load := func(r int, masked bool) VecVirtual {
+		v := YMM()
+		m := rowOfFour(base[r/4], lda, lda3, r%4)
+		switch {
+		case masked:
+			VMASKMOVPS(m, msk, v)
+			if scaled {
+				VMULPS(alpha, v, v)
+			}
+		case scaled:
+			VMULPS(m, alpha, v)
+		default:
+			VMOVUPS(m, v)
+		}
+		return v
+	}
+	fma := func(c VecVirtual) {
+		sv := YMM()
+		VBROADCASTSS(Mem{Base: sp}, sv)
+		VFMADD231PS(sv, c, acc)
+		ADDQ(incs, sp)
+	}
+	// columns transposes the eight rows' eight floats and runs the chains
+	// over the first n columns (all eight: n < 0), in the order of p.
+	columns := func(masked bool, n func(j int)) {
+		var half [2][]VecVirtual
+		for g := 0; g < 2; g++ {
+			v := make([]VecVirtual, 4)
+			for i := range v {
+				v[i] = load(4*g+i, masked)
+			}
+			// half[g][c]: column c of rows 4g..4g+3 in the low 128
+			// bits, column c+4 in the high.
+			half[g] = gather4(interleave(v))
+		}
+		for hi := 0; hi < 2; hi++ {
+			imm := U8(0x20)
+			if hi == 1 {
+				imm = U8(0x31)
+			}
+			for c := 0; c < 4; c++ {
+				col := YMM()
+				VPERM2F128(imm, half[1][c], half[0][c], col)
+				fma(col)
+				n(4*hi + c)
+			}
+		}
+	}
+
+	Label("p8")
+	CMPQ(cnt, U32(8))
+	JL(LabelRef("ptail"))
+	columns(false, func(int) {})
+	for g := range base {
+		ADDQ(U32(32), base[g])
+	}
+	SUBQ(U32(8), cnt)
+	JMP(LabelRef("p8"))
+
+	Label("ptail")
+	Comment("The last kb mod 8 columns: cnt of them, one compare each.")
+	TESTQ(cnt, cnt)
+	JZ(LabelRef("store"))
+	columns(true, func(j int) {
+		switch {
+		case j < 6:
+			CMPQ(cnt, U32(j+2))
+			JL(LabelRef("store"))
+		case j == 6:
+			JMP(LabelRef("store")) // at most seven: the eighth column is a masked-out zero
+		}
+	})
+
+	Label("store")
+	VMOVUPS(acc, Mem{Base: out})
+	ADDQ(U32(32), out)
+	step := GP64()
+	MOVQ(lda, step)
+	SHLQ(U8(3), step)
+	ADDQ(step, a)
+	SUBQ(U32(8), rows)
+	JMP(LabelRef("block"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

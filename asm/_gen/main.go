@@ -50,6 +50,8 @@ var kernels = map[string]func(){
 		rowChainsKernel(false)
 		rowChains16Kernel(true)
 		rowChains16Kernel(false)
+		rowChains8Kernel(true)
+		rowChains8Kernel(false)
 	},
 }
 
