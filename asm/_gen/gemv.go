@@ -221,23 +221,8 @@ func rowChains16Kernel(scaled bool) {
 	a, lda, lda3, s, incs, out := rowChainsArgs()
 	k := mod16Mask(kb)
 
-	Label("block")
-	CMPQ(rows, U32(16))
-	JL(LabelRef("done"))
-	VXORPS(acc, acc, acc)
-	// Rows 4g..4g+3 at base[g] + {0, 1, 2, 3}·lda.
-	base := make([]GPVirtual, 4)
-	for g := range base {
-		base[g] = GP64()
-		if g == 0 {
-			MOVQ(a, base[g])
-			continue
-		}
-		LEAQ(Mem{Base: base[g-1], Index: lda, Scale: 4}, base[g])
-	}
-	sp, cnt := GP64(), GP64()
-	MOVQ(s, sp)
-	MOVQ(kb, cnt)
+	var base []GPVirtual
+	var sp GPVirtual
 	rowAt := func(r int) Mem { return rowOfFour(base[r/4], lda, lda3, r%4) }
 	// transpose loads sixteen floats of each row (under mask, if any) and
 	// leaves column j (lane r: row r's float p+j) in Zj.
@@ -294,41 +279,23 @@ func rowChains16Kernel(scaled bool) {
 		ADDQ(incs, sp)
 	}
 
-	Label("p16")
-	CMPQ(cnt, U32(16))
-	JL(LabelRef("ptail"))
-	transpose(nil)
-	for j := 0; j < 16; j++ {
-		fma(j)
-	}
-	for g := range base {
-		ADDQ(U32(64), base[g])
-	}
-	SUBQ(U32(16), cnt)
-	JMP(LabelRef("p16"))
-
-	Label("ptail")
-	Comment("The last kb mod 16 columns: cnt of them, one compare each.")
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("store"))
-	transpose(k)
-	for j := 0; j < 15; j++ {
-		fma(j)
-		if j < 14 {
-			CMPQ(cnt, U32(j+2))
-			JL(LabelRef("store"))
+	chainLoops(16, acc, kb, rows, a, lda, s, out, func(l chainLoop) {
+		base, sp = l.base, l.sp
+		transpose(nil)
+		for j := 0; j < 16; j++ {
+			fma(j)
 		}
-	}
-
-	Label("store")
-	VMOVUPS(acc, Mem{Base: out})
-	ADDQ(U32(64), out)
-	step := GP64()
-	MOVQ(lda, step)
-	SHLQ(U8(4), step)
-	ADDQ(step, a)
-	SUBQ(U32(16), rows)
-	JMP(LabelRef("block"))
+	}, func(l chainLoop) {
+		base, sp = l.base, l.sp
+		transpose(k)
+		for j := 0; j < 15; j++ {
+			fma(j)
+			if j < 14 {
+				CMPQ(l.cnt, U32(j+2))
+				JL(LabelRef("store"))
+			}
+		}
+	})
 
 	Label("done")
 	Comment("Registers 16–22 written here: zeroed (VZEROUPPER leaves them).")
@@ -405,17 +372,9 @@ func rowChains8Kernel(scaled bool) {
 		VMOVUPS(Mem{Base: sel}, msk)
 	}
 
-	Label("block")
-	CMPQ(rows, U32(8))
-	JL(LabelRef("done"))
 	acc := YMM()
-	VXORPS(acc, acc, acc)
-	base := []GPVirtual{GP64(), GP64()}
-	MOVQ(a, base[0])
-	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, base[1])
-	sp, cnt := GP64(), GP64()
-	MOVQ(s, sp)
-	MOVQ(kb, cnt)
+	var base []GPVirtual
+	var sp GPVirtual
 	// load reads eight floats of row r (under the tail mask, if any).
 	load := func(r int, masked bool) VecVirtual {
 		v := YMM()
@@ -466,41 +425,80 @@ func rowChains8Kernel(scaled bool) {
 		}
 	}
 
-	Label("p8")
-	CMPQ(cnt, U32(8))
-	JL(LabelRef("ptail"))
-	columns(false, func(int) {})
-	for g := range base {
-		ADDQ(U32(32), base[g])
-	}
-	SUBQ(U32(8), cnt)
-	JMP(LabelRef("p8"))
-
-	Label("ptail")
-	Comment("The last kb mod 8 columns: cnt of them, one compare each.")
-	TESTQ(cnt, cnt)
-	JZ(LabelRef("store"))
-	columns(true, func(j int) {
-		switch {
-		case j < 6:
-			CMPQ(cnt, U32(j+2))
-			JL(LabelRef("store"))
-		case j == 6:
-			JMP(LabelRef("store")) // at most seven: the eighth column is a masked-out zero
-		}
+	chainLoops(8, acc, kb, rows, a, lda, s, out, func(l chainLoop) {
+		base, sp = l.base, l.sp
+		columns(false, func(int) {})
+	}, func(l chainLoop) {
+		base, sp = l.base, l.sp
+		columns(true, func(j int) {
+			switch {
+			case j < 6:
+				CMPQ(l.cnt, U32(j+2))
+				JL(LabelRef("store"))
+			case j == 6:
+				JMP(LabelRef("store")) // at most seven: the eighth column is a masked-out zero
+			}
+		})
 	})
-
-	Label("store")
-	VMOVUPS(acc, Mem{Base: out})
-	ADDQ(U32(32), out)
-	step := GP64()
-	MOVQ(lda, step)
-	SHLQ(U8(3), step)
-	ADDQ(step, a)
-	SUBQ(U32(8), rows)
-	JMP(LabelRef("block"))
 
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// chainLoop is what the bodies of chainLoops see: the four-row groups'
+// pointers (rows 4g..4g+3 at base[g] + {0, 1, 2, 3}·lda, advanced by the
+// loop), s's current element and the columns left in the row block.
+type chainLoop struct {
+	base    []GPVirtual
+	sp, cnt GPVirtual
+}
+
+// chainLoops emits the loops shared by the vector row-chain kernels: blocks
+// of lanes rows (acc zeroed, then stored to out), each over kb in trips of
+// lanes columns (full) and the last kb mod lanes (tail, which may branch to
+// "store" once done); it ends by jumping to "done" when fewer than lanes
+// rows are left, a label the caller emits.
+func chainLoops(lanes int, acc, kb, rows Register, a, lda, s, out GPVirtual, full, tail func(chainLoop)) {
+	Label("block")
+	CMPQ(rows, U32(lanes))
+	JL(LabelRef("done"))
+	VXORPS(acc, acc, acc)
+	l := chainLoop{base: make([]GPVirtual, lanes/4), sp: GP64(), cnt: GP64()}
+	for g := range l.base {
+		l.base[g] = GP64()
+		if g == 0 {
+			MOVQ(a, l.base[g])
+			continue
+		}
+		LEAQ(Mem{Base: l.base[g-1], Index: lda, Scale: 4}, l.base[g])
+	}
+	MOVQ(s, l.sp)
+	MOVQ(kb, l.cnt)
+
+	Label("trip")
+	CMPQ(l.cnt, U32(lanes))
+	JL(LabelRef("ptail"))
+	full(l)
+	for _, b := range l.base {
+		ADDQ(U32(4*lanes), b)
+	}
+	SUBQ(U32(lanes), l.cnt)
+	JMP(LabelRef("trip"))
+
+	Label("ptail")
+	Comment("The last kb mod " + itoa(lanes) + " columns: cnt of them, one compare each.")
+	TESTQ(l.cnt, l.cnt)
+	JZ(LabelRef("store"))
+	tail(l)
+
+	Label("store")
+	VMOVUPS(acc, Mem{Base: out})
+	ADDQ(U32(4*lanes), out)
+	step := GP64()
+	MOVQ(lda, step)
+	SHLQ(U8(nrowsShift(lanes)), step)
+	ADDQ(step, a)
+	SUBQ(U32(lanes), rows)
+	JMP(LabelRef("block"))
 }
