@@ -106,14 +106,7 @@ func sumRowsKernel(w width) {
 // transpose; eight chains keep both FMA ports busy). Only VEX.128 scalar
 // instructions: the upper register state stays clean.
 func rowChainsKernel(scaled bool) {
-	name := "rowChains1FMA"
-	if scaled {
-		name = "rowChainsFMA"
-	}
-	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
-	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs] (one FMA chain per row; see gemv_amd64.go).")
-	kb := Load(Param("kb"), GP64())
-	rows := Load(Param("rows"), GP64())
+	kb, rows := rowChainsText(scaled, "rowChainsFMA", "rowChains1FMA", " (one FMA chain per row; see gemv_amd64.go).")
 	alpha := XMM()
 	if scaled {
 		VMOVSS(NewParamAddr("alpha", 16), alpha)
@@ -204,17 +197,10 @@ func nrowsShift(n int) int {
 // 4-row columns; the block transposes use Z16–Z19 and leave column j in Zj;
 // Z20 holds the broadcast s, Z21 the chains, Z22 alpha.
 func rowChains16Kernel(scaled bool) {
-	name := "rowChains1AVX512"
-	if scaled {
-		name = "rowChainsAVX512"
-	}
-	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
-	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs], sixteen rows per zmm (one FMA chain per lane; see gemv_amd64.go).")
+	kb, rows := rowChainsText(scaled, "rowChainsAVX512", "rowChains1AVX512", ", sixteen rows per zmm (one FMA chain per lane; see gemv_amd64.go).")
 	z := []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
 	sv, acc, alpha := z[20], z[21], z[22]
-	kb := Load(Param("kb"), GP64())
-	rows := Load(Param("rows"), GP64())
 	if scaled {
 		VBROADCASTSS(NewParamAddr("alpha", 16), alpha)
 	}
@@ -346,14 +332,7 @@ func rowOfFour(base, lda, lda3 Register, i int) Mem {
 // table. rows is a multiple of 8 (the Go wrapper runs the scalar kernel on
 // the rest).
 func rowChains8Kernel(scaled bool) {
-	name := "rowChains1AVX2"
-	if scaled {
-		name = "rowChainsAVX2"
-	}
-	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
-	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs], eight rows per ymm (one FMA chain per lane; see gemv_amd64.go).")
-	kb := Load(Param("kb"), GP64())
-	rows := Load(Param("rows"), GP64())
+	kb, rows := rowChainsText(scaled, "rowChainsAVX2", "rowChains1AVX2", ", eight rows per ymm (one FMA chain per lane; see gemv_amd64.go).")
 	var alpha VecVirtual
 	if scaled {
 		alpha = YMM()
@@ -501,4 +480,16 @@ func chainLoops(lanes int, acc, kb, rows Register, a, lda, s, out GPVirtual, ful
 	ADDQ(step, a)
 	SUBQ(U32(lanes), rows)
 	JMP(LabelRef("block"))
+}
+
+// rowChainsText starts a row-chain kernel, named scaledName or, for alpha =
+// 1, plainName (how: the tail of its doc line), and loads kb and rows.
+func rowChainsText(scaled bool, scaledName, plainName, how string) (kb, rows Register) {
+	name := plainName
+	if scaled {
+		name = scaledName
+	}
+	TEXT(name, NOSPLIT, "func(kb, rows int, alpha float32, a *float32, lda int, s *float32, incs int, out *float32)")
+	Doc(name + " sets out[r] = Σ_p fl(alpha·a[r·lda+p])·s[p·incs]" + how)
+	return Load(Param("kb"), GP64()), Load(Param("rows"), GP64())
 }
