@@ -147,7 +147,7 @@ func (g *gemm) dotTile(s *gemmScratch, mi, nj, ib, i0, i1, jb, j0, j1, pc, kb in
 	t := s.tile[:mi*nj]
 	dotKernel(g.isa, kb, ra[:mi], rb[:nj], t, nj, g.alpha, 0, pf)
 	for i := range mt {
-		mergeInto(g.c[off+i*g.ldc:], 1, t[i*nj:i*nj+nt], beta)
+		mergeInto(g.isa, g.c[off+i*g.ldc:], 1, t[i*nj:i*nj+nt], beta)
 	}
 }
 
@@ -195,7 +195,7 @@ func (g *gemm) runLdb(s *gemmScratch, i0, i1, j0, j1 int) {
 				}
 				ldbKernel(g.isa, mr, kb, s.a[ir*kb:], bp, g.ldb, s.tile[:mr*nr512], nr512, 0)
 				for i := range mb - ir {
-					mergeInto(g.c[off+i*g.ldc:], 1, s.tile[i*nr512:i*nr512+nr512], beta)
+					mergeInto(g.isa, g.c[off+i*g.ldc:], 1, s.tile[i*nr512:i*nr512+nr512], beta)
 				}
 			}
 		}

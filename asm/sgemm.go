@@ -371,7 +371,7 @@ func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
 			// Edge tile: compute into scratch, merge the valid part.
 			sgemmKernel(g.isa, kb, ap, bp, s.tile[:mr*nr], nr, 0)
 			for i := 0; i < mt; i++ {
-				mergeInto(g.c[off+i*ldc:], 1, s.tile[i*nr:i*nr+nt], beta)
+				mergeInto(g.isa, g.c[off+i*ldc:], 1, s.tile[i*nr:i*nr+nt], beta)
 			}
 		}
 	}
@@ -390,7 +390,7 @@ func (g *gemm) biasReLUTile(s *gemmScratch, kb int, ap, bp []float32, i, j, mt, 
 	}
 	sgemmKernel(g.isa, kb, ap, bp, s.tile[:mr*nr], nr, 0)
 	for r := 0; r < mt; r++ {
-		mergeInto(g.c[off+r*ldc:], 1, s.tile[r*nr:r*nr+nt], 0)
+		mergeInto(g.isa, g.c[off+r*ldc:], 1, s.tile[r*nr:r*nr+nt], 0)
 	}
 	biasReLU(g.isa, mt, nt, g.c[off:], ldc, g.bias[j:], g.h[hoff:], ldh)
 }
@@ -398,8 +398,10 @@ func (g *gemm) biasReLUTile(s *gemmScratch, kb int, ap, bp []float32, i, j, mt, 
 // mergeInto sets c[i·inc] = t[i] + beta·c[i·inc] for i < len(t), or t[i]
 // without reading c when beta == 0: how edge tiles and the matrix-vector
 // path write C (two roundings, where a full tile's kernel fuses them; the
-// same for beta 0 and 1).
-func mergeInto(c []float32, inc int, t []float32, beta float32) {
+// same for beta 0 and 1). A contiguous row with beta == 1 goes through l's
+// Axpy with alpha 1, whose fl(1·t + c) is the loop's fl(t + c), bit for bit
+// (the gradients' m = 1 and n = 1 products accumulate rows of 1024 so).
+func mergeInto(l ISA, c []float32, inc int, t []float32, beta float32) {
 	if len(t) == 0 {
 		return
 	}
@@ -407,6 +409,10 @@ func mergeInto(c []float32, inc int, t []float32, beta float32) {
 	if inc == 1 {
 		if beta == 0 {
 			copy(c, t)
+			return
+		}
+		if beta == 1 {
+			axpy(l, 1, t, c)
 			return
 		}
 		for j, v := range t {
@@ -483,7 +489,7 @@ func (g *gemm) gemv(m, n int) {
 		if pc > 0 {
 			beta = 1
 		}
-		mergeInto(g.c, inc, t, beta)
+		mergeInto(g.isa, g.c, inc, t, beta)
 	}
 }
 
