@@ -134,13 +134,13 @@ func (g gemm) execute(maxThreads, m, n int) {
 // bias into every row of z, l.SgemmThreads(maxThreads, false, true, m, n,
 // k, 1, a, lda, b, ldb, 1, z, ldz) and l.ReLU over z's rows give. When the
 // product is one packed k-block (k < kcBlock, m, n > 1), which is also when
-// that Sgemm forms each element as one accumulation then fl(acc + c), it
-// runs the product with beta = 0 and adds the bias and applies the ReLU to
-// each 16- or 32-column panel of rows right after its tiles are written,
-// while they are in L1 (biasReLU): no pass that writes the bias rows, none
-// that reads z again for the ReLU. Otherwise it does exactly those three
-// steps. The engine's first layer (k = the input features) takes the fused
-// path at every batch size.
+// that Sgemm forms each element as one accumulation then fl(acc + c), the
+// micro-kernel adds the bias to its accumulators and stores both z and the
+// ReLU from its registers (edge tiles: the scratch tile, then biasReLU): no
+// pass that writes the bias rows, none that reads z again for the ReLU. z
+// and h may be the same matrix (nn's ForwardOutputs), which then ends as h.
+// Otherwise it does exactly those three steps. The engine's first layer (k =
+// the input features) takes the fused path at every batch size above one.
 func (l ISA) SgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, z []float32, ldz int, h []float32, ldh int) {
 	l.check()
 	CheckSgemm("asm", false, true, m, n, k, len(a), lda, len(b), ldb, len(z), ldz)
