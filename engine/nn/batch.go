@@ -125,7 +125,8 @@ func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ 
 	}
 }
 
-// ForwardStep brings the activations of the last Forward to the parameters
+// ForwardStep brings the activations of the last Forward (not ForwardOutputs:
+// it starts from that Forward's z_1) to the parameters
 // params = w − step·t, where w were that Forward's parameters and t the
 // tangent of the JVP that followed it, whose output was jvpOut: the first
 // layer's pre-activations are affine in its weights and bias with the input
