@@ -140,7 +140,8 @@ func (g gemm) execute(maxThreads, m, n int) {
 // pass that writes the bias rows, none that reads z again for the ReLU. z
 // and h may be the same matrix (nn's ForwardOutputs), which then ends as h.
 // Otherwise it does exactly those three steps. The engine's first layer (k =
-// the input features) takes the fused path at every batch size above one.
+// the input features) takes the fused path at every batch size above one
+// when it has fewer than 256 inputs (the time-to-target models' 16 do).
 func (l ISA) SgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, z []float32, ldz int, h []float32, ldh int) {
 	l.check()
 	CheckSgemm("asm", false, true, m, n, k, len(a), lda, len(b), ldb, len(z), ldz)
@@ -400,7 +401,9 @@ func (g *gemm) biasReLUTile(s *gemmScratch, kb int, ap, bp []float32, i, j, mt, 
 // path write C (two roundings, where a full tile's kernel fuses them; the
 // same for beta 0 and 1). A contiguous row with beta == 1 goes through l's
 // Axpy with alpha 1, whose fl(1·t + c) is the loop's fl(t + c), bit for bit
-// (the gradients' m = 1 and n = 1 products accumulate rows of 1024 so).
+// (NaN payloads aside: which of two NaNs survives an addition depends on the
+// operand order the compiler picks, in the loop too); the gradients' m = 1
+// and n = 1 products accumulate rows of 1024 so.
 func mergeInto(l ISA, c []float32, inc int, t []float32, beta float32) {
 	if len(t) == 0 {
 		return

@@ -28,7 +28,7 @@
 // ReLUKernels (vector ReLU and its mask), ReLUNorms (a one-output ReLU
 // layer's gradient norms in one pass, bit-identical to the backend's own
 // unfused kernels) and DenseReLU (a dense ReLU layer in one call, bit-identical
-// to its bias copy, Sgemm and ReLU). Generic, avx2 and avx512 have the first
-// two, avx2 and avx512 DenseReLU too; cuda has none, and the engine takes the
+// to its bias copy, Sgemm and ReLU). Generic has ReLUKernels and ReLUNorms;
+// avx2 and avx512 have all four; cuda has none, and the engine takes the
 // unfused paths there.
 package kernels

@@ -1,7 +1,7 @@
 package kernels
 
 // ThreadLimiter is implemented by backends whose Sgemm can be told to use
-// at most maxThreads goroutines in one call (avx2 does).
+// at most maxThreads goroutines in one call (avx2 and avx512 do).
 type ThreadLimiter interface {
 	SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }

@@ -246,8 +246,8 @@ func tileKernel(t tile) {
 
 	Label("update")
 	if t.biasReLU {
-		biasReLUEpilogue(t.w, acc)
-		clean(acc, bv, ai)
+		zero := biasReLUEpilogue(t.w, acc)
+		clean(acc, bv, ai, zero)
 		RET()
 		return
 	}
@@ -290,7 +290,7 @@ func tileKernel(t tile) {
 // accumulators get the bias added (vaddps: fl(acc + bias), the rounding of
 // the beta = 1 update with C holding the bias) and are stored to c, then
 // max(·, 0) + 0 (reluKernel's Go max) is stored to h.
-func biasReLUEpilogue(w width, acc [][]VecVirtual) {
+func biasReLUEpilogue(w width, acc [][]VecVirtual) (zero VecVirtual) {
 	c := Mem{Base: Load(Param("c"), GP64())}
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
@@ -298,7 +298,7 @@ func biasReLUEpilogue(w width, acc [][]VecVirtual) {
 	h := Mem{Base: Load(Param("h"), GP64())}
 	ldh := Load(Param("ldh"), GP64())
 	SHLQ(U8(2), ldh)
-	zero := w.vec()
+	zero = w.vec()
 	VXORPS(zero, zero, zero)
 	vb := int(w)
 	for i := range acc {
@@ -314,6 +314,7 @@ func biasReLUEpilogue(w width, acc [][]VecVirtual) {
 			ADDQ(ldh, h.Base)
 		}
 	}
+	return zero
 }
 
 // clean ends a tile: with the 12-row tile avo needs registers 16–31 for

@@ -29,6 +29,9 @@ type Batch struct {
 	tan, tanH  [][]float32 // forward-mode tangents ż_l and ḣ_l
 	rowScratch []float64
 	norms      []float64 // OnesNorms: three sums per example
+	// zStale: the last forward pass was ForwardOutputs through a dense
+	// ReLU layer, so the hidden layers' Z are not that pass's.
+	zStale bool
 }
 
 // NewBatch allocates the buffers for batches of up to capacity examples.
@@ -62,6 +65,7 @@ func (b *Batch) Model() *MLP { return b.m }
 // Forward computes the activations of the n examples in x (n × In) for the
 // parameter vector params (any vector of the model's layout).
 func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int) {
+	b.zStale = false
 	if b.load(params, x, n) {
 		b.forwardFrom(be, params, 1, true)
 	}
@@ -73,6 +77,8 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 // its activations only, not its pre-activations (Z[l] for l < Layers is
 // left stale; H and Output are Forward's, bit for bit): half the bytes.
 func (b *Batch) ForwardOutputs(be kernels.Backend, params []float32, x []float32, n int) {
+	_, dense := be.(kernels.DenseReLU)
+	b.zStale = dense && b.m.Layers() > 1 && b.m.Activation == ReLU
 	if b.load(params, x, n) {
 		b.forwardFrom(be, params, 1, false)
 	}
@@ -139,6 +145,9 @@ func (b *Batch) ForwardStep(be kernels.Backend, params []float32, step float32, 
 	m, n := b.m, b.N
 	if len(params) != m.NumParams() {
 		panic("nn: ForwardStep parameters of the wrong size")
+	}
+	if b.zStale {
+		panic("nn: ForwardStep after ForwardOutputs (it needs Forward's z_1)")
 	}
 	if n == 0 {
 		return
@@ -272,6 +281,9 @@ func (b *Batch) GradSqNorms(be kernels.Backend, out []float64) {
 // DeltaDotZ sets out[i] = Σ_l δ_l·z_l, which is a_i·w for the parameters w of
 // the last Forward, a_i = ∂s_i/∂w (z_l includes the bias).
 func (b *Batch) DeltaDotZ(be kernels.Backend, out []float64) {
+	if b.zStale {
+		panic("nn: DeltaDotZ after ForwardOutputs (it reads the hidden layers' Z)")
+	}
 	m := b.m
 	n := b.N
 	out = out[:n]

@@ -47,3 +47,36 @@ func TestForwardOutputs(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardOutputsGuards checks that the two readers of hidden
+// pre-activations refuse to run after ForwardOutputs has left them stale,
+// and run again after Forward.
+func TestForwardOutputsGuards(t *testing.T) {
+	for _, be := range backends(t) {
+		if _, ok := be.(kernels.DenseReLU); !ok {
+			continue
+		}
+		m, err := New(Config{In: 4, Out: 1, Hidden: []int{8}, Activation: ReLU, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randData(rand.New(rand.NewPCG(1, 1)), 3, 4)
+		b := m.NewBatch(3)
+		b.ForwardOutputs(be, m.Params, x, 3)
+		b.BackwardOnes(be, m.Params)
+		mustPanic(t, "DeltaDotZ", func() { b.DeltaDotZ(be, make([]float64, 3)) })
+		b.Forward(be, m.Params, x, 3)
+		b.BackwardOnes(be, m.Params)
+		b.DeltaDotZ(be, make([]float64, 3)) // fine again
+	}
+}
+
+func mustPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Fatalf("%s after ForwardOutputs did not panic", what)
+		}
+	}()
+	f()
+}

@@ -14,8 +14,9 @@
 //	go run -tags cblas ./asm/bench/cblaspeer                # every case
 //	go run -tags cblas ./asm/bench/cblaspeer -cases 1024 -pairs 30
 //
-// It sets OPENBLAS_NUM_THREADS=1 unless the environment sets it and prints
-// the core OpenBLAS picked (OPENBLAS_CORETYPE, when set, chooses it: on
+// It sets OpenBLAS to one thread (openblas_set_num_threads, whatever the
+// environment says) and prints the thread count in effect and the core
+// OpenBLAS picked (OPENBLAS_CORETYPE, when set, chooses it: on
 // cpuid family 6 model 0xCF OpenBLAS 0.3.21 falls back to its SSE3 core
 // unless told SkylakeX). The Go side runs at the level asm picked, or the
 // one -isa (default: NTKLSH_KERNELS) names. Cases: the 1024³ products NN, NT and TN, the

@@ -65,3 +65,17 @@ func summarize(goT, peerT []float64, resamples int, seed uint64) pairSummary {
 	}
 	return s
 }
+
+// sameCodes reports whether codes hold the signs of the m×n products p
+// (n a multiple of 32): bit j of codes[i·n/32 + t] set when p[i·n + 32t + j]
+// > 0.
+func sameCodes(p []float32, codes []uint32, n int) bool {
+	for i, v := range p {
+		row, col := i/n, i%n
+		bit := codes[row*(n/32)+col/32]>>(col%32)&1 == 1
+		if bit != (v > 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -63,3 +63,22 @@ func normal(i uint64) float64 {
 	}
 	return math.Sqrt(-2*math.Log(h(2*i+1))) * math.Cos(2*math.Pi*h(2*i+2))
 }
+
+func TestSameCodes(t *testing.T) {
+	p := make([]float32, 2*64)
+	codes := make([]uint32, 2*2)
+	for i := range p {
+		if i%3 == 0 {
+			p[i] = 1
+			codes[i/64*2+i%64/32] |= 1 << (i % 32)
+		}
+	}
+	p[5] = float32(math.NaN()) // NaN: a clear bit, as in SignPack
+	if !sameCodes(p, codes, 64) {
+		t.Fatal("codes of the signs were not recognized")
+	}
+	codes[3] ^= 1 << 7
+	if sameCodes(p, codes, 64) {
+		t.Fatal("a flipped bit went unnoticed")
+	}
+}
