@@ -250,6 +250,17 @@ func BenchmarkVector(b *testing.B) {
 	proj := randFloats(sm*sk*sl, 9)
 	codes := make([]uint32, sm*sl)
 	relu, mask := make([]float32, rows*cols), randFloats(rows*cols, 10)
+	// The norms-only rehash's per-row sums (MaskedRowNorms) against the
+	// unfused kernels it replaced (nn: RowSumSquares of h, then per row the
+	// masked copy of w, Dot and RowDots), on ReLU activations.
+	hact, wrow, norms, dcopy := make([]float32, rows*cols), randFloats(cols, 13), make([]float64, 3*rows), make([]float32, cols)
+	asm.ReLU(ma, hact)
+	// A dense ReLU layer of the time-to-target models' first layer (batch
+	// 256, 16 inputs, width 1024), one goroutine: SgemmBiasReLU writing
+	// h only, against the bias copy, Sgemm and ReLU it stands for.
+	const lm, ln, lk = 256, 1024, 16
+	lx, lw, lbias := randFloats(lm*lk, 14), randFloats(ln*lk, 15), randFloats(ln, 16)
+	lz, lh := make([]float32, lm*ln), make([]float32, lm*ln)
 	var sink float64
 	cases := []struct {
 		name  string
@@ -271,6 +282,27 @@ func BenchmarkVector(b *testing.B) {
 		{fmt.Sprintf("SignPack/m=%d/k=%d/l=%d", sm, sk, sl), 4 * sm * sk * sl, func() { asm.SignPack(sm, sk, sl, proj, sk*sl, codes) }},
 		{fmt.Sprintf("ReLU/%dx%d", rows, cols), 8 * rows * cols, func() { asm.ReLU(ma, relu) }},
 		{fmt.Sprintf("ReLUMask/%dx%d", rows, cols), 12 * rows * cols, func() { asm.ReLUMask(ma, mask) }},
+		{fmt.Sprintf("MaskedRowNorms/%dx%d", rows, cols), 4 * rows * cols, func() { asm.MaskedRowNorms(rows, cols, hact, cols, wrow, norms) }},
+		{fmt.Sprintf("UnfusedNorms/%dx%d", rows, cols), 4 * rows * cols, func() {
+			asm.RowSumSquares(rows, cols, 1, hact, cols, out)
+			for i := 0; i < rows; i++ {
+				h := hact[i*cols : (i+1)*cols]
+				copy(dcopy, wrow)
+				asm.ReLUMask(h, dcopy)
+				sink += asm.Dot(dcopy, dcopy)
+				asm.RowDots(1, cols, dcopy, cols, h, cols, norms[:1])
+			}
+		}},
+		{fmt.Sprintf("DenseReLU/%dx%dx%d", lm, ln, lk), 4 * lm * ln, func() {
+			asm.Current().SgemmBiasReLU(1, lm, ln, lk, lx, lk, lw, lk, lbias, lh, ln, lh, ln)
+		}},
+		{fmt.Sprintf("BiasSgemmReLU/%dx%dx%d", lm, ln, lk), 4 * lm * ln, func() {
+			for i := 0; i < lm; i++ {
+				copy(lz[i*ln:(i+1)*ln], lbias)
+			}
+			asm.SgemmThreads(1, false, true, lm, ln, lk, 1, lx, lk, lw, lk, 1, lz, ln)
+			asm.ReLU(lz, lh)
+		}},
 	}
 	for _, c := range cases {
 		for _, im := range impls(b) {
