@@ -77,10 +77,9 @@ func (b *Batch) Forward(be kernels.Backend, params []float32, x []float32, n int
 // its activations only, not its pre-activations (Z[l] for l < Layers is
 // left stale; H and Output are Forward's, bit for bit): half the bytes.
 func (b *Batch) ForwardOutputs(be kernels.Backend, params []float32, x []float32, n int) {
-	_, dense := be.(kernels.DenseReLU)
-	b.zStale = dense && b.m.Layers() > 1 && b.m.Activation == ReLU
+	b.zStale = false
 	if b.load(params, x, n) {
-		b.forwardFrom(be, params, 1, false)
+		b.zStale = b.forwardFrom(be, params, 1, false)
 	}
 }
 
@@ -102,10 +101,11 @@ func (b *Batch) load(params []float32, x []float32, n int) bool {
 
 // forwardFrom computes the layers l0..Layers of the last Forward's batch
 // from H[l0−1]; keepZ false lets a backend's dense ReLU layer write each
-// hidden layer's activations alone (ForwardOutputs). With Z kept, the
-// three steps measured no slower than the dense layer writing both (the
-// bytes written, not the passes, set the time).
-func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ bool) {
+// hidden layer's activations alone (ForwardOutputs), and reports whether
+// any layer's Z was left stale so. With Z kept, the three steps measured no
+// slower than the dense layer writing both (the bytes written, not the
+// passes, set the time).
+func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ bool) (zStale bool) {
 	m, n := b.m, b.N
 	L := m.Layers()
 	dense, _ := be.(kernels.DenseReLU)
@@ -119,6 +119,7 @@ func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ 
 			// steps below.
 			h := b.H[l][:n*out]
 			dense.LinearReLU(n, out, in, b.H[l-1], in, m.WOf(params, l), in, bias, h, out, h, out)
+			zStale = true
 			continue
 		}
 		for i := 0; i < n; i++ {
@@ -129,6 +130,7 @@ func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ 
 			activate(be, m.Activation, z, b.H[l][:n*out])
 		}
 	}
+	return zStale
 }
 
 // ForwardStep brings the activations of the last Forward (not ForwardOutputs:

@@ -218,9 +218,11 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		w := workers[wi]
 		cnt := hi - lo
 		b := w.b
-		if h == nil && !rd && b.HasOnesNorms(be) {
-			// The norms need H and f only: the hidden layer's
-			// pre-activations need not be written.
+		// Norms only (no hasher, so D is not needed afterwards), where
+		// the model and backend allow it: one fused pass that reads H and
+		// f only, so the hidden pre-activations need not be written.
+		fused := h == nil && !rd && b.HasOnesNorms(be)
+		if fused {
 			b.ForwardOutputs(be, params, x[lo*m.In:hi*m.In], cnt)
 		} else {
 			b.Forward(be, params, x[lo*m.In:hi*m.In], cnt)
@@ -245,9 +247,7 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 					lin.GradNorm0[lo+i] = math.Sqrt(w.sq[i])
 				}
 			}
-			// Norms only (no hasher, so D is not needed afterwards): one
-			// fused pass where the model and backend allow it.
-			if h != nil || !b.OnesNorms(be, params, w.sq, w.dots) {
+			if !fused || !b.OnesNorms(be, params, w.sq, w.dots) {
 				b.BackwardOnes(be, params)
 				b.GradSqNorms(be, w.sq)
 				b.DeltaDotZ(be, w.dots)
