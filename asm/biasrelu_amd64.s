@@ -67,7 +67,7 @@ done:
 	RET
 
 // func biasReLUAVX512(rows int, cols int, z *float32, ldz int, bias *float32, h *float32, ldh int)
-// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, BMI2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
 	MOVQ   rows+0(FP), AX
 	MOVQ   cols+8(FP), CX
@@ -79,11 +79,13 @@ TEXT ·biasReLUAVX512(SB), NOSPLIT, $0-56
 	MOVQ   ldh+48(FP), R8
 	SHLQ   $0x02, R8
 	VXORPS Z0, Z0, Z0
-	MOVQ   CX, R9
-	ANDQ   $0x0000000f, R9
-	MOVQ   $-1, R10
-	BZHIQ  R9, R10, R9
-	KMOVQ  R9, K1
+
+	// k: the mask (1<<(n mod 16))-1 of the last, partial trip.
+	MOVQ  CX, R9
+	ANDQ  $0x0000000f, R9
+	MOVQ  $-1, R10
+	BZHIQ R9, R10, R9
+	KMOVW R9, K1
 
 row:
 	TESTQ AX, AX

@@ -29,12 +29,9 @@ func biasReLUKernel(w width) {
 	zero := w.vec()
 	VXORPS(zero, zero, zero)
 	f := w.floats()
-	var k Op
+	var k Register
 	if w == zmm {
-		rem := GP64()
-		MOVQ(cols, rem)
-		ANDQ(U32(f-1), rem)
-		k = tailMask(rem)
+		k = mod16Mask(cols)
 	}
 	zp, hp, bp, n := GP64(), GP64(), GP64(), GP64()
 	body := func(c chunk) {
@@ -71,7 +68,7 @@ func biasReLUKernel(w width) {
 	TESTQ(n, n)
 	JZ(LabelRef("next"))
 	if w == zmm {
-		body(chunk{w: w, mask: k.(Register)})
+		body(chunk{w: w, mask: k})
 	} else {
 		body(chunk{w: w, scalar: true})
 		advance(1)

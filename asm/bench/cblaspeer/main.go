@@ -120,8 +120,8 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if *pairs < 3 {
-		fmt.Fprintln(os.Stderr, "cblaspeer: -pairs must be at least 3")
+	if *pairs < 3 || *pairs > 10000 {
+		fmt.Fprintf(os.Stderr, "cblaspeer: -pairs %d outside [3, 10000]\n", *pairs)
 		os.Exit(2)
 	}
 	groups := map[string]bool{}
