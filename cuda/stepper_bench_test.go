@@ -40,7 +40,9 @@ func envInts(name string, def []int) []int {
 // 64,256,1024,4096,16384), 90 inputs, one output, N = NTKLSH_STEP_N
 // (default 200000) random points, batches NTKLSH_STEP_BATCHES (default
 // 32,256), samplers lsh (engine.DefaultConfig(): K=1, L=64, re-centred
-// α=0.01, MIPS, structured) and uniform, rehash every epoch.
+// α=0.01, MIPS, structured), ntk-static (norms-only rehash) and uniform,
+// rehash every epoch; the CPU side on the best CPU backend (avx512, else
+// avx2).
 //
 // What is timed: the trainer's own sample + gradient seconds over the run's
 // iterations (Result.Final.SampleSeconds + GradSeconds; evaluations and the
@@ -48,7 +50,7 @@ func envInts(name string, def []int) []int {
 // runs rehash with the GPU Rehasher, so that the CPU run does not spend
 // seconds on a CPU rehash it does not time; the rehash costs are measured
 // apart: the Rehasher on all N points (median of 3 after a warm-up) and
-// ntk.Rehash on avx2 on the first NTKLSH_STEP_CPU_REHASH_N (default
+// ntk.Rehash on that CPU backend on the first NTKLSH_STEP_CPU_REHASH_N (default
 // 10000) points, scaled to N (linear in N). The epoch rate combines them:
 // (N/B) / ((N/B)/rate + rehash seconds). Runs only with
 // NTKLSH_STEP_BENCH=1; lines starting with STEPBENCH carry the numbers.
@@ -63,9 +65,18 @@ func TestStepBench(t *testing.T) {
 	n := envInt("NTKLSH_STEP_N", 200000)
 	cpuRehashN := min(n, envInt("NTKLSH_STEP_CPU_REHASH_N", 10000))
 	budget := time.Duration(envInt("NTKLSH_STEP_RUN_MS", 1500)) * time.Millisecond
-	cpu, why, err := kernels.Select("avx2")
+	// The best CPU backend this host has (avx512, else avx2, else generic):
+	// with -tags cuda, kernels.Default() would pick cuda itself.
+	var cpu kernels.Backend
+	var why string
+	var err error
+	for _, name := range []string{"avx512", "avx2"} {
+		if cpu, why, err = kernels.Select(name); err == nil {
+			break
+		}
+		t.Logf("%s backend not usable (%v)", name, err)
+	}
 	if err != nil {
-		t.Logf("avx2 backend not usable (%v); CPU numbers use generic", err)
 		cpu, why = kernels.Generic, "fallback"
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -83,7 +94,7 @@ func TestStepBench(t *testing.T) {
 		w, b                 int
 		smp                  string
 		gpuIt, cpuIt         float64 // iterations/s without rehash
-		gpuRehash, cpuRehash float64 // seconds per rehash
+		gpuRehash, cpuRehash float64 // seconds per rehash (lsh: hashed; ntk-static: norms only)
 	}
 	var rows []row
 	for _, w := range widths {
@@ -114,9 +125,19 @@ func TestStepBench(t *testing.T) {
 		cpuRehash := time.Since(t0).Seconds() * float64(n) / float64(cpuRehashN)
 		fmt.Printf("STEPBENCH w=%d rehash gpu_s=%.4f (median of 3, N=%d) cpu_s=%.3f (%d points timed, scaled to N)\n",
 			w, gpuRehash, n, cpuRehash, cpuRehashN)
+		// Norms only (no hasher): what ntk-static's rehash costs.
+		var linN *ntk.Linearization
+		dn := timeReps(t, 3, func() error { var err error; linN, err = r.Rehash(m, nil, linN); return err })
+		gpuNorms := median(dn).Seconds()
+		t0 = time.Now()
+		ntk.Rehash(cpu, m, ds.X[:cpuRehashN*in], ds.Y[:cpuRehashN], cpuRehashN, nil,
+			ntk.RehashOptions{Batch: 256, Workers: workers}, nil)
+		cpuNorms := time.Since(t0).Seconds() * float64(n) / float64(cpuRehashN)
+		fmt.Printf("STEPBENCH w=%d rehash-norms gpu_s=%.4f (median of 3, N=%d) cpu_s=%.3f (%d points timed, scaled to N)\n",
+			w, gpuNorms, n, cpuNorms, cpuRehashN)
 
 		for _, b := range batches {
-			for _, smp := range []string{engine.SamplerLSH, engine.SamplerUniform} {
+			for _, smp := range []string{engine.SamplerLSH, engine.SamplerNTKStatic, engine.SamplerUniform} {
 				// per-iteration seconds of one run of iters iterations
 				runOnce := func(onGPU bool, iters int) (float64, error) {
 					mm := m.Clone()
@@ -152,6 +173,9 @@ func TestStepBench(t *testing.T) {
 					return 1 / per, iters, nil
 				}
 				rw := row{w: w, b: b, smp: smp, gpuRehash: gpuRehash, cpuRehash: cpuRehash}
+				if smp == engine.SamplerNTKStatic {
+					rw.gpuRehash, rw.cpuRehash = gpuNorms, cpuNorms
+				}
 				var gi, ci int
 				if rw.gpuIt, gi, err = rate(true); err != nil {
 					t.Errorf("w=%d b=%d %s gpu: %v", w, b, smp, err)
@@ -174,7 +198,7 @@ func TestStepBench(t *testing.T) {
 	fmt.Printf("STEPBENCH table: width | batch | sampler | GPU it/s | CPU %s it/s | GPU/CPU | GPU epoch it/s | CPU epoch it/s | GPU/CPU (epoch, rehash each epoch)\n", cpu.Name())
 	for _, rw := range rows {
 		ge, ce := rw.gpuIt, rw.cpuIt
-		if rw.smp == engine.SamplerLSH {
+		if rw.smp != engine.SamplerUniform {
 			per := float64(n) / float64(rw.b)
 			ge = per / (per/rw.gpuIt + rw.gpuRehash)
 			ce = per / (per/rw.cpuIt + rw.cpuRehash)
