@@ -8,10 +8,9 @@ import (
 	"github.com/ntklsh/ntklsh/engine"
 )
 
-// The cuda backend's accelerator: a Rehasher for the rehashes and, when
-// asked for (engine.AcceleratorRequest.DeviceStep) and the configuration
-// is supported, a Stepper that shares the Rehasher's device copy of the
-// data. Both are released by the Accelerator's Close, the Stepper first.
+// The cuda backend's accelerator: a Rehasher for the rehashes and, as
+// engine.AcceleratorRequest.DeviceStep says (useDeviceStep), a Stepper that
+// shares the Rehasher's device copy of the data. Both are released by the Accelerator's Close, the Stepper first.
 func init() {
 	engine.RegisterAccelerator("cuda", openAccelerator)
 }
@@ -21,14 +20,16 @@ func openAccelerator(req engine.AcceleratorRequest) (*engine.Accelerator, error)
 	if !ok {
 		return nil, nil
 	}
+	use, note, err := useDeviceStep(req.DeviceStep, req.Config, req.Model.Sizes)
+	if err != nil {
+		return nil, err
+	}
 	r, err := NewRehasher(cb, req.Model, req.Train.X, req.Train.Y, req.Train.N, req.RehashBatch)
 	if err != nil {
 		return nil, err
 	}
-	acc := &engine.Accelerator{Linearizer: r, Release: r.Close}
-	// The device Stepper has been written and type-checked but not yet run
-	// on a GPU (RESULTS.md): it is used only when asked for.
-	if req.DeviceStep && engine.DeviceStepSupported(req.Config) == nil {
+	acc := &engine.Accelerator{Linearizer: r, Release: r.Close, StepNote: note}
+	if use {
 		s, err := NewStepperWith(r, req.Model, req.Config.Batch)
 		if err != nil {
 			return nil, errors.Join(err, r.Close())

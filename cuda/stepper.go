@@ -68,7 +68,7 @@ type Stepper struct {
 	in           cu.DevicePtr // cap float64 scales, then cap int32 indices
 	loss         cu.DevicePtr // 1 float64
 	hostIn       []uint64     // host side of in
-	hostLoss     [1]float64
+	hostLoss     []float64    // one float64, its own allocation: a pointer into the Stepper (which holds Go pointers) may not go to cgo
 
 	// Query state: the hasher's projections (uploaded once per hasher).
 	hashFor    *ntk.Hasher
@@ -181,6 +181,7 @@ func newStepper(be *Backend, m *nn.MLP, n, maxBatch int) (*Stepper, error) {
 	}
 	s.numParams = m.NumParams()
 	s.hostIn = make([]uint64, maxBatch+(maxBatch+1)/2)
+	s.hostLoss = make([]float64, 1)
 	err := be.do(func() error {
 		mod, err := cu.LoadData(stepperPTX)
 		if err != nil {

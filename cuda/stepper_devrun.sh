@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The device-resident training step (Stepper) on a GPU machine, in one go:
-# regenerate the PTX, build everything with -tags cuda, vet ./cuda with it, run the Stepper tests, the rest of the cuda tests, then
-# TestStepBench (training iterations/s, GPU Stepper + Rehasher vs CPU avx2).
+# regenerate the PTX, build everything with -tags cuda, vet ./cuda with it,
+# run the Stepper tests, TestStepBench (training iterations/s, GPU Stepper +
+# Rehasher vs the best CPU backend), the PyTorch step peer, two CLI runs,
+# then the rest of the cuda tests.
 # Goes on past failures, logs to $OUT, prints a summary last. From the
 # repository root on the lent GPU machine:
 #   bash .gpu/run.sh 'OUT=$OUT bash cuda/stepper_devrun.sh'
@@ -10,7 +12,8 @@
 # SKIP_BENCH=1, SKIP_OTHER=1 (skip the non-Stepper cuda tests), SKIP_TORCH=1
 # (the PyTorch step peer, torch_step_peer.py), SKIP_E2E=1 (the CLI runs,
 # ntklsh train --kernels cuda --device-step against the best CPU backend at
-# width E2E_WIDTH, default 4096).
+# width E2E_WIDTH, default 4096, E2E_ITERS (3000), E2E_LR (0.002; it diverges
+# at width 16384), E2E_SAMPLERS (ntk-static,uniform)).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-/tmp/cuda-out}
@@ -49,8 +52,9 @@ fi
 if [[ -z ${SKIP_E2E:-} ]]; then
   # End to end through the CLI: the device step against the best CPU backend.
   step build-cli go build -tags cuda -o /tmp/ntklsh ./cmd/ntklsh
-  e2e=(train --syn-n 200000 --syn-d 90 --syn-hidden 64 --hidden "${E2E_WIDTH:-4096}" --batch 32 --iters 3000
-    --lr 0.002 --sampler ntk-static,uniform --rehash-every 1000 --eval-every 1500 --diag-subset 500 --quiet)
+  e2e=(train --syn-n 200000 --syn-d 90 --syn-hidden 64 --hidden "${E2E_WIDTH:-4096}" --batch 32 --iters "${E2E_ITERS:-3000}"
+    --lr "${E2E_LR:-0.002}" --sampler "${E2E_SAMPLERS:-ntk-static,uniform}" --rehash-every "$((${E2E_ITERS:-3000} / 3))"
+    --eval-every "$((${E2E_ITERS:-3000} / 2))" --diag-subset 500 --quiet)
   cpu=avx512; grep -q avx512f /proc/cpuinfo || cpu=avx2
   step bench-e2e-gpu timeout 120 /tmp/ntklsh "${e2e[@]}" --kernels cuda --device-step
   step bench-e2e-cpu timeout 120 /tmp/ntklsh "${e2e[@]}" --kernels "$cpu"

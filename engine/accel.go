@@ -20,10 +20,37 @@ type AcceleratorRequest struct {
 	Config  Config
 	// RehashBatch is the examples per batch of the device rehashes.
 	RehashBatch int
-	// DeviceStep asks for a Stepper too, when the accelerator has one and
-	// supports Config (DeviceStepSupported). It is opt-in while the device
-	// steppers are not validated on hardware.
-	DeviceStep bool
+	// DeviceStep says whether the accelerator's Stepper (where it has one)
+	// takes the SGD steps too.
+	DeviceStep DeviceStepMode
+}
+
+// DeviceStepMode says whether an accelerator's Stepper takes the steps.
+type DeviceStepMode int
+
+const (
+	// DeviceStepAuto: when the accelerator supports Config
+	// (DeviceStepSupported) and its own measured rule says the device step
+	// is faster than the host's at this model and batch size.
+	DeviceStepAuto DeviceStepMode = iota
+	// DeviceStepOff: the steps stay on the host.
+	DeviceStepOff
+	// DeviceStepOn: the steps go to the device; opening the accelerator
+	// fails with DeviceStepSupported's error when Config is not supported.
+	DeviceStepOn
+)
+
+// String names the mode as the CLI's --device-step spells it.
+func (m DeviceStepMode) String() string {
+	switch m {
+	case DeviceStepAuto:
+		return "auto"
+	case DeviceStepOff:
+		return "off"
+	case DeviceStepOn:
+		return "on"
+	}
+	return fmt.Sprintf("DeviceStepMode(%d)", int(m))
 }
 
 // Accelerator is what an accelerator lends a run: a Linearizer for the
@@ -33,6 +60,8 @@ type AcceleratorRequest struct {
 type Accelerator struct {
 	Linearizer ntk.Linearizer
 	Stepper    Stepper
+	// StepNote says where the steps run and why (for logs).
+	StepNote string
 	// Release frees the resources; Close calls it once.
 	Release func() error
 	closed  bool

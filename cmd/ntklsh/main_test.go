@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ntklsh/ntklsh/asm"
+	"github.com/ntklsh/ntklsh/engine"
 )
 
 // small flags keep each run to well under a second.
@@ -182,5 +183,33 @@ func TestTrainXentBuiltIn(t *testing.T) {
 	}
 	if !strings.Contains(out, "test acc") {
 		t.Errorf("no accuracy column:\n%s", out)
+	}
+}
+
+// --device-step takes auto, on and off (a bare flag is on, =false off) and
+// names itself when the value is bad.
+func TestDeviceStepFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want engine.DeviceStepMode
+	}{
+		{nil, engine.DeviceStepAuto},
+		{[]string{"--device-step"}, engine.DeviceStepOn},
+		{[]string{"--device-step=false"}, engine.DeviceStepOff},
+		{[]string{"--device-step=off"}, engine.DeviceStepOff},
+		{[]string{"--device-step=ON"}, engine.DeviceStepOn},
+		{[]string{"--device-step=auto"}, engine.DeviceStepAuto},
+	} {
+		o, err := parseTrain(append(c.args, small...), io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if got := o.f.deviceStep.mode; got != c.want {
+			t.Errorf("%v: mode %v, want %v", c.args, got, c.want)
+		}
+	}
+	_, errOut, err := run(t, append([]string{"--device-step=maybe"}, small...)...)
+	if err == nil || !strings.Contains(errOut, "-device-step") || !strings.Contains(errOut, "want auto, on or off") {
+		t.Errorf("--device-step=maybe: err %v, stderr %q", err, errOut)
 	}
 }

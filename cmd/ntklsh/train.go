@@ -65,7 +65,7 @@ type trainFlags struct {
 	targetLoss float64
 	quiet      bool
 	cpuProf    string
-	deviceStep bool
+	deviceStep deviceStepFlag
 	ckptDir    string
 	ckptEvery  int
 	resumeDir  string
@@ -202,7 +202,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.Float64Var(&f.targetLoss, "target-loss", 0, "target loss for time-to-target: a test loss (a train loss without a test set); reached at the first evaluation at or below it after which the loss stays below 1.1× it (0: 1.1 × the lowest final loss of the compared samplers)")
 	fs.StringVar(&f.plotPath, "plot", "", "draw test loss (train loss without a test set) against training seconds of every sampler into this PNG file")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
-	fs.BoolVar(&f.deviceStep, "device-step", false, "with an accelerator backend (cuda), also run the SGD steps on the device (experimental: not yet validated on a GPU)")
+	fs.Var(&f.deviceStep, "device-step", "with an accelerator backend (cuda): run the SGD steps on the device too: auto (default: where the measured rule says it is faster, cuda/RESULTS.md), on (--device-step; an error for settings it does not support) or off")
 	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
 	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
@@ -385,9 +385,16 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 	}
 	trainBE := s.be
 	acc, err := engine.OpenAccelerator(engine.AcceleratorRequest{Backend: s.be, Model: m, Train: train, Config: c,
-		RehashBatch: max(c.RehashBatch, 8192), DeviceStep: f.deviceStep})
+		RehashBatch: max(c.RehashBatch, 8192), DeviceStep: f.deviceStep.mode})
 	if err != nil {
+		if f.deviceStep.mode == engine.DeviceStepOn {
+			return nil, fmt.Errorf("--device-step: %w", err)
+		}
 		return nil, err
+	}
+	if acc != nil && acc.StepNote != "" {
+		rep.event("device_step", map[string]any{"sampler": name, "device_step": acc.Stepper != nil, "note": acc.StepNote},
+			fmt.Sprintf("%s: %s\n", name, acc.StepNote))
 	}
 	// The accelerator's resources are released when this run ends.
 	defer acc.Close()
@@ -705,4 +712,27 @@ func bestCPUBackend() kernels.Backend {
 		}
 	}
 	return kernels.Generic
+}
+
+// deviceStepFlag is --device-step: auto (the zero value), on or off; a
+// bare --device-step means on, as a boolean flag.
+type deviceStepFlag struct{ mode engine.DeviceStepMode }
+
+func (d *deviceStepFlag) String() string { return d.mode.String() }
+
+// IsBoolFlag lets --device-step stand alone (on) and take =false (off).
+func (d *deviceStepFlag) IsBoolFlag() bool { return true }
+
+func (d *deviceStepFlag) Set(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "auto":
+		d.mode = engine.DeviceStepAuto
+	case "on", "true", "1":
+		d.mode = engine.DeviceStepOn
+	case "off", "false", "0":
+		d.mode = engine.DeviceStepOff
+	default:
+		return fmt.Errorf("want auto, on or off, not %q", s)
+	}
+	return nil
 }

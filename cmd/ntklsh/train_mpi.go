@@ -102,7 +102,7 @@ func runDistributed(o *trainOptions, stdout, stderr io.Writer) error {
 // search losses are summed over the ranks (engine.Parallel).
 func distUnsupported(f trainFlags, cfg engine.Config) error {
 	switch {
-	case f.deviceStep:
+	case f.deviceStep.mode == engine.DeviceStepOn:
 		return errors.New("--device-step is not supported with --distributed: the ranks step on the host (the gradient all-reduce sits in the host stepper; an NCCL all-reduce in the device stepper is not written yet, docs/DISTRIBUTED.md)")
 	case cfg.StepSize == engine.StepNewton:
 		return errors.New("--step-size newton is not supported with --distributed (its normal equations would have to be summed over the ranks): use --step-size gn or fixed")
