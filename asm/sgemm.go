@@ -25,6 +25,13 @@ const (
 // with no change in the rehash (bench: TrainWidth1024, RehashCores).
 const parallelMinWork = 1 << 20
 
+// storeBoundK: a product with k below it is bound by writing C (m·n
+// stores) rather than by its m·n·k multiply-adds, and counts as k =
+// storeBoundK toward parallelMinWork — the outer product δ_L·W_L of a
+// one-output network's backward pass (k = 1) goes parallel from m·n = 2^17
+// on (the width-4096 step at batch 256 writes 4 MiB there).
+const storeBoundK = 16
+
 var maxThreads atomic.Int64
 
 // SetMaxThreads caps the number of goroutines one Sgemm call uses (n ≤ 0
@@ -100,11 +107,64 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 	}
 	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if (m == 1 || n == 1) && !generalOnly {
-		g.gemv(m, n)
+		g.gemvThreads(maxThreads, m, n)
 		return
 	}
 	g.path = chosen(nopackFor(l, transA, transB, m, n, k), l, transA, transB)
 	g.execute(maxThreads, m, n)
+}
+
+// gemvMinPerThread is the least number of elements of the matrix operand
+// (the long dimension × k) a matrix-vector product gives each goroutine:
+// such a product reads every element once (about two flops per four bytes),
+// so its time is memory time, about 0.1 ms per 2^18 elements on the
+// development VM, against a few microseconds to start and join a goroutine.
+const gemvMinPerThread = 1 << 18
+
+// gemvThreads runs gemv over up to maxThreads goroutines (0: the package's
+// limit), each owning a contiguous range of C's long dimension (rows of a
+// column C, columns of a row C) in whole units of 16. Every element of C
+// is computed as the single-goroutine gemv computes it (its own chain over
+// k, then the merge), so the result does not depend on the split.
+func (g gemm) gemvThreads(maxThreads, m, n int) {
+	long := n
+	if n == 1 {
+		long = m
+	}
+	t := threads()
+	if maxThreads > 0 {
+		t = min(t, maxThreads)
+	}
+	t = min(t, long*g.k/gemvMinPerThread, long/16)
+	if t < 2 || m == n {
+		g.gemv(m, n)
+		return
+	}
+	parallel(t, func(w int) {
+		lo, hi := split(long, t, w, 16)
+		if lo >= hi {
+			return
+		}
+		part := g
+		if n == 1 { // rows lo..hi of C and of op(A)
+			if g.transA {
+				part.a = g.a[lo:]
+			} else {
+				part.a = g.a[lo*g.lda:]
+			}
+			part.c = g.c[lo*g.ldc:]
+			part.gemv(hi-lo, 1)
+			return
+		}
+		// columns lo..hi of C and of op(B)
+		if g.transB {
+			part.b = g.b[lo*g.ldb:]
+		} else {
+			part.b = g.b[lo:]
+		}
+		part.c = g.c[lo:]
+		part.gemv(1, hi-lo)
+	})
 }
 
 // execute runs g (its path chosen) over m×n on up to maxThreads goroutines
@@ -117,7 +177,7 @@ func (g gemm) execute(maxThreads, m, n int) {
 		g.isa, g.nr, g.narrow12 = narrowISA(g.isa), nr, tile12x16
 	}
 
-	t, work := threads(), m*n*g.k
+	t, work := threads(), m*n*max(g.k, storeBoundK)
 	if maxThreads > 0 {
 		t = min(t, maxThreads)
 	}

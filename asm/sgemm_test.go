@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -498,4 +499,50 @@ func TestPackB(t *testing.T) {
 	}
 	testPanelPackers(t, 27, ps, func(kb, width int) (int, int) { return kb, width },
 		func(b []float32, ldb, p, j int) float32 { return b[p*ldb+j] })
+}
+
+// TestGemvThreadsAgree: a matrix-vector product (m = 1 or n = 1) split
+// over goroutines gives the single-goroutine result bit for bit, in all
+// four operand layouts, over more than one k-block, with padding and
+// misaligned starts, and leaves the guards around C alone; so does an
+// outer product (k = 1), which goes parallel as a store-bound product.
+func TestGemvThreadsAgree(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, l := range paths(t) {
+		onPath(l, func() {
+			for _, gc := range []gemmCase{
+				{m: 2053, n: 1, k: 400, alpha: 1, beta: 0, padA: 3, off: 1},
+				{m: 1601, n: 1, k: 1000, alpha: -0.75, beta: 1, padC: 2, off: 5, transA: true},
+				{m: 2049, n: 1, k: 513, alpha: 1, beta: 0.5, transA: true, transB: true, padA: 1},
+				{m: 1, n: 4099, k: 300, alpha: 1, beta: 1, padB: 2, off: 3},
+				{m: 1, n: 2333, k: 513, alpha: 1.5, beta: 0, transB: true, padB: 1, off: 7},
+				{m: 1, n: 1777, k: 600, alpha: 1, beta: -1, transA: true, off: 2},
+				// The backward's outer product (k = 1), split as a store-bound product.
+				{m: 600, n: 4100, k: 1, alpha: 1, beta: 0, padC: 1, off: 4},
+			} {
+				long := max(gc.m, gc.n)
+				if gc.k == 1 && gc.m*gc.n*storeBoundK < 5*parallelMinWork || gc.k > 1 && (long*gc.k < 3*gemvMinPerThread || long < 48) {
+					t.Fatalf("%v: too small to be split three ways", gc)
+				}
+				o := makeGemm(rng, gc)
+				ref := append([]float32(nil), o.c...)
+				r := SetMaxThreads(1)
+				Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, ref, o.ldc)
+				r()
+				for _, th := range []int{2, 3, 8} {
+					copy(o.c, o.c0)
+					r := SetMaxThreads(th)
+					Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, o.c, o.ldc)
+					r()
+					for i := range o.c {
+						if math.Float32bits(o.c[i]) != math.Float32bits(ref[i]) {
+							t.Fatalf("%s %v threads=%d: element %d %v != single-goroutine %v", pathName(l), gc, th, i, o.c[i], ref[i])
+						}
+					}
+					checkGuard32(t, o.cbuf, (gc.off+5)%8, len(o.c))
+				}
+			}
+		})
+	}
 }
