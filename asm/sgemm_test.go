@@ -191,6 +191,7 @@ func TestSgemmLarge(t *testing.T) {
 // number of goroutines (each element is computed by the same sequence of
 // operations whatever the split).
 func TestSgemmThreadsAgree(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, asm := range paths(t) {
 		onPath(asm, func() {
@@ -200,23 +201,7 @@ func TestSgemmThreadsAgree(t *testing.T) {
 				if s[0]*s[1]*s[2] < 5*parallelMinWork {
 					t.Fatalf("shape %v too small for Sgemm to split it 5 ways", s)
 				}
-				gc := gemmCase{m: s[0], n: s[1], k: s[2], alpha: 1, beta: -0.5, transB: true}
-				o := makeGemm(rng, gc)
-				ref := append([]float32(nil), o.c...)
-				r := SetMaxThreads(1)
-				Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, ref, o.ldc)
-				r()
-				for _, th := range []int{2, 3, 5} {
-					c := append([]float32(nil), o.c...)
-					r := SetMaxThreads(th)
-					Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, c, o.ldc)
-					r()
-					for i := range c {
-						if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-							t.Fatalf("%s %v threads=%d: element %d %v != single-thread %v", pathName(asm), s, th, i, c[i], ref[i])
-						}
-					}
-				}
+				threadsAgree(t, asm, rng, gemmCase{m: s[0], n: s[1], k: s[2], alpha: 1, beta: -0.5, transB: true}, 2, 3, 5)
 			}
 		})
 	}
@@ -525,24 +510,33 @@ func TestGemvThreadsAgree(t *testing.T) {
 				if gc.k == 1 && gc.m*gc.n*storeBoundK < 5*parallelMinWork || gc.k > 1 && (long*gc.k < 3*gemvMinPerThread || long < 48) {
 					t.Fatalf("%v: too small to be split three ways", gc)
 				}
-				o := makeGemm(rng, gc)
-				ref := append([]float32(nil), o.c...)
-				r := SetMaxThreads(1)
-				Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, ref, o.ldc)
-				r()
-				for _, th := range []int{2, 3, 8} {
-					copy(o.c, o.c0)
-					r := SetMaxThreads(th)
-					Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, o.c, o.ldc)
-					r()
-					for i := range o.c {
-						if math.Float32bits(o.c[i]) != math.Float32bits(ref[i]) {
-							t.Fatalf("%s %v threads=%d: element %d %v != single-goroutine %v", pathName(l), gc, th, i, o.c[i], ref[i])
-						}
-					}
-					checkGuard32(t, o.cbuf, (gc.off+5)%8, len(o.c))
-				}
+				threadsAgree(t, l, rng, gc, 2, 3, 8)
 			}
 		})
+	}
+}
+
+// threadsAgree runs the product gc on one goroutine and then capped at each
+// of threads (GOMAXPROCS permitting), and fails unless every element of C,
+// the padding between its rows included, is the same bit pattern, and the
+// guards around C are untouched.
+func threadsAgree(t *testing.T, l ISA, rng *rand.Rand, gc gemmCase, threads ...int) {
+	t.Helper()
+	o := makeGemm(rng, gc)
+	ref := append([]float32(nil), o.c...)
+	r := SetMaxThreads(1)
+	Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, ref, o.ldc)
+	r()
+	for _, th := range threads {
+		copy(o.c, o.c0)
+		r := SetMaxThreads(th)
+		Sgemm(gc.transA, gc.transB, gc.m, gc.n, gc.k, gc.alpha, o.a, o.lda, o.b, o.ldb, gc.beta, o.c, o.ldc)
+		r()
+		for i := range o.c {
+			if math.Float32bits(o.c[i]) != math.Float32bits(ref[i]) {
+				t.Fatalf("%s %v threads=%d: element %d %v != single-goroutine %v", pathName(l), gc, th, i, o.c[i], ref[i])
+			}
+		}
+		checkGuard32(t, o.cbuf, (gc.off+5)%8, len(o.c))
 	}
 }
