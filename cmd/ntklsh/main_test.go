@@ -63,6 +63,8 @@ func TestTrainBadFlags(t *testing.T) {
 		{[]string{"--log", "x.txt"}, "must end in .csv or .jsonl"},
 		{[]string{"--data", "/no/such/file.csv"}, "/no/such/file.csv"},
 		{[]string{"--epochs", "1e9"}, "--epochs"},
+		{[]string{"--sampler", "uniform,ntk-static", "--query-every", "8"}, "--query-every 8 applies to the lsh sampler, which --sampler uniform,ntk-static does not include"},
+		{[]string{"--sampler", "lsh", "--prob", "lgd", "--query-every", "8"}, "query-every=8 applies to the lsh sampler with prob=exact"},
 		{[]string{"--syn-n", "0"}, "--syn-n 0"},
 	}
 	for _, c := range cases {
@@ -211,5 +213,19 @@ func TestDeviceStepFlag(t *testing.T) {
 	_, errOut, err := run(t, append([]string{"--device-step=maybe"}, small...)...)
 	if err == nil || !strings.Contains(errOut, "-device-step") || !strings.Contains(errOut, "want auto, on or off") {
 		t.Errorf("--device-step=maybe: err %v, stderr %q", err, errOut)
+	}
+}
+
+// --query-every, an lsh setting, applies to the lsh sampler of a compared
+// list and leaves the others alone (it was refused for the whole list).
+func TestQueryEveryWithOtherSamplers(t *testing.T) {
+	out, _, err := run(t, append([]string{"--sampler", "uniform,lsh", "--query-every", "8"}, small...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"uniform", "lsh"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("summary lacks %q:\n%s", s, out)
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -332,12 +333,8 @@ func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
 	if o.f.epochs > 0 {
 		o.cfg.Iters = max(1, int(math.Round(o.f.epochs*float64(s.train.N)/float64(o.cfg.Batch))))
 	}
-	for _, name := range o.samplers {
-		c := o.cfg
-		c.Sampler = name
-		if err := c.Validate(); err != nil {
-			return nil, err
-		}
+	if err := validateSamplers(o.cfg, o.samplers); err != nil {
+		return nil, err
 	}
 	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed, Loss: o.cfg.LossFunc()}
 	if err := s.mcfg.Validate(); err != nil {
@@ -377,8 +374,7 @@ func (s *trainSession) close() error {
 // when it returns.
 func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Result, error) {
 	f, rep, logw, train := &s.f, s.rep, s.logw, s.train
-	c := s.cfg
-	c.Sampler = name
+	c := samplerConfig(s.cfg, name)
 	m, err := nn.New(s.mcfg)
 	if err != nil {
 		return nil, err
@@ -733,6 +729,32 @@ func (d *deviceStepFlag) Set(s string) error {
 		d.mode = engine.DeviceStepOff
 	default:
 		return fmt.Errorf("want auto, on or off, not %q", s)
+	}
+	return nil
+}
+
+// samplerConfig is cfg for one of the compared samplers: the lsh-only
+// --query-every applies to lsh alone, so that `--sampler uniform,lsh
+// --query-every 8` compares them.
+func samplerConfig(cfg engine.Config, name string) engine.Config {
+	cfg.Sampler = name
+	if name != engine.SamplerLSH {
+		cfg.QueryEvery = 0
+	}
+	return cfg
+}
+
+// validateSamplers checks cfg for every sampler of the list, and refuses
+// --query-every when no sampler of the list is lsh.
+func validateSamplers(cfg engine.Config, samplers []string) error {
+	if cfg.QueryEvery > 1 && !slices.Contains(samplers, engine.SamplerLSH) {
+		return fmt.Errorf("--query-every %d applies to the lsh sampler, which --sampler %s does not include", cfg.QueryEvery, strings.Join(samplers, ","))
+	}
+	for _, name := range samplers {
+		c := samplerConfig(cfg, name)
+		if err := c.Validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

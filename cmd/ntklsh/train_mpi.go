@@ -175,12 +175,8 @@ func (d *distSession) run() error {
 	if err := distUnsupported(d.f, *cfg); err != nil {
 		return err
 	}
-	for _, name := range d.samplers {
-		cc := *cfg
-		cc.Sampler = name
-		if err := cc.Validate(); err != nil {
-			return err
-		}
+	if err := validateSamplers(*cfg, d.samplers); err != nil {
+		return err
 	}
 	d.mcfg = nn.Config{In: d.train.D, Out: d.train.O, Hidden: d.hidden, Activation: d.act, Seed: d.f.seed}
 	if err := d.mcfg.Validate(); err != nil {
@@ -274,8 +270,7 @@ func (d *distSession) load() error {
 // runSampler trains with one sampler on every rank.
 func (d *distSession) runSampler(name string) (*engine.Result, error) {
 	r := d.c.Rank()
-	cfg := d.cfg
-	cfg.Sampler = name
+	cfg := samplerConfig(d.cfg, name)
 	m, err := nn.New(d.mcfg)
 	if err != nil {
 		return nil, err
