@@ -140,6 +140,13 @@ func (g gemm) gemvThreads(maxThreads, m, n int) {
 		g.gemv(m, n)
 		return
 	}
+	g.gemvParallel(t, long, m, n)
+}
+
+// gemvParallel is gemvThreads' split over t goroutines: its own method, so
+// that only a split product's g escapes to the heap (the closure captures
+// it) and the one-goroutine path allocates nothing.
+func (g gemm) gemvParallel(t, long, m, n int) {
 	parallel(t, func(w int) {
 		lo, hi := split(long, t, w, 16)
 		if lo >= hi {
