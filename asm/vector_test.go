@@ -340,3 +340,29 @@ func TestSqDist(t *testing.T) {
 	}
 	mustPanic(t, "SqDist short y", func() { SqDist(make([]float32, 4), make([]float32, 3)) })
 }
+
+// TestRowSumSquaresIsDot: on every level a row's RowSumSquares (scale 1) is
+// bit for bit the Dot of the row with itself, for every length up to 1100,
+// padded rows and magnitudes over many decades (nn.GradSqNorms relies on it
+// to take |δ|² of a batch in one call where it took one Dot per row).
+func TestRowSumSquaresIsDot(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	for _, l := range paths(t) {
+		for n := 1; n <= 1100; n += 1 + n/64 {
+			const rows, pad = 3, 5
+			lda := n + pad
+			a := make([]float32, rows*lda)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64() * math.Exp(3*rng.NormFloat64()))
+			}
+			out := make([]float64, rows)
+			l.RowSumSquares(rows, n, 1, a, lda, out)
+			for i := range rows {
+				row := a[i*lda : i*lda+n]
+				if d := l.Dot(row, row); math.Float64bits(out[i]) != math.Float64bits(d) {
+					t.Fatalf("%s n=%d row %d: RowSumSquares %v, Dot %v", l, n, i, out[i], d)
+				}
+			}
+		}
+	}
+}

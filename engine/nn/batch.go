@@ -28,6 +28,7 @@ type Batch struct {
 	ones       []float32
 	tan, tanH  [][]float32 // forward-mode tangents ż_l and ḣ_l
 	rowScratch []float64
+	sqScratch  []float64 // GradSqNorms: |δ_l|² per example
 	norms      []float64 // OnesNorms: three sums per example
 	// zStale: the last forward pass was ForwardOutputs through a dense
 	// ReLU layer, so the hidden layers' Z are not that pass's.
@@ -56,6 +57,7 @@ func (m *MLP) NewBatch(capacity int) *Batch {
 		b.ones[i] = 1
 	}
 	b.rowScratch = make([]float64, capacity)
+	b.sqScratch = make([]float64, capacity)
 	return b
 }
 
@@ -266,16 +268,20 @@ func (b *Batch) GradSqNorms(be kernels.Backend, out []float64) {
 	n := b.N
 	out = out[:n]
 	clear(out)
-	hs := b.rowScratch[:n]
+	hs, ds := b.rowScratch[:n], b.sqScratch[:n]
 	for l := 1; l <= m.Layers(); l++ {
 		width, in := m.Sizes[l], m.Sizes[l-1]
 		be.RowSumSquares(n, in, 1, b.H[l-1], in, hs)
 		for i := range hs {
 			hs[i]++
 		}
-		for i := 0; i < n; i++ {
-			d := b.D[l][i*width : (i+1)*width]
-			out[i] += be.Dot(d, d) * hs[i]
+		// |δ_l|² of every row in one call: on the CPU levels a row's
+		// RowSumSquares is bit for bit its Dot with itself
+		// (asm.TestRowSumSquaresIsDot), which this loop used to call
+		// per row.
+		be.RowSumSquares(n, width, 1, b.D[l], width, ds)
+		for i := range ds {
+			out[i] += ds[i] * hs[i]
 		}
 	}
 }
