@@ -131,11 +131,15 @@ func (g gemm) gemvThreads(maxThreads, m, n int) {
 	if n == 1 {
 		long = m
 	}
-	t := threads()
+	// The cheap tests first: most products (and every capped one) stay on
+	// this goroutine without asking the scheduler for GOMAXPROCS.
+	t := min(long*g.k/gemvMinPerThread, long/16)
 	if maxThreads > 0 {
 		t = min(t, maxThreads)
 	}
-	t = min(t, long*g.k/gemvMinPerThread, long/16)
+	if t >= 2 {
+		t = min(t, threads())
+	}
 	if t < 2 || m == n {
 		g.gemv(m, n)
 		return
@@ -143,9 +147,10 @@ func (g gemm) gemvThreads(maxThreads, m, n int) {
 	g.gemvParallel(t, long, m, n)
 }
 
-// gemvParallel is gemvThreads' split over t goroutines: its own method, so
-// that only a split product's g escapes to the heap (the closure captures
-// it) and the one-goroutine path allocates nothing.
+// gemvParallel is gemvThreads' split over t goroutines. The closure
+// captures g, so g is copied to the heap on this branch only (the compiler
+// inlines it into gemvThreads; the one-goroutine path allocates nothing,
+// engine's TestStepAllocs).
 func (g gemm) gemvParallel(t, long, m, n int) {
 	parallel(t, func(w int) {
 		lo, hi := split(long, t, w, 16)

@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/ntklsh/ntklsh/engine"
 )
@@ -31,11 +32,17 @@ func openAccelerator(req engine.AcceleratorRequest) (*engine.Accelerator, error)
 	acc := &engine.Accelerator{Linearizer: r, Release: r.Close, StepNote: note}
 	if use {
 		s, err := NewStepperWith(r, req.Model, req.Config.Batch)
-		if err != nil {
+		switch {
+		case err != nil && req.DeviceStep == engine.DeviceStepOn:
 			return nil, errors.Join(err, r.Close())
+		case err != nil:
+			// auto: the rehashes stay on the device, the steps go to
+			// the host, and the note says why.
+			acc.StepNote = fmt.Sprintf("steps on the host (device step auto: the device stepper could not be made: %v)", err)
+		default:
+			acc.Stepper = s
+			acc.Release = func() error { return errors.Join(s.Close(), r.Close()) }
 		}
-		acc.Stepper = s
-		acc.Release = func() error { return errors.Join(s.Close(), r.Close()) }
 	}
 	return acc, nil
 }

@@ -5,7 +5,7 @@ The same MLP as TestStepBench (90 inputs, one hidden relu layer of width w,
 one output, float32, TF32 off) trained with plain uniform minibatch SGD the
 way a PyTorch user writes it: data resident on the GPU, a random batch of B
 indices, forward, 1/2 mean squared error, backward, torch.optim.SGD.step.
-Two loops are timed (wall clock around a synchronize, median of --reps runs
+Three loops are timed (wall clock around a synchronize, median of --reps runs
 of --steps steps after a warm-up):
   async: no host read per step (PyTorch's best case: kernels queue ahead);
   item:  loss.item() every step (a loop that looks at its loss, as the

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ntklsh/ntklsh/asm"
@@ -214,6 +215,28 @@ func TestDeviceStepFlag(t *testing.T) {
 	if err == nil || !strings.Contains(errOut, "-device-step") || !strings.Contains(errOut, "want auto, on or off") {
 		t.Errorf("--device-step=maybe: err %v, stderr %q", err, errOut)
 	}
+	// A value after a space is a stray argument (the flag is boolean);
+	// on without an accelerator is refused before anything runs.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--device-step", "off"}, "--device-step=off"},
+		{[]string{"--device-step=on"}, "--device-step=on needs an accelerator backend"},
+		{[]string{"--device-step=auto", "--kernels", "generic"}, ""},
+		{[]string{"--device-step=off"}, ""},
+	} {
+		_, errOut, err := run(t, append(c.args, small...)...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%v: %v (%s)", c.args, err, errOut)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error()+errOut, c.want) {
+			t.Errorf("%v: err %v, stderr %q; want %q", c.args, err, errOut, c.want)
+		}
+	}
 }
 
 // --query-every, an lsh setting, applies to the lsh sampler of a compared
@@ -227,5 +250,28 @@ func TestQueryEveryWithOtherSamplers(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("summary lacks %q:\n%s", s, out)
 		}
+	}
+}
+
+var fakeAccel sync.Once
+
+// --device-step=on checks every sampler of the list before the first run
+// (with an accelerator registered for the generic backend that offers
+// nothing, so that the runs themselves step on the host).
+func TestDeviceStepOnChecksEverySampler(t *testing.T) {
+	fakeAccel.Do(func() {
+		engine.RegisterAccelerator("generic", func(engine.AcceleratorRequest) (*engine.Accelerator, error) { return nil, nil })
+	})
+	base := append([]string{"--kernels", "generic", "--device-step=on"}, small...)
+	_, _, err := run(t, append([]string{"--sampler", "uniform,ntk-static,ntk-exact"}, base...)...)
+	if err == nil || !strings.Contains(err.Error(), "--sampler ntk-exact") || !strings.Contains(err.Error(), "--device-step=auto") {
+		t.Errorf("ntk-exact with --device-step=on: %v", err)
+	}
+	_, _, err = run(t, append([]string{"--sampler", "uniform", "--momentum", "0.9"}, base...)...)
+	if err == nil || !strings.Contains(err.Error(), "momentum") {
+		t.Errorf("momentum with --device-step=on: %v", err)
+	}
+	if _, errOut, err := run(t, append([]string{"--sampler", "uniform,ntk-static"}, base...)...); err != nil {
+		t.Errorf("supported samplers: %v (%s)", err, errOut)
 	}
 }

@@ -203,7 +203,7 @@ func defineTrainFlags(fs *flag.FlagSet, f *trainFlags, cfg *engine.Config) {
 	fs.Float64Var(&f.targetLoss, "target-loss", 0, "target loss for time-to-target: a test loss (a train loss without a test set); reached at the first evaluation at or below it after which the loss stays below 1.1× it (0: 1.1 × the lowest final loss of the compared samplers)")
 	fs.StringVar(&f.plotPath, "plot", "", "draw test loss (train loss without a test set) against training seconds of every sampler into this PNG file")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the summary")
-	fs.Var(&f.deviceStep, "device-step", "with an accelerator backend (cuda): run the SGD steps on the device too: auto (default: where the measured rule says it is faster, cuda/RESULTS.md), on (--device-step; an error for settings it does not support) or off")
+	fs.Var(&f.deviceStep, "device-step", "with an accelerator backend (cuda): run the SGD steps on the device too: --device-step=auto (default: where the measured rule says it is faster, cuda/RESULTS.md), --device-step=on or bare --device-step (an error for settings it does not support) or --device-step=off")
 	fs.StringVar(&f.logFormat, "log-format", "text", "progress on stderr: text (a progress bar on a terminal) or json (one object per line)")
 	fs.StringVar(&f.ckptDir, "checkpoint", "", "write checkpoints (model, optimizer, RNG, iteration, normalization) to this directory; also on SIGINT/SIGTERM and at the end")
 	fs.IntVar(&f.ckptEvery, "checkpoint-every", 0, "checkpoint every N iterations (0: only on interrupt and at the end)")
@@ -236,6 +236,9 @@ func parseTrain(args []string, stderr io.Writer) (*trainOptions, error) {
 		return nil, errUsage
 	}
 	if fs.NArg() > 0 {
+		if v := fs.Arg(0); v == "auto" || v == "on" || v == "off" {
+			return nil, fmt.Errorf("unexpected argument %q (--device-step takes its value with '=': --device-step=%s)", v, v)
+		}
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if f.logFormat != "text" && f.logFormat != "json" {
@@ -336,6 +339,9 @@ func buildTrain(o *trainOptions, rep *reporter) (*trainSession, error) {
 	if err := validateSamplers(o.cfg, o.samplers); err != nil {
 		return nil, err
 	}
+	if err := checkDeviceStep(o.f.deviceStep.mode, o.be, o.cfg, o.samplers); err != nil {
+		return nil, err
+	}
 	s.mcfg = nn.Config{In: s.train.D, Out: s.train.O, Hidden: o.hidden, Activation: o.act, Seed: o.f.seed, Loss: o.cfg.LossFunc()}
 	if err := s.mcfg.Validate(); err != nil {
 		return nil, err
@@ -383,9 +389,6 @@ func (s *trainSession) runSampler(ctx context.Context, name string) (*engine.Res
 	acc, err := engine.OpenAccelerator(engine.AcceleratorRequest{Backend: s.be, Model: m, Train: train, Config: c,
 		RehashBatch: max(c.RehashBatch, 8192), DeviceStep: f.deviceStep.mode})
 	if err != nil {
-		if f.deviceStep.mode == engine.DeviceStepOn {
-			return nil, fmt.Errorf("--device-step: %w", err)
-		}
 		return nil, err
 	}
 	if acc != nil && acc.StepNote != "" {
@@ -738,10 +741,30 @@ func (d *deviceStepFlag) Set(s string) error {
 // --query-every 8` compares them.
 func samplerConfig(cfg engine.Config, name string) engine.Config {
 	cfg.Sampler = name
-	if name != engine.SamplerLSH {
+	if name != engine.SamplerLSH && cfg.QueryEvery > 1 {
+		// 0 and 1 both mean a query per minibatch; 1 is left as it is
+		// so that checkpoints that stored it still resume.
 		cfg.QueryEvery = 0
 	}
 	return cfg
+}
+
+// checkDeviceStep refuses --device-step=on before anything runs when the
+// backend has no accelerator or a sampler's settings are not supported on
+// the device (auto and off never refuse).
+func checkDeviceStep(mode engine.DeviceStepMode, be kernels.Backend, cfg engine.Config, samplers []string) error {
+	if mode != engine.DeviceStepOn {
+		return nil
+	}
+	if !slices.Contains(engine.Accelerators(), be.Name()) {
+		return fmt.Errorf("--device-step=on needs an accelerator backend (--kernels cuda in a build with -tags cuda); the backend is %s", be.Name())
+	}
+	for _, name := range samplers {
+		if err := engine.DeviceStepSupported(samplerConfig(cfg, name)); err != nil {
+			return fmt.Errorf("--device-step=on with --sampler %s: %w (use --device-step=auto to step such runs on the host)", name, err)
+		}
+	}
+	return nil
 }
 
 // validateSamplers checks cfg for every sampler of the list, and refuses
