@@ -278,6 +278,14 @@ func BenchmarkVector(b *testing.B) {
 			sink += asm.Dot(pd, pd)
 		}},
 		{fmt.Sprintf("RowSumSquares/%dx%d", rows, cols), 4 * rows * cols, func() { asm.RowSumSquares(rows, cols, 0.5, ma, cols, out) }},
+		// nn.GradSqNorms' |δ|² of a batch: one RowSumSquares call (above)
+		// against the Dot per row it replaced (the same bits).
+		{fmt.Sprintf("DotPerRow/%dx%d", rows, cols), 4 * rows * cols, func() {
+			for i := 0; i < rows; i++ {
+				r := ma[i*cols : (i+1)*cols]
+				out[i] = asm.Dot(r, r)
+			}
+		}},
 		{fmt.Sprintf("RowDots/%dx%d", rows, cols), 8 * rows * cols, func() { asm.RowDots(rows, cols, ma, cols, mb, cols, out) }},
 		{fmt.Sprintf("SignPack/m=%d/k=%d/l=%d", sm, sk, sl), 4 * sm * sk * sl, func() { asm.SignPack(sm, sk, sl, proj, sk*sl, codes) }},
 		{fmt.Sprintf("ReLU/%dx%d", rows, cols), 8 * rows * cols, func() { asm.ReLU(ma, relu) }},
@@ -316,4 +324,22 @@ func BenchmarkVector(b *testing.B) {
 		}
 	}
 	_ = sink
+}
+
+// BenchmarkStoreBound measures the backward's k = 1 outer product of a
+// 90-4096-1 step at batch 256 with one goroutine and with up to two: it
+// goes parallel only because it counts as store-bound (storeBoundK; the
+// same bits either way, TestStoreBoundThreadsAgree).
+func BenchmarkStoreBound(b *testing.B) {
+	const B, w = 256, 4096
+	v, d, out := randFloats(w, 22), randFloats(B, 23), make([]float32, B*w)
+	for _, t := range []int{1, 2} {
+		b.Run(fmt.Sprintf("outer-k1/%dx%d/threads=%d", B, w, t), func(b *testing.B) {
+			defer asm.SetMaxThreads(t)()
+			b.SetBytes(4 * B * w)
+			for b.Loop() {
+				asm.Sgemm(false, false, B, w, 1, 1, d, 1, v, w, 0, out, w)
+			}
+		})
+	}
 }

@@ -107,76 +107,11 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 	}
 	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: transB, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	if (m == 1 || n == 1) && !generalOnly {
-		g.gemvThreads(maxThreads, m, n)
+		g.gemv(m, n)
 		return
 	}
 	g.path = chosen(nopackFor(l, transA, transB, m, n, k), l, transA, transB)
 	g.execute(maxThreads, m, n)
-}
-
-// gemvMinPerThread is the least number of elements of the matrix operand
-// (the long dimension × k) a matrix-vector product gives each goroutine:
-// such a product reads every element once (about two flops per four bytes),
-// so its time is memory time, about 0.1 ms per 2^18 elements on the
-// development VM, against a few microseconds to start and join a goroutine.
-const gemvMinPerThread = 1 << 18
-
-// gemvThreads runs gemv over up to maxThreads goroutines (0: the package's
-// limit), each owning a contiguous range of C's long dimension (rows of a
-// column C, columns of a row C) in whole units of 16. Every element of C
-// is computed as the single-goroutine gemv computes it (its own chain over
-// k, then the merge), so the result does not depend on the split.
-func (g gemm) gemvThreads(maxThreads, m, n int) {
-	long := n
-	if n == 1 {
-		long = m
-	}
-	// The cheap tests first: most products (and every capped one) stay on
-	// this goroutine without asking the scheduler for GOMAXPROCS.
-	t := min(long*g.k/gemvMinPerThread, long/16)
-	if maxThreads > 0 {
-		t = min(t, maxThreads)
-	}
-	if t >= 2 {
-		t = min(t, threads())
-	}
-	if t < 2 || m == n {
-		g.gemv(m, n)
-		return
-	}
-	g.gemvParallel(t, long, m, n)
-}
-
-// gemvParallel is gemvThreads' split over t goroutines. The closure
-// captures g, so g is copied to the heap on this branch only (the compiler
-// inlines it into gemvThreads; the one-goroutine path allocates nothing,
-// engine's TestStepAllocs).
-func (g gemm) gemvParallel(t, long, m, n int) {
-	parallel(t, func(w int) {
-		lo, hi := split(long, t, w, 16)
-		if lo >= hi {
-			return
-		}
-		part := g
-		if n == 1 { // rows lo..hi of C and of op(A)
-			if g.transA {
-				part.a = g.a[lo:]
-			} else {
-				part.a = g.a[lo*g.lda:]
-			}
-			part.c = g.c[lo*g.ldc:]
-			part.gemv(hi-lo, 1)
-			return
-		}
-		// columns lo..hi of C and of op(B)
-		if g.transB {
-			part.b = g.b[lo*g.ldb:]
-		} else {
-			part.b = g.b[lo:]
-		}
-		part.c = g.c[lo:]
-		part.gemv(1, hi-lo)
-	})
 }
 
 // execute runs g (its path chosen) over m×n on up to maxThreads goroutines

@@ -486,29 +486,22 @@ func TestPackB(t *testing.T) {
 		func(b []float32, ldb, p, j int) float32 { return b[p*ldb+j] })
 }
 
-// TestGemvThreadsAgree: a matrix-vector product (m = 1 or n = 1) split
-// over goroutines gives the single-goroutine result bit for bit, in all
-// four operand layouts, over more than one k-block, with padding and
-// misaligned starts, and leaves the guards around C alone; so does an
-// outer product (k = 1), which goes parallel as a store-bound product.
-func TestGemvThreadsAgree(t *testing.T) {
+// TestStoreBoundThreadsAgree: products with k below storeBoundK (the
+// backward's k = 1 outer product), which go parallel as store-bound
+// products, give the single-goroutine result bit for bit, with padding,
+// misaligned starts and the guards around C untouched.
+func TestStoreBoundThreadsAgree(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, l := range paths(t) {
 		onPath(l, func() {
 			for _, gc := range []gemmCase{
-				{m: 2053, n: 1, k: 400, alpha: 1, beta: 0, padA: 3, off: 1},
-				{m: 1601, n: 1, k: 1000, alpha: -0.75, beta: 1, padC: 2, off: 5, transA: true},
-				{m: 2049, n: 1, k: 513, alpha: 1, beta: 0.5, transA: true, transB: true, padA: 1},
-				{m: 1, n: 4099, k: 300, alpha: 1, beta: 1, padB: 2, off: 3},
-				{m: 1, n: 2333, k: 513, alpha: 1.5, beta: 0, transB: true, padB: 1, off: 7},
-				{m: 1, n: 1777, k: 600, alpha: 1, beta: -1, transA: true, off: 2},
-				// The backward's outer product (k = 1), split as a store-bound product.
-				{m: 600, n: 4100, k: 1, alpha: 1, beta: 0, padC: 1, off: 4},
+				{m: 400, n: 4100, k: 1, alpha: 1, beta: 0, padC: 1, off: 4},
+				{m: 500, n: 1000, k: 3, alpha: -0.5, beta: 1, padA: 2, padB: 3, off: 1, transB: true},
+				{m: 900, n: 500, k: 2, alpha: 1, beta: 0.5, transA: true, off: 6},
 			} {
-				long := max(gc.m, gc.n)
-				if gc.k == 1 && gc.m*gc.n*storeBoundK < 5*parallelMinWork || gc.k > 1 && (long*gc.k < 3*gemvMinPerThread || long < 48) {
-					t.Fatalf("%v: too small to be split three ways", gc)
+				if gc.k >= storeBoundK || gc.m*gc.n*storeBoundK < 5*parallelMinWork || gc.m*gc.n*gc.k >= 2*parallelMinWork {
+					t.Fatalf("%v: not a store-bound product split five ways that the m·n·k rule would keep whole", gc)
 				}
 				threadsAgree(t, l, rng, gc, 2, 3, 8)
 			}

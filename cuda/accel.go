@@ -11,7 +11,8 @@ import (
 
 // The cuda backend's accelerator: a Rehasher for the rehashes and, as
 // engine.AcceleratorRequest.DeviceStep says (useDeviceStep), a Stepper that
-// shares the Rehasher's device copy of the data. Both are released by the Accelerator's Close, the Stepper first.
+// shares the Rehasher's device copy of the data. Both are released by the
+// Accelerator's Close, the Stepper first.
 func init() {
 	engine.RegisterAccelerator("cuda", openAccelerator)
 }

@@ -11,9 +11,10 @@ import (
 // 16-core host on avx512, iterations/s of engine.Trainer): the device lost
 // at width 256 with batch 32 (0.41–0.47× the host, widest layer × batch =
 // 8192) and won from width 256 with batch 256 (2.3–2.7×, 65536) and width
-// 1024 with batch 32 (1.3–2.4×, 32768) up, by 6–62× at widths 4096 and
-// 16384. The device step's cost is nearly flat in width (133–150 µs for
-// uniform up to width 4096), the host's grows with widest layer × batch.
+// 1024 with batch 32 (1.3–2.4×, 32768) up, by 5.6–62× at widths 4096 and
+// 16384. The device step's cost is nearly flat in width (uniform 126–182 µs
+// at batch 32 from width 256 to 16384), the host's grows with widest layer
+// × batch. Measured on that machine pair only; other pairs will differ.
 const deviceStepMinWork = 32768
 
 // useDeviceStep decides whether the Stepper takes the steps: mode on asks
