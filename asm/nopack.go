@@ -171,7 +171,7 @@ func (g *gemm) runLdb(s *gemmScratch, i0, i1, j0, j1 int) {
 			if j1-jr < nr512 {
 				s.b = grow(s.b, kb*nr512)
 				g.packB(s.b, pc, kb, jr, j1-jr)
-				g.macro(s, kb, i0, mb, jr, j1-jr, beta)
+				g.macro(s, s.b, kb, i0, mb, jr, j1-jr, beta)
 				break
 			}
 			bp := g.b[pc*g.ldb+jr:]

@@ -151,6 +151,12 @@ func (g gemm) execute(maxThreads, m, n int) {
 // when it has fewer than 256 inputs (the time-to-target models' 16 do).
 func (l ISA) SgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []float32, ldb int, bias, z []float32, ldz int, h []float32, ldh int) {
 	l.check()
+	l.sgemmBiasReLU(maxThreads, m, n, k, a, lda, b, ldb, nil, bias, z, ldz, h, ldh)
+}
+
+// sgemmBiasReLU is SgemmBiasReLU with b's panels taken from pre where the
+// product packs them (pre nil: packed per call).
+func (l ISA) sgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []float32, ldb int, pre *PackedB, bias, z []float32, ldz int, h []float32, ldh int) {
 	CheckSgemm("asm", false, true, m, n, k, len(a), lda, len(b), ldb, len(z), ldz)
 	checkRows("SgemmBiasReLU", m, n, h, ldh)
 	if len(bias) < n {
@@ -163,14 +169,18 @@ func (l ISA) SgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []fl
 		for i := 0; i < m; i++ {
 			copy(z[i*ldz:i*ldz+n], bias[:n])
 		}
-		l.SgemmThreads(maxThreads, false, true, m, n, k, 1, a, lda, b, ldb, 1, z, ldz)
+		if pre != nil {
+			l.SgemmPacked(maxThreads, false, m, 1, a, lda, pre, 1, z, ldz)
+		} else {
+			l.SgemmThreads(maxThreads, false, true, m, n, k, 1, a, lda, b, ldb, 1, z, ldz)
+		}
 		for i := 0; i < m; i++ {
 			l.ReLU(z[i*ldz:i*ldz+n], h[i*ldh:i*ldh+n])
 		}
 		return
 	}
 	g := gemm{isa: l, nr: tileNR(l), transB: true, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: z, ldc: ldz,
-		path: packed, bias: bias, h: h, ldh: ldh}
+		path: packed, pre: pre, bias: bias, h: h, ldh: ldh}
 	g.execute(maxThreads, m, n)
 }
 
@@ -320,6 +330,9 @@ type gemm struct {
 	beta           float32
 	c              []float32
 	ldc            int
+	// pre: B already packed (SgemmPacked), read where it fits the path
+	// (PackedB.usable); nil: packB per block.
+	pre *PackedB
 	// bias, h, ldh: SgemmBiasReLU's epilogue (h nil: none); see macro.
 	bias, h []float32
 	ldh     int
@@ -328,13 +341,20 @@ type gemm struct {
 // run computes rows [i0, i1) × columns [j0, j1) of C with the Goto loop
 // nest: jc (nc columns) → pc (kc depth) → ic (mc rows) → jr (nr) → ir (mr).
 func (g *gemm) run(s *gemmScratch, i0, i1, j0, j1 int) {
+	prepacked := g.pre.usable(g)
 	for jc := j0; jc < j1; jc += ncBlock {
 		nb := min(ncBlock, j1-jc)
 		nbPad := (nb + g.nr - 1) / g.nr * g.nr
 		for pc := 0; pc < g.k; pc += kcBlock {
 			kb := min(kcBlock, g.k-pc)
-			s.b = grow(s.b, kb*nbPad)
-			g.packB(s.b, pc, kb, jc, nb)
+			var bblk []float32
+			if prepacked {
+				bblk = g.pre.panels(pc, kb, jc, nb)
+			} else {
+				s.b = grow(s.b, kb*nbPad)
+				g.packB(s.b, pc, kb, jc, nb)
+				bblk = s.b
+			}
 			beta := g.beta
 			if pc > 0 {
 				beta = 1
@@ -344,19 +364,19 @@ func (g *gemm) run(s *gemmScratch, i0, i1, j0, j1 int) {
 				mbPad := (mb + mr - 1) / mr * mr
 				s.a = grow(s.a, kb*mbPad+2) // +2: scratch lanes of packA6
 				g.packA(s.a, ic, mb, pc, kb)
-				g.macro(s, kb, ic, mb, jc, nb, beta)
+				g.macro(s, bblk, kb, ic, mb, jc, nb, beta)
 			}
 		}
 	}
 }
 
-// macro multiplies the packed A block (mb rows) by the packed B block (nb
-// columns) into C at (ic, jc), one register tile at a time.
-func (g *gemm) macro(s *gemmScratch, kb, ic, mb, jc, nb int, beta float32) {
+// macro multiplies the packed A block (mb rows, in s) by the packed B
+// block bblk (nb columns) into C at (ic, jc), one register tile at a time.
+func (g *gemm) macro(s *gemmScratch, bblk []float32, kb, ic, mb, jc, nb int, beta float32) {
 	ldc, nr := g.ldc, g.nr
 	twelve := (g.isa == AVX512 && tile12 || g.narrow12) && g.h == nil
 	for jr := 0; jr < nb; jr += nr {
-		bp := s.b[jr*kb : jr*kb+kb*nr]
+		bp := bblk[jr*kb : jr*kb+kb*nr]
 		nt := min(nr, nb-jr)
 		for ir := 0; ir < mb; ir += mr {
 			off := (ic+ir)*ldc + jc + jr
