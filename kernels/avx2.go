@@ -85,3 +85,39 @@ func (b isaBackend) linearReLUThreads(maxThreads, m, n, k int, x []float32, ldx 
 func (b isaBackend) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	b.isa.SgemmThreads(maxThreads, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 }
+
+// asmPacked returns p as asm's PackedB (nil stays nil); a PackedB of
+// another backend is a programmer error.
+func asmPacked(p PackedB) *asm.PackedB {
+	if p == nil {
+		return nil
+	}
+	ap, ok := p.(*asm.PackedB)
+	if !ok {
+		panic("kernels: PackedB packed by another backend")
+	}
+	return ap
+}
+
+// PackB implements PackedProducts.
+func (b isaBackend) PackB(p PackedB, transB bool, k, n int, bm []float32, ldb int) PackedB {
+	return b.isa.PackB(asmPacked(p), transB, k, n, bm, ldb)
+}
+
+// SgemmPacked implements PackedProducts.
+func (b isaBackend) SgemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p PackedB, beta float32, c []float32, ldc int) {
+	b.sgemmPackedThreads(0, transA, m, alpha, a, lda, p, beta, c, ldc)
+}
+
+// LinearReLUPacked implements PackedProducts.
+func (b isaBackend) LinearReLUPacked(m int, x []float32, ldx int, p PackedB, bias, z []float32, ldz int, h []float32, ldh int) {
+	b.linearReLUPackedThreads(0, m, x, ldx, p, bias, z, ldz, h, ldh)
+}
+
+func (b isaBackend) sgemmPackedThreads(maxThreads int, transA bool, m int, alpha float32, a []float32, lda int, p PackedB, beta float32, c []float32, ldc int) {
+	b.isa.SgemmPacked(maxThreads, transA, m, alpha, a, lda, asmPacked(p), beta, c, ldc)
+}
+
+func (b isaBackend) linearReLUPackedThreads(maxThreads, m int, x []float32, ldx int, p PackedB, bias, z []float32, ldz int, h []float32, ldh int) {
+	b.isa.SgemmBiasReLUPacked(maxThreads, m, x, ldx, asmPacked(p), bias, z, ldz, h, ldh)
+}

@@ -465,3 +465,72 @@ func TestDenseReLU(t *testing.T) {
 	}
 	t.Logf("%d backends with the dense ReLU layer", tested)
 }
+
+// TestPackedProducts checks every backend with PackedProducts (avx2,
+// avx512, and both capped to one and two threads) against its own unpacked
+// calls, bit for bit: Sgemm on every transpose at the rehash's shapes (a
+// batch of 256 and a last, short batch) and LinearReLU at the engine's
+// first-layer and deeper shapes, one PackedB reused for every batch.
+func TestPackedProducts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	tested := 0
+	for _, b := range usable(t) {
+		for _, be := range []kernels.Backend{b, kernels.WithMaxThreads(b, 1), kernels.WithMaxThreads(b, 2)} {
+			pp, ok := be.(kernels.PackedProducts)
+			if !ok {
+				if b.Name() == "avx2" || b.Name() == "avx512" {
+					t.Errorf("%s backend (%T) lost PackedProducts", b.Name(), be)
+				}
+				continue
+			}
+			tested++
+			for _, sh := range [][2]int{{300, 200}, {1024, 16}, {17, 300}} {
+				n, k := sh[0], sh[1]
+				for tr := 0; tr < 4; tr++ {
+					tA, tB := tr&1 != 0, tr&2 != 0
+					bm := randMat(rng, k, n, n)
+					ldb := n
+					if tB {
+						bm, ldb = randMat(rng, n, k, k), k
+					}
+					p := pp.PackB(nil, tB, k, n, bm, ldb)
+					if kk, nn := p.Dims(); kk != k || nn != n {
+						t.Fatalf("%s: Dims %d×%d, packed %d×%d", be.Name(), kk, nn, k, n)
+					}
+					for _, m := range []int{256, 37, 1} {
+						lda := k
+						a := randMat(rng, m, k, k)
+						if tA {
+							a, lda = randMat(rng, k, m, m), m
+						}
+						c0 := randMat(rng, m, n, n)
+						want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						be.Sgemm(tA, tB, m, n, k, 0.5, a, lda, bm, ldb, 1, want, n)
+						pp.SgemmPacked(tA, m, 0.5, a, lda, p, 1, got, n)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s tA=%v tB=%v m=%d n=%d k=%d: SgemmPacked element %d %v, Sgemm %v", be.Name(), tA, tB, m, n, k, i, got[i], want[i])
+							}
+						}
+					}
+				}
+				w, bias := randMat(rng, n, k, k), randMat(rng, 1, n, n)
+				p := pp.PackB(nil, true, k, n, w, k)
+				d := be.(kernels.DenseReLU)
+				for _, m := range []int{256, 7} {
+					x := randMat(rng, m, k, k)
+					z, h := make([]float32, m*n), make([]float32, m*n)
+					wz, wh := make([]float32, m*n), make([]float32, m*n)
+					d.LinearReLU(m, n, k, x, k, w, k, bias, wz, n, wh, n)
+					pp.LinearReLUPacked(m, x, k, p, bias, z, n, h, n)
+					for i := range z {
+						if math.Float32bits(z[i]) != math.Float32bits(wz[i]) || math.Float32bits(h[i]) != math.Float32bits(wh[i]) {
+							t.Fatalf("%s m=%d n=%d k=%d: LinearReLUPacked element %d: z %v h %v, LinearReLU %v %v", be.Name(), m, n, k, i, z[i], h[i], wz[i], wh[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d backends with PackedProducts", tested)
+}

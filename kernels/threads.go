@@ -20,7 +20,10 @@ func WithMaxThreads(be Backend, n int) Backend {
 	c := capped{Backend: be, tl: tl, n: n}
 	_, norms := be.(ReLUNorms)
 	_, dense := be.(threadDenseReLU)
+	_, packs := be.(threadPacked)
 	switch {
+	case norms && dense && packs:
+		return cappedPacked{cappedFused{cappedNorms{c}}}
 	case norms && dense:
 		return cappedFused{cappedNorms{c}}
 	case norms:

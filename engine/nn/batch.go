@@ -33,6 +33,9 @@ type Batch struct {
 	// zStale: the last forward pass was ForwardOutputs through a dense
 	// ReLU layer, so the hidden layers' Z are not that pass's.
 	zStale bool
+	// pw: weights packed for the products (UseWeights), read while the
+	// parameters are the ones packed.
+	pw *PackedWeights
 }
 
 // NewBatch allocates the buffers for batches of up to capacity examples.
@@ -111,23 +114,36 @@ func (b *Batch) forwardFrom(be kernels.Backend, params []float32, l0 int, keepZ 
 	m, n := b.m, b.N
 	L := m.Layers()
 	dense, _ := be.(kernels.DenseReLU)
+	pw, pp := b.packedFor(be, params)
 	for l := l0; l <= L; l++ {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		z := b.Z[l][:n*out]
 		bias := m.BOf(params, l)
+		var wp kernels.PackedB
+		if pw != nil {
+			wp = pw.fwd[l]
+		}
 		if dense != nil && !keepZ && l < L && m.Activation == ReLU {
 			// One call for the product, the bias and the ReLU, written
 			// once, into H: bit for bit the activations of the three
 			// steps below.
 			h := b.H[l][:n*out]
-			dense.LinearReLU(n, out, in, b.H[l-1], in, m.WOf(params, l), in, bias, h, out, h, out)
+			if wp != nil {
+				pp.LinearReLUPacked(n, b.H[l-1], in, wp, bias, h, out, h, out)
+			} else {
+				dense.LinearReLU(n, out, in, b.H[l-1], in, m.WOf(params, l), in, bias, h, out, h, out)
+			}
 			zStale = true
 			continue
 		}
 		for i := 0; i < n; i++ {
 			copy(z[i*out:(i+1)*out], bias)
 		}
-		be.Sgemm(false, true, n, out, in, 1, b.H[l-1], in, m.WOf(params, l), in, 1, z, out)
+		if wp != nil {
+			pp.SgemmPacked(false, n, 1, b.H[l-1], in, wp, 1, z, out)
+		} else {
+			be.Sgemm(false, true, n, out, in, 1, b.H[l-1], in, m.WOf(params, l), in, 1, z, out)
+		}
 		if l < L {
 			activate(be, m.Activation, z, b.H[l][:n*out])
 		}
@@ -225,10 +241,15 @@ func (b *Batch) Backward(be kernels.Backend, params []float32, dOut []float32) {
 		panic("nn: Backward dOut too short")
 	}
 	copy(b.D[L][:n*m.Out], dOut[:n*m.Out])
+	pw, pp := b.packedFor(be, params)
 	for l := L; l > 1; l-- {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		prev := b.D[l-1][:n*in]
-		be.Sgemm(false, false, n, in, out, 1, b.D[l], out, m.WOf(params, l), in, 0, prev, in)
+		if pw != nil && pw.bwd[l] != nil {
+			pp.SgemmPacked(false, n, 1, b.D[l], out, pw.bwd[l], 0, prev, in)
+		} else {
+			be.Sgemm(false, false, n, in, out, 1, b.D[l], out, m.WOf(params, l), in, 0, prev, in)
+		}
 		scaleByDerivative(be, m.Activation, b.H[l-1][:n*in], prev)
 	}
 }

@@ -50,6 +50,9 @@ type Linearization struct {
 	// rawProj keeps R·a_i of every point (N × K·L) between the two steps
 	// of a Simple-LSH rehash when it fits RehashOptions.MaxResidentBytes.
 	rawProj []float32
+	// packed holds the last rehash's weights packed for its products
+	// (nn.PackedWeights), kept for their memory.
+	packed *nn.PackedWeights
 }
 
 // RehashOptions sets the batch size and the number of goroutines.
@@ -187,6 +190,13 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 			w.proj = make([]float32, opt.Batch*h.kl)
 		}
 		workers[i] = w
+	}
+	// Every batch multiplies by the same weights: pack them once for all
+	// workers (bit for bit the per-product packing; nil on backends that
+	// cannot). The panels stay in lin for the next rehash's memory.
+	lin.packed = m.PackWeights(be, params, lin.packed)
+	for _, w := range workers {
+		w.b.UseWeights(lin.packed)
 	}
 	onePass := h != nil && !h.Cfg.MIPS
 	// With MIPS, keep the raw projections R·a_i of every point when they fit

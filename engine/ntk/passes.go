@@ -46,6 +46,40 @@ type Passes struct {
 	n       int
 	batch   int
 	workers []*passWorker
+	// packed: the weights of the current long pass, packed once for every
+	// worker's products (nn.PackedWeights), kept between passes for their
+	// memory.
+	packed *nn.PackedWeights
+}
+
+// packedMinBatches is the fewest batches a pass must have for its weights
+// to be packed once for all of them: below it, the per-product packing is
+// cheaper than packing every layer up front.
+const packedMinBatches = 4
+
+// bindWeights packs params's weights for the workers when a pass over n
+// points has enough batches to repay it, and reports whether it did; the
+// caller then unbinds them when the pass ends (the same vector may change
+// before the next pass).
+func (p *Passes) bindWeights(params []float32, n int) bool {
+	if n < packedMinBatches*p.batch {
+		return false
+	}
+	p.packed = p.m.PackWeights(p.be, params, p.packed)
+	if p.packed == nil {
+		return false
+	}
+	for _, w := range p.workers {
+		w.b.UseWeights(p.packed)
+	}
+	return true
+}
+
+// unbindWeights ends bindWeights's pass.
+func (p *Passes) unbindWeights() {
+	for _, w := range p.workers {
+		w.b.UseWeights(nil)
+	}
 }
 
 // NewPasses prepares passes over x (n × m.In), y (n × m.Out) in batches of
@@ -101,6 +135,9 @@ func (p *Passes) run(kind passKind, params []float32, lin *Linearization, delta 
 			p.passBatch(kind, ids, out, params, lin, delta, p.workers[0], lo, min(lo+p.batch, n))
 		}
 		return
+	}
+	if p.bindWeights(params, n) {
+		defer p.unbindWeights()
 	}
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
 		p.passBatch(kind, ids, out, params, lin, delta, p.workers[wi], lo, hi)
@@ -230,6 +267,9 @@ func (p *Passes) Metrics(params, x, y []float32, n int, class bool) Metrics {
 	parts := make([]float64, 3*nb)
 	m := p.m
 	class = class && m.Out >= 2
+	if p.bindWeights(params, n) {
+		defer p.unbindWeights()
+	}
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
 		w := p.workers[wi]
 		b := w.b
