@@ -21,6 +21,10 @@
 //   - SgemmBiasReLU: a dense ReLU layer z = a·bᵀ + bias, h = ReLU(z), the bias
 //     and the ReLU applied by the micro-kernel from its registers when the
 //     product is one k-block (bit-identical to copy, Sgemm, ReLU);
+//   - PackB, SgemmPacked, SgemmBiasReLUPacked: B packed once (PackedB) for
+//     products that share it, the rehash's weights; bit-identical to Sgemm
+//     and SgemmBiasReLU on every shape (paths that do not pack B read it in
+//     place);
 //   - Dot, SqDist, RowDots, RowSumSquares: float32 inputs, float64 accumulation;
 //   - MaskedRowNorms: per row of h, Σ h², Σ d² and Σ d·h for d = w ⊙ [h ≠ 0]
 //     in one pass (a one-output ReLU layer's gradient norms), bit-identical

@@ -175,66 +175,70 @@ func BenchmarkDrawWidth1024(b *testing.B) {
 	}
 }
 
-// BenchmarkRehashPackedWeights measures a full rehash of 8192 points on a
-// network with two hidden layers of 1024 (16-1024-1024-1, P ≈ 1.07 M: its
-// 1024 × 1024 layer is the rehash's 256 × 1024 × 1024 forward and backward
-// products), norms only and with the default hasher, with the weights
-// packed once per rehash (nn.PackWeights, the default) and per product.
-// Run with -count so that the two interleave.
+// BenchmarkRehashPackedWeights measures a full rehash of 8192 points with
+// the weights packed once per rehash (nn.PackWeights, the default) against
+// packed per product, on 16-1024-1 (the time-to-target models: the packed
+// weights are the first layer's 1024 × 16) and 16-1024-1024-1 (P ≈ 1.07 M:
+// its 1024 × 1024 layer is the rehash's 256 × 1024 × 1024 forward and
+// backward products), norms only and with the default hasher, on the first
+// backend. The pairs sub-benchmarks run the two back to back in every
+// iteration (alternating which goes first) and report the median of the
+// per-pair time ratios, which this VM's drifts between processes and
+// minutes do not move; the others time each alone (µs per point).
 func BenchmarkRehashPackedWeights(b *testing.B) {
 	const n = 8192
 	d, _ := width1024(b, n)
-	m, err := nn.New(nn.Config{In: 16, Out: 1, Hidden: []int{1024, 1024}, Activation: nn.ReLU, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
 	be := backends(b)[0]
-	h, err := ntk.NewHasher(m, engine.DefaultConfig().Hash)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, hc := range []struct {
-		name string
-		h    *ntk.Hasher
-	}{{"norms", nil}, {"hashed", h}} {
-		// Pairs: each iteration runs the rehash both ways back to back
-		// (alternating which goes first) and the metric is the median of
-		// the per-pair time ratios, which this VM's drifts between
-		// processes and minutes do not move.
-		b.Run(hc.name+"/pairs", func(b *testing.B) {
-			var lin *ntk.Linearization
-			lin = ntk.Rehash(be, m, d.X, d.Y, n, hc.h, ntk.RehashOptions{}, lin)
-			var ratios []float64
-			for i := 0; b.Loop(); i++ {
-				var t [2]float64 // packed, per product
-				for j := 0; j < 2; j++ {
-					packed := (i+j)%2 == 0
-					restore := nn.SetWeightPacking(packed)
-					t0 := time.Now()
-					lin = ntk.Rehash(be, m, d.X, d.Y, n, hc.h, ntk.RehashOptions{}, lin)
-					if packed {
-						t[0] = time.Since(t0).Seconds()
-					} else {
-						t[1] = time.Since(t0).Seconds()
-					}
-					restore()
-				}
-				ratios = append(ratios, t[0]/t[1])
+	for _, hidden := range [][]int{{1024}, {1024, 1024}} {
+		m, err := nn.New(nn.Config{In: 16, Out: 1, Hidden: hidden, Activation: nn.ReLU, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := ntk.NewHasher(m, engine.DefaultConfig().Hash)
+		if err != nil {
+			b.Fatal(err)
+		}
+		net := fmt.Sprint(len(hidden), "x1024")
+		for _, hc := range []struct {
+			name string
+			h    *ntk.Hasher
+		}{{"norms", nil}, {"hashed", h}} {
+			rehash := func(lin *ntk.Linearization) *ntk.Linearization {
+				return ntk.Rehash(be, m, d.X, d.Y, n, hc.h, ntk.RehashOptions{}, lin)
 			}
-			slices.Sort(ratios)
-			b.ReportMetric(ratios[len(ratios)/2], "packed/per-product")
-		})
-		for _, packed := range []bool{true, false} {
-			b.Run(fmt.Sprintf("%s/packed=%v", hc.name, packed), func(b *testing.B) {
-				defer nn.SetWeightPacking(packed)()
-				var lin *ntk.Linearization
-				lin = ntk.Rehash(be, m, d.X, d.Y, n, hc.h, ntk.RehashOptions{}, lin) // warm: the panels' memory
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					lin = ntk.Rehash(be, m, d.X, d.Y, n, hc.h, ntk.RehashOptions{}, lin)
+			b.Run(net+"/"+hc.name+"/pairs", func(b *testing.B) {
+				lin := rehash(nil)
+				var ratios []float64
+				for i := 0; b.Loop(); i++ {
+					var t [2]float64 // packed, per product
+					for j := 0; j < 2; j++ {
+						packed := (i+j)%2 == 0
+						restore := nn.SetWeightPacking(packed)
+						t0 := time.Now()
+						lin = rehash(lin)
+						if packed {
+							t[0] = time.Since(t0).Seconds()
+						} else {
+							t[1] = time.Since(t0).Seconds()
+						}
+						restore()
+					}
+					ratios = append(ratios, t[0]/t[1])
 				}
-				b.ReportMetric(b.Elapsed().Seconds()/float64(n*b.N)*1e6, "µs/point")
+				slices.Sort(ratios)
+				b.ReportMetric(ratios[len(ratios)/2], "packed/per-product")
 			})
+			for _, packed := range []bool{true, false} {
+				b.Run(fmt.Sprintf("%s/%s/packed=%v", net, hc.name, packed), func(b *testing.B) {
+					defer nn.SetWeightPacking(packed)()
+					lin := rehash(nil) // warm: the panels' memory
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						lin = rehash(lin)
+					}
+					b.ReportMetric(b.Elapsed().Seconds()/float64(n*b.N)*1e6, "µs/point")
+				})
+			}
 		}
 	}
 }

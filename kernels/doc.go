@@ -27,8 +27,9 @@
 // has: ThreadLimiter (Sgemm with a goroutine cap, for WithMaxThreads),
 // ReLUKernels (vector ReLU and its mask), ReLUNorms (a one-output ReLU
 // layer's gradient norms in one pass, bit-identical to the backend's own
-// unfused kernels) and DenseReLU (a dense ReLU layer in one call, bit-identical
-// to its bias copy, Sgemm and ReLU). Generic has ReLUKernels and ReLUNorms;
-// avx2 and avx512 have all four; cuda has none, and the engine takes the
-// unfused paths there.
+// unfused kernels), DenseReLU (a dense ReLU layer in one call, bit-identical
+// to its bias copy, Sgemm and ReLU) and PackedProducts (a B operand packed
+// once for many products, the rehash's weights; bit-identical to Sgemm and
+// LinearReLU). Generic has ReLUKernels and ReLUNorms; avx2 and avx512 have
+// all five; cuda has none, and the engine takes the unfused paths there.
 package kernels
