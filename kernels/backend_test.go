@@ -534,3 +534,27 @@ func TestPackedProducts(t *testing.T) {
 	}
 	t.Logf("%d backends with PackedProducts", tested)
 }
+
+// TestCompare: Compare returns one positive timing per kernel for two
+// backends (here every usable one against the first), the dense layer only
+// where both have it.
+func TestCompare(t *testing.T) {
+	bs := usable(t)
+	for _, b := range bs {
+		ts := kernels.Compare(bs[0], b, 3)
+		_, dA := bs[0].(kernels.DenseReLU)
+		_, dB := b.(kernels.DenseReLU)
+		want := 9
+		if dA && dB {
+			want++
+		}
+		if len(ts) != want {
+			t.Fatalf("%s vs %s: %d timings, want %d", bs[0].Name(), b.Name(), len(ts), want)
+		}
+		for _, x := range ts {
+			if x.Kernel == "" || x.A <= 0 || x.B <= 0 || !(x.Ratio > 0) || math.IsInf(x.Ratio, 0) {
+				t.Fatalf("%s vs %s: timing %+v", bs[0].Name(), b.Name(), x)
+			}
+		}
+	}
+}

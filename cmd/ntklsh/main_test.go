@@ -14,6 +14,7 @@ import (
 
 	"github.com/ntklsh/ntklsh/asm"
 	"github.com/ntklsh/ntklsh/engine"
+	"github.com/ntklsh/ntklsh/kernels"
 )
 
 // small flags keep each run to well under a second.
@@ -162,6 +163,24 @@ func TestInfo(t *testing.T) {
 	}
 	if err := runInfo([]string{"--kernels", "nope"}, &out, io.Discard); err == nil {
 		t.Error("unknown backend accepted")
+	}
+	if err := runInfo([]string{"--measure", "--pairs", "2"}, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "--pairs") {
+		t.Errorf("--pairs 2: %v", err)
+	}
+	out.Reset()
+	if err := runInfo([]string{"--measure", "--pairs", "3"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	_, _, errA := kernels.Select("avx2")
+	_, _, errB := kernels.Select("avx512")
+	want := []string{"measure:", "nothing to choose between"}
+	if errA == nil && errB == nil {
+		want = []string{"measure:", "step forward NT 32x1024x1024", "rehash forward NT", "SignPack", "the automatic choice is"}
+	}
+	for _, s := range want {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("info --measure lacks %q:\n%s", s, out.String())
+		}
 	}
 }
 
