@@ -4,9 +4,10 @@ package asm
 // (k×n) in the packed driver's panels, every k block of it, so that each
 // product taking the packed path reads the panels instead of packing B
 // again. The rehash multiplies every batch of the training set by the same
-// weights (and projections); a call of Sgemm packs them once per batch,
-// and at its batch of 256 rows that copy is about 6 % of a 256×1024×1024
-// product (11–17 % at 128 rows) on the AVX-512 level (asm/bench).
+// weights (and projections); a call of Sgemm packs them once per batch.
+// Reading panels packed once made the AVX-512 level's 256×1024×1024 NT
+// product 5.7 % faster and the 128×1024×1024 one 17 % (medians of 40
+// calls, asm/bench/emr-2026-11-30-packed/cblas-2.txt).
 //
 // A PackedB holds a reference to b as well: products that Sgemm runs
 // without packing B (m = 1 or n = 1, the small-m paths of nopack.go, a

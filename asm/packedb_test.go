@@ -26,6 +26,7 @@ func firstBitDiff(x, y []float32) int {
 var packedCases = [][3]int{
 	{1, 40, 30}, {37, 1, 300}, {2, 2, 1}, {5, 17, 9}, {13, 16, 40}, {30, 15, 260},
 	{64, 130, 300}, {65, 130, 300}, {130, 33, 513}, {130, 100, 256}, {200, 64, 600},
+	{20, 2048, 100}, // split by columns over goroutines (threads 3), panels from j0 > 0
 	{7, ncBlock + 21, 9},
 }
 
@@ -141,8 +142,9 @@ func TestSgemmPackedReadsPanels(t *testing.T) {
 }
 
 // TestSgemmPackedShared runs one PackedB from several goroutines at once
-// (the rehash's workers share the weights' panels); with -race it also
-// checks that products only read it.
+// (the rehash's workers share the weights' panels); under -race the
+// driver's annotations report the panels as read, so a product racing a
+// PackB into them would be caught.
 func TestSgemmPackedShared(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
 	const m, n, k = 70, 96, 300

@@ -350,6 +350,7 @@ func (g *gemm) run(s *gemmScratch, i0, i1, j0, j1 int) {
 			var bblk []float32
 			if prepacked {
 				bblk = g.pre.panels(pc, kb, jc, nb)
+				raceReadRows32(1, len(bblk), bblk, len(bblk)) // read by the kernels only
 			} else {
 				s.b = grow(s.b, kb*nbPad)
 				g.packB(s.b, pc, kb, jc, nb)

@@ -178,7 +178,8 @@ func BenchmarkDrawWidth1024(b *testing.B) {
 // BenchmarkRehashPackedWeights measures a full rehash of 8192 points with
 // the weights packed once per rehash (nn.PackWeights, the default) against
 // packed per product, on 16-1024-1 (the time-to-target models: the packed
-// weights are the first layer's 1024 × 16) and 16-1024-1024-1 (P ≈ 1.07 M:
+// weights are the first layer's 1024 × 16 and the output layer's 1 × 1024
+// for the backward) and 16-1024-1024-1 (P ≈ 1.07 M:
 // its 1024 × 1024 layer is the rehash's 256 × 1024 × 1024 forward and
 // backward products), norms only and with the default hasher, on the first
 // backend. The pairs sub-benchmarks run the two back to back in every

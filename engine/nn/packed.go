@@ -6,10 +6,12 @@ import (
 	"github.com/ntklsh/ntklsh/kernels"
 )
 
-// PackedWeightsBudget is the most float32 elements PackWeights packs (256
-// MiB): a layer whose panels would take the total past it is left to pack
-// per product, as without PackedWeights. The panels are a second copy of
-// each weight matrix for the forward pass and a third for the backward.
+// PackedWeightsBudget is the most float32 elements one PackedWeights holds
+// (256 MiB): a layer whose panels would take its total past it is left to
+// pack per product, as without PackedWeights. The panels are a second copy
+// of each weight matrix for the forward pass and, with the backward ones, a
+// third. Each holder has its own budget: the engine keeps one per
+// Linearization (two with the background rehash) and one per Passes.
 const PackedWeightsBudget = 64 << 20
 
 // PackedWeights holds the weight matrices of one parameter vector packed
@@ -22,18 +24,21 @@ const PackedWeightsBudget = 64 << 20
 // again after it does.
 type PackedWeights struct {
 	backend string    // the name of the backend that packed them
-	params  []float32 // the vector packed (compared by identity)
+	params  []float32 // the vector packed (compared by identity); nil after Detach
 	fwd     []kernels.PackedB
-	bwd     []kernels.PackedB
+	bwd     []kernels.PackedB // nil entries: Backward packs per product
+	spare   []kernels.PackedB // backward panels kept for their memory while not in use
 	floats  int
 }
 
 // PackWeights packs the weights of params (the model's layout) for be's
 // products into pw, reusing its memory (pw nil: new), and returns it; nil
 // when be cannot pack (no kernels.PackedProducts: generic, cuda). For layer
-// l, W_l is packed as the forward's B (z_l = h_{l−1}·W_lᵀ) and, for l ≥ 2, as
-// Backward's (δ_{l−1} = δ_l·W_l).
-func (m *MLP) PackWeights(be kernels.Backend, params []float32, pw *PackedWeights) *PackedWeights {
+// l, W_l is packed as the forward's B (z_l = h_{l−1}·W_lᵀ) and, with
+// backward and l ≥ 2, as Backward's (δ_{l−1} = δ_l·W_l); passes that only
+// evaluate the network leave backward false (Backward then packs per
+// product).
+func (m *MLP) PackWeights(be kernels.Backend, params []float32, pw *PackedWeights, backward bool) *PackedWeights {
 	pp, ok := be.(kernels.PackedProducts)
 	if !ok || !weightPacking.Load() {
 		return nil
@@ -43,20 +48,25 @@ func (m *MLP) PackWeights(be kernels.Backend, params []float32, pw *PackedWeight
 	}
 	L := m.Layers()
 	if pw == nil || len(pw.fwd) != L+1 {
-		pw = &PackedWeights{fwd: make([]kernels.PackedB, L+1), bwd: make([]kernels.PackedB, L+1)}
+		pw = &PackedWeights{fwd: make([]kernels.PackedB, L+1), bwd: make([]kernels.PackedB, L+1), spare: make([]kernels.PackedB, L+1)}
 	}
 	if pw.backend != be.Name() {
 		// Another backend's panels cannot be reused.
 		clear(pw.fwd)
 		clear(pw.bwd)
+		clear(pw.spare)
 	}
 	pw.backend, pw.params, pw.floats = be.Name(), params, 0
 	for l := 1; l <= L; l++ {
 		out, in := m.Sizes[l], m.Sizes[l-1]
 		w := m.WOf(params, l)
 		pw.fwd[l] = pw.pack(pp, pw.fwd[l], true, in, out, w, in)
-		if l >= 2 {
-			pw.bwd[l] = pw.pack(pp, pw.bwd[l], false, out, in, w, in)
+		if pw.bwd[l] != nil {
+			pw.spare[l], pw.bwd[l] = pw.bwd[l], nil
+		}
+		if l >= 2 && backward {
+			pw.bwd[l] = pw.pack(pp, pw.spare[l], false, out, in, w, in)
+			pw.spare[l] = nil
 		}
 	}
 	return pw
@@ -73,8 +83,23 @@ func (pw *PackedWeights) pack(pp kernels.PackedProducts, p kernels.PackedB, tran
 	return p
 }
 
-// Floats is the number of float32 elements the panels hold.
-func (pw *PackedWeights) Floats() int { return pw.floats }
+// Floats is the number of float32 elements the panels in use hold (0 for
+// nil: no packing).
+func (pw *PackedWeights) Floats() int {
+	if pw == nil {
+		return 0
+	}
+	return pw.floats
+}
+
+// Detach forgets the parameter vector (nil-safe): no Batch reads the panels
+// until the next PackWeights, whose memory they keep, and the vector is no
+// longer held.
+func (pw *PackedWeights) Detach() {
+	if pw != nil {
+		pw.params = nil
+	}
+}
 
 // UseWeights makes b read pw's panels while it is called with pw's
 // parameter vector on pw's backend (nil: never). b keeps pw until the next

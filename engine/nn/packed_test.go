@@ -43,7 +43,7 @@ func TestPackedWeights(t *testing.T) {
 	for _, b0 := range backends(t) {
 		for _, be := range []kernels.Backend{b0, kernels.WithMaxThreads(b0, 1)} {
 			if _, ok := be.(kernels.PackedProducts); !ok {
-				if m, _ := New(Config{In: 2, Out: 1, Hidden: []int{2}, Seed: 1}); m.PackWeights(be, m.Params, nil) != nil {
+				if m, _ := New(Config{In: 2, Out: 1, Hidden: []int{2}, Seed: 1}); m.PackWeights(be, m.Params, nil, true) != nil {
 					t.Fatalf("%s: PackWeights without PackedProducts", be.Name())
 				}
 				continue
@@ -58,7 +58,7 @@ func TestPackedWeights(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				pw := m.PackWeights(be, m.Params, nil)
+				pw := m.PackWeights(be, m.Params, nil, true)
 				if pw.Floats() == 0 {
 					t.Fatalf("%s %v: nothing packed", be.Name(), m)
 				}
@@ -105,7 +105,7 @@ func TestPackedWeights(t *testing.T) {
 							w[i] = float32(rng.Float64() - 0.5)
 						}
 					}
-					po := m.PackWeights(be, other, nil)
+					po := m.PackWeights(be, other, nil, true)
 					po.params = m.Params
 					got.UseWeights(po)
 					got.Forward(be, m.Params, x, n)
@@ -115,6 +115,19 @@ func TestPackedWeights(t *testing.T) {
 					if d := batchBits(m, got, want, n, true); d != "" {
 						t.Fatalf("%s %v n=%d: the panels were not read (%s)", be.Name(), m, n, d)
 					}
+					// Packed again from m.Params without the backward
+					// panels: Backward must not read the ones left from
+					// other.
+					m.PackWeights(be, m.Params, po, false)
+					got.Forward(be, m.Params, x, n)
+					got.Backward(be, m.Params, ones)
+					want.Forward(be, m.Params, x, n)
+					want.Backward(be, m.Params, ones)
+					if d := batchBits(m, got, want, n, true); d != "" {
+						t.Fatalf("%s %v n=%d: forward-only packing served Backward (%s)", be.Name(), m, n, d)
+					}
+					want.Forward(be, other, x, n)
+					want.Backward(be, other, ones)
 					// A vector that is not the packed one is computed from
 					// itself.
 					got.UseWeights(pw)
@@ -125,7 +138,7 @@ func TestPackedWeights(t *testing.T) {
 					}
 				}
 				// Packing again into the same PackedWeights reuses it.
-				if pw2 := m.PackWeights(be, m.Params, pw); pw2 != pw {
+				if pw2 := m.PackWeights(be, m.Params, pw, true); pw2 != pw {
 					t.Fatalf("%s: PackWeights did not reuse its argument", be.Name())
 				}
 			}

@@ -192,11 +192,18 @@ func rehash(be kernels.Backend, m *nn.MLP, params, x, y []float32, n int, h *Has
 		workers[i] = w
 	}
 	// Every batch multiplies by the same weights: pack them once for all
-	// workers (bit for bit the per-product packing; nil on backends that
-	// cannot). The panels stay in lin for the next rehash's memory.
-	lin.packed = m.PackWeights(be, params, lin.packed)
-	for _, w := range workers {
-		w.b.UseWeights(lin.packed)
+	// workers (bit for bit the per-product packing; none on backends that
+	// cannot, nor for batches of ≤ 64 rows, whose products read the
+	// weights in place on the AVX-512 level). The panels stay in lin for the
+	// next rehash's memory; the vector is let go at the end.
+	if opt.Batch > 64 {
+		if pw := m.PackWeights(be, params, lin.packed, true); pw != nil {
+			lin.packed = pw
+			defer pw.Detach()
+			for _, w := range workers {
+				w.b.UseWeights(pw)
+			}
+		}
 	}
 	onePass := h != nil && !h.Cfg.MIPS
 	// With MIPS, keep the raw projections R·a_i of every point when they fit

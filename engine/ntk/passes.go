@@ -57,29 +57,32 @@ type Passes struct {
 // cheaper than packing every layer up front.
 const packedMinBatches = 4
 
-// bindWeights packs params's weights for the workers when a pass over n
-// points has enough batches to repay it, and reports whether it did; the
-// caller then unbinds them when the pass ends (the same vector may change
-// before the next pass).
-func (p *Passes) bindWeights(params []float32, n int) bool {
+// bindWeights packs params's weights for the workers (the backward
+// products' too with backward) when a pass over n points has enough batches
+// to repay it, and reports whether it did; the caller then unbinds them
+// when the pass ends (the same vector may change before the next pass).
+func (p *Passes) bindWeights(params []float32, n int, backward bool) bool {
 	if n < packedMinBatches*p.batch {
 		return false
 	}
-	p.packed = p.m.PackWeights(p.be, params, p.packed)
-	if p.packed == nil {
+	pw := p.m.PackWeights(p.be, params, p.packed, backward)
+	if pw == nil {
 		return false
 	}
+	p.packed = pw
 	for _, w := range p.workers {
-		w.b.UseWeights(p.packed)
+		w.b.UseWeights(pw)
 	}
 	return true
 }
 
-// unbindWeights ends bindWeights's pass.
+// unbindWeights ends bindWeights's pass: the workers stop reading the
+// panels and they no longer hold the vector.
 func (p *Passes) unbindWeights() {
 	for _, w := range p.workers {
 		w.b.UseWeights(nil)
 	}
+	p.packed.Detach()
 }
 
 // NewPasses prepares passes over x (n × m.In), y (n × m.Out) in batches of
@@ -128,6 +131,9 @@ func (p *Passes) run(kind passKind, params []float32, lin *Linearization, delta 
 	if ids != nil {
 		n = len(ids)
 	}
+	if p.bindWeights(params, n, kind == passGradNorm) {
+		defer p.unbindWeights()
+	}
 	if n <= p.batch || len(p.workers) == 1 {
 		// One batch (the lgd cosines, upper-bound's presample) or one
 		// worker: inline, without goroutines, closures or allocation.
@@ -135,9 +141,6 @@ func (p *Passes) run(kind passKind, params []float32, lin *Linearization, delta 
 			p.passBatch(kind, ids, out, params, lin, delta, p.workers[0], lo, min(lo+p.batch, n))
 		}
 		return
-	}
-	if p.bindWeights(params, n) {
-		defer p.unbindWeights()
 	}
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
 		p.passBatch(kind, ids, out, params, lin, delta, p.workers[wi], lo, hi)
@@ -267,7 +270,7 @@ func (p *Passes) Metrics(params, x, y []float32, n int, class bool) Metrics {
 	parts := make([]float64, 3*nb)
 	m := p.m
 	class = class && m.Out >= 2
-	if p.bindWeights(params, n) {
+	if p.bindWeights(params, n, false) {
 		defer p.unbindWeights()
 	}
 	forBatches(n, p.batch, len(p.workers), func(wi, lo, hi int) {
