@@ -23,7 +23,7 @@ func ExampleISA_PackB() {
 	} {
 		m := len(x) / in
 		z, ref := make([]float32, m*out), make([]float32, m*out)
-		l.SgemmPacked(1, false, m, 1, x, in, p, 0, z, out)         // z = x·wᵀ from the panels
+		l.SgemmPacked(1, false, m, 1, x, in, p, 0, z, out)             // z = x·wᵀ from the panels
 		l.Sgemm(false, true, m, out, in, 1, x, in, w, in, 0, ref, out) // the same product packed per call
 		fmt.Println(z, z[0] == ref[0] && z[len(z)-1] == ref[len(ref)-1])
 	}
