@@ -343,3 +343,56 @@ func BenchmarkStoreBound(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSgemmPackedB runs the rehash's products at batch 256 (and the
+// 128 query projections), single thread, with B packed per call (Sgemm) and
+// packed once before the loop (ISA.PackB, then SgemmPacked), on each
+// assembly level: `benchstat -col /B` gives what packing the weights once
+// per rehash saves, `-col /impl` the level's ratio.
+func BenchmarkSgemmPackedB(b *testing.B) {
+	type shape struct {
+		name    string
+		tB      bool
+		m, n, k int
+	}
+	for _, s := range []shape{
+		{"rehash-fwd-NT", true, 256, 1024, 1024},
+		{"rehash-bwd-NN", false, 256, 1024, 1024},
+		{"rehash-proj-NT", true, 256, 128, 1024},
+		{"rehash-vh-NT", true, 128, 1024, 1024},
+	} {
+		a, bm, c := randFloats(s.m*s.k, 1), randFloats(s.k*s.n, 2), make([]float32, s.m*s.n)
+		ldb := s.n
+		if s.tB {
+			ldb = s.k
+		}
+		for _, im := range impls(b) {
+			if im.name == "twin" {
+				continue
+			}
+			for _, once := range []bool{false, true} {
+				mode := "per-call"
+				if once {
+					mode = "once"
+				}
+				b.Run(fmt.Sprintf("%s/%dx%dx%d/impl=%s/B=%s", s.name, s.m, s.n, s.k, im.name, mode), func(b *testing.B) {
+					defer im.set()()
+					defer singleThread()()
+					l := asm.Current()
+					var p *asm.PackedB
+					if once {
+						p = l.PackB(nil, s.tB, s.k, s.n, bm, ldb)
+					}
+					for b.Loop() {
+						if once {
+							l.SgemmPacked(1, false, s.m, 1, a, s.k, p, 0, c, s.n)
+						} else {
+							l.SgemmThreads(1, false, s.tB, s.m, s.n, s.k, 1, a, s.k, bm, ldb, 0, c, s.n)
+						}
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}
