@@ -46,8 +46,8 @@ func (l ISA) PackB(p *PackedB, transB bool, k, n int, b []float32, ldb int) *Pac
 	// The shape check of Sgemm with a one-row A and C.
 	CheckSgemm("asm", false, transB, 1, n, k, k, k, len(b), ldb, n, n)
 	nr := tileNR(l)
-	if narrow := tileNR(narrowISA(l)); n <= narrow && nr > narrow {
-		nr = narrow // execute's narrowing for n ≤ 16
+	if narrows(l, n) {
+		nr = tileNR(narrowISA(l))
 	}
 	*p = PackedB{isa: l, nr: nr, transB: transB, k: k, n: n, b: b, ldb: ldb, data: p.data[:0]}
 	if k == 0 || n <= 1 || generalOnly {
@@ -77,23 +77,7 @@ func (l ISA) PackB(p *PackedB, transB bool, k, n int, b []float32, ldb int) *Pac
 func (l ISA) SgemmPacked(maxThreads int, transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
 	l.check()
 	p.checkFor(l)
-	n, k := p.n, p.k
-	CheckSgemm("asm", transA, p.transB, m, n, k, len(a), lda, len(p.b), p.ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleRows(m, n, beta, c, ldc)
-		return
-	}
-	g := gemm{isa: l, nr: tileNR(l), transA: transA, transB: p.transB, k: k, alpha: alpha, a: a, lda: lda, b: p.b, ldb: p.ldb, beta: beta, c: c, ldc: ldc}
-	if (m == 1 || n == 1) && !generalOnly {
-		g.gemv(m, n)
-		return
-	}
-	g.path = chosen(nopackFor(l, transA, p.transB, m, n, k), l, transA, p.transB)
-	g.pre = p
-	g.execute(maxThreads, m, n)
+	l.sgemm(maxThreads, transA, p.transB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, p, beta, c, ldc)
 }
 
 // SgemmBiasReLUPacked is SgemmBiasReLU(maxThreads, m, n, k, a, lda, b, ldb,

@@ -97,6 +97,12 @@ func (l ISA) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32,
 // goroutines (≤ 0: no limit beyond Sgemm's own).
 func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	l.check()
+	l.sgemm(maxThreads, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+}
+
+// sgemm is SgemmThreads with op(B)'s panels read from pre where the product
+// packs B (pre nil: packed per k block); paths that do not pack B read b.
+func (l ISA) sgemm(maxThreads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, pre *PackedB, beta float32, c []float32, ldc int) {
 	CheckSgemm("asm", transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
@@ -111,14 +117,20 @@ func (l ISA) SgemmThreads(maxThreads int, transA, transB bool, m, n, k int, alph
 		return
 	}
 	g.path = chosen(nopackFor(l, transA, transB, m, n, k), l, transA, transB)
+	g.pre = pre
 	g.execute(maxThreads, m, n)
 }
+
+// narrows reports whether a product n columns wide on level l, packed,
+// runs on the 16-wide packing instead of l's wider tile (a 32-wide tile
+// would be all edge); execute also asks beta ∈ {0, 1}.
+func narrows(l ISA, n int) bool { return n <= nr && tileNR(l) > nr }
 
 // execute runs g (its path chosen) over m×n on up to maxThreads goroutines
 // (0: the package's limit).
 func (g gemm) execute(maxThreads, m, n int) {
 	g.dotAOuter = m > n
-	if g.path == packed && n <= nr && g.nr > nr && (g.beta == 0 || g.beta == 1) && !generalOnly {
+	if g.path == packed && narrows(g.isa, n) && (g.beta == 0 || g.beta == 1) && !generalOnly {
 		// A 32-wide tile would be all edge: use the 16-wide one (the
 		// AVX2 packing), with the 12×16 zmm tile where rows allow.
 		g.isa, g.nr, g.narrow12 = narrowISA(g.isa), nr, tile12x16
@@ -169,11 +181,7 @@ func (l ISA) sgemmBiasReLU(maxThreads, m, n, k int, a []float32, lda int, b []fl
 		for i := 0; i < m; i++ {
 			copy(z[i*ldz:i*ldz+n], bias[:n])
 		}
-		if pre != nil {
-			l.SgemmPacked(maxThreads, false, m, 1, a, lda, pre, 1, z, ldz)
-		} else {
-			l.SgemmThreads(maxThreads, false, true, m, n, k, 1, a, lda, b, ldb, 1, z, ldz)
-		}
+		l.sgemm(maxThreads, false, true, m, n, k, 1, a, lda, b, ldb, pre, 1, z, ldz)
 		for i := 0; i < m; i++ {
 			l.ReLU(z[i*ldz:i*ldz+n], h[i*ldh:i*ldh+n])
 		}
